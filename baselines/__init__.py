@@ -1,0 +1,1 @@
+"""Reference baselines (newsclaims.baselines), each a --model name for newsclaims eval."""

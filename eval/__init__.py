@@ -1,0 +1,1 @@
+"""The scoring harness (newsclaims.eval): loaders, spans, matching strategies, evaluator."""

@@ -1,0 +1,89 @@
+"""Loading predictions files: the first stage of the harness (loaders -> spans -> strategies -> evaluator).
+
+A predictions file is JSON Lines, one object per document (schema:
+``newsclaims/schemas/predictions_line.schema.json``)::
+
+    {"doc_id": "000_956b89daf0f4f269",
+     "entities": [{"start": 0, "end": 10, "label": "GPE", "entity_id": "washington_dc"}],
+     "quotes": [{"text": "very dangerous", "type": "direct", "speaker": "Joe Biden"}],
+     "numeric_claims": [{"start": 60, "end": 66, "value": 10000, "unit": "troop", "approx": "approximate"}]}
+
+Only ``doc_id`` and each record's span are required. A span is ``start``/``end`` (code-point
+offsets into the seed text, end exclusive; ``text`` optional and checked when given) or ``text``
+with an optional 0-based ``occurrence``. A layer left out is "not predicted"; an empty list is
+"predicted nothing". The file is streamed line by line; every problem is reported as
+``file:line N: field: found ...; expected ...``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from newsclaims.corpus import SPAN_FIELDS, Document, check_span
+from newsclaims.jsonio import iter_jsonl
+from newsclaims.labels import LAYERS
+from newsclaims.problems import InvalidInput, Problem, show
+from newsclaims.schema import schema_problems
+
+MAX_PROBLEMS = 20
+
+
+@dataclass
+class Predictions:
+    """Validated predictions by doc_id, with the warnings found while loading."""
+
+    path: str
+    by_doc: dict[str, dict] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)  # doc_id -> line number, for messages
+    warnings: list[str] = field(default_factory=list)
+
+    def layers_predicted(self) -> set[str]:
+        return {layer for doc in self.by_doc.values() for layer in LAYERS if layer in doc}
+
+
+def check_prediction_line(obj: dict, document: Document, label: str, line: int) -> list[Problem]:
+    """Semantic checks of one schema-valid predictions line against its document."""
+    problems: list[Problem] = []
+    for layer in LAYERS:
+        for index, record in enumerate(obj.get(layer) or []):
+            where = f"{layer}[{index}]"
+            if "start" in record:
+                check_span(record, document.text, label, where, "", problems, gold=False, line=line)
+            for name in SPAN_FIELDS[layer]:
+                span = record.get(name)
+                if isinstance(span, dict) and "start" in span:
+                    check_span(span, document.text, label, where, name, problems, gold=False, line=line)
+    return problems
+
+
+def load_predictions(path: Path, documents: dict[str, Document], label: str | None = None) -> Predictions:
+    """Stream and validate a predictions file; raises InvalidInput with up to MAX_PROBLEMS lines."""
+    label = label or str(path)
+    result = Predictions(label)
+    problems: list[Problem] = []
+    for number, obj in iter_jsonl(Path(path), label):
+        if not isinstance(obj, dict):
+            problems.append(Problem(label, "", "", show(obj), "a JSON object for one document", number))
+        else:
+            found = schema_problems("predictions_line", obj, label, number)
+            if not found:
+                doc_id = obj["doc_id"]
+                if doc_id not in documents:
+                    found = [Problem(label, "", "doc_id", show(doc_id), "a doc_id of the dataset being scored", number)]
+                elif doc_id in result.by_doc:
+                    found = [Problem(label, "", "doc_id", show(doc_id), f"one line per document (already on line {result.lines[doc_id]})", number)]
+                else:
+                    found = check_prediction_line(obj, documents[doc_id], label, number)
+                    result.by_doc[doc_id] = obj
+                    result.lines[doc_id] = number
+            problems.extend(found)
+        if len(problems) >= MAX_PROBLEMS:
+            problems.append(Problem(label, "", "", f"at least {len(problems)} problems", "a valid file (stopped reading here)"))
+            break
+    if problems:
+        raise InvalidInput(problems)
+    for doc_id in documents:
+        if doc_id not in result.by_doc:
+            result.warnings.append(f"{label}: warning: no line for document {doc_id}; it scores as predicted-nothing")
+    return result

@@ -1,0 +1,20 @@
+"""newsclaims: who said what, and how many, in news text.
+
+A gold-annotated benchmark of named entities (linked across documents), quotes (direct and
+indirect, with speakers) and numeric claims (value, unit, approximation, source).
+
+    >>> import newsclaims
+    >>> gold = newsclaims.load_gold()          # validated; does not import datasets
+    >>> corpus = newsclaims.load_corpus()      # the seed articles, checksums verified
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .corpus import AnnotationSet, Corpus, Document, load_annotation_set, load_corpus, load_gold
+
+try:
+    __version__ = version("newsclaims")
+except PackageNotFoundError:  # running from a source tree without an install
+    __version__ = "0+unknown"
+
+__all__ = ["AnnotationSet", "Corpus", "Document", "load_annotation_set", "load_corpus", "load_gold", "__version__"]

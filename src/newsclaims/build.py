@@ -1,0 +1,310 @@
+"""``newsclaims build``: the dataset/ folder, deterministically, from seeds/ and annotations/.
+
+Every config is JSON Lines (datasets picks one reader for all configs of a folder). The dataset card
+``dataset/README.md`` declares the configs and their feature types, and records each data file's
+sha256: datasets caches a local folder by the card's hash, so the card must change whenever the data
+does. ``build_info.json`` records the data version and the gold digest for reports.
+
+The data version comes from CHANGELOG.md: the newest ``## data X.Y.Z`` entry must record the gold
+digest (``gold-sha256: ...``) of the annotations being built, so a gold change cannot ship without
+a new version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .corpus import CLAIM_GROUPS_FILE, GOLD_DIR, KB_FILE, QUOTE_GROUPS_FILE, AnnotationSet, Corpus
+from .jsonio import dumps_canonical, dumps_line
+from .labels import APPROX_VALUES, BIO_TAGS, ENTITY_LABELS, QUOTE_TYPES
+from .problems import InvalidInput, Problem
+from .tokens import bio_tags, tokenize
+
+SPLIT = "test"
+BUILD_INFO = "build_info.json"
+CARD = "README.md"
+
+# Feature specs: a dtype name, ("class_label", names), ("struct", fields) or ("list", spec).
+SPAN = ("struct", [("start", "int32"), ("end", "int32"), ("text", "string")])
+DOC_FIELDS = [("doc_id", "string"), ("fold", "int32")]
+RECORD_FIELDS = DOC_FIELDS + [("id", "string"), ("start", "int32"), ("end", "int32"), ("text", "string")]
+GROUP_FIELDS = [("id", "string"), ("cluster_id", "string"), ("description", "string")]
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    description: str
+    features: list
+
+
+CONFIGS = [
+    Config("documents", "One row per article: the exact seed text, its sha256, story cluster and leave-one-document-out fold.",
+           [("doc_id", "string"), ("cluster_id", "string"), ("fold", "int32"), ("file", "string"), ("sha256", "string"), ("text", "string")]),
+    Config("entities", "One row per entity mention: character span, OntoNotes label and the cross-document entity_id (null for DATE and TIME).",
+           RECORD_FIELDS + [("label", ("class_label", list(ENTITY_LABELS))), ("entity_id", "string")]),
+    Config("quotes", "One row per quote: content span, direct or indirect, speaker span and entity, cue span, and the cross-article quote_group.",
+           RECORD_FIELDS + [("type", ("class_label", list(QUOTE_TYPES))), ("speaker", SPAN), ("speaker_id", "string"),
+                            ("cue", SPAN), ("quote_group", "string")]),
+    Config("numeric_claims", "One row per numeric claim: number span, value, unit, approximation, who asserts it, and the cross-article claim_group.",
+           RECORD_FIELDS + [("value", "float64"), ("unit", "string"), ("approx", ("class_label", list(APPROX_VALUES))),
+                            ("source", SPAN), ("source_id", "string"), ("claim_group", "string")]),
+    Config("ner_tokens", "One row per article: tokens with character offsets and IOB2 ner_tags derived from the entity spans (CoNLL style).",
+           DOC_FIELDS + [("tokens", ("list", "string")), ("token_starts", ("list", "int32")), ("token_ends", ("list", "int32")),
+                         ("ner_tags", ("list", ("class_label", list(BIO_TAGS))))]),
+    Config("kb", "The entity knowledge base: id, canonical name, type, every alias seen, and a Wikidata QID only where certain.",
+           [("id", "string"), ("name", "string"), ("type", ("class_label", list(ENTITY_LABELS))), ("aliases", ("list", "string")),
+            ("wikidata", "string")]),
+    Config("claim_groups", "The quantities claimed across articles; numeric_claims.claim_group points here.", GROUP_FIELDS),
+    Config("quote_groups", "Utterances reported in several articles; quotes.quote_group points here.", GROUP_FIELDS),
+]
+
+
+def gold_digest(annotations_root: Path, seeds_dir: Path) -> str:
+    """sha256 over the files that make up the data: gold documents, registries and the seed manifest.
+
+    Files are named by their place in the repository layout, not their path on disk, so the digest of
+    the same data is the same wherever it is checked out.
+    """
+    named = [(f"annotations/{GOLD_DIR}/{p.name}", p) for p in sorted((annotations_root / GOLD_DIR).glob("*.json"))]
+    named += [(f"annotations/{name}", annotations_root / name) for name in (KB_FILE, CLAIM_GROUPS_FILE, QUOTE_GROUPS_FILE)]
+    named.append(("seeds/MANIFEST.json", seeds_dir / "MANIFEST.json"))
+    digest = hashlib.sha256()
+    for name, path in named:
+        digest.update(f"{name}\0{hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
+    return digest.hexdigest()
+
+
+def data_version(changelog: Path, digest: str) -> str:
+    """The newest data version in CHANGELOG.md; it must record this gold digest."""
+    text = changelog.read_text("utf-8")
+    match = re.search(r"^## data (\d+\.\d+\.\d+)\b.*?$(.*?)(?=^## |\Z)", text, re.M | re.S)
+    if not match:
+        raise InvalidInput([Problem(str(changelog), "", "", "no '## data X.Y.Z' heading", "a data version entry")])
+    version, body = match.group(1), match.group(2)
+    recorded = re.search(r"^gold-sha256: ([0-9a-f]{64})\s*$", body, re.M)
+    if not recorded or recorded.group(1) != digest:
+        found = recorded.group(1) if recorded else "no gold-sha256 line"
+        raise InvalidInput([Problem(str(changelog), f"data {version}", "gold-sha256", found,
+                                    f"{digest}, the digest of the annotations being built: a gold change needs a new "
+                                    "'## data X.Y.Z' entry recording it")])
+    return version
+
+
+def _span(span: dict | None) -> dict | None:
+    return None if span is None else {"start": span["start"], "end": span["end"], "text": span["text"]}
+
+
+def config_rows(corpus: Corpus, ann: AnnotationSet) -> dict[str, list[dict]]:
+    """Every config's rows, in a fixed order (documents by fold, records by offset then id)."""
+    docs = sorted(corpus.documents.values(), key=lambda d: d.fold)
+    rows: dict[str, list[dict]] = {c.name: [] for c in CONFIGS}
+    for doc in docs:
+        gold = ann.documents[doc.doc_id]
+        base = {"doc_id": doc.doc_id, "fold": doc.fold}
+        rows["documents"].append({"doc_id": doc.doc_id, "cluster_id": doc.cluster_id, "fold": doc.fold, "file": doc.file,
+                                  "sha256": doc.sha256, "text": doc.text})
+
+        def ordered(layer: str) -> list[dict]:
+            return sorted(gold[layer], key=lambda r: (r["start"], r["end"], r["id"]))
+
+        for r in ordered("entities"):
+            rows["entities"].append({**base, "id": r["id"], "start": r["start"], "end": r["end"], "text": r["text"],
+                                     "label": r["label"], "entity_id": r["entity_id"]})
+        for r in ordered("quotes"):
+            rows["quotes"].append({**base, "id": r["id"], "start": r["start"], "end": r["end"], "text": r["text"],
+                                   "type": r["type"], "speaker": _span(r["speaker"]), "speaker_id": r["speaker_id"],
+                                   "cue": _span(r["cue"]), "quote_group": r["quote_group"]})
+        for r in ordered("numeric_claims"):
+            rows["numeric_claims"].append({**base, "id": r["id"], "start": r["start"], "end": r["end"], "text": r["text"],
+                                           "value": float(r["value"]), "unit": r["unit"], "approx": r["approx"],
+                                           "source": _span(r["source"]), "source_id": r["source_id"],
+                                           "claim_group": r["claim_group"]})
+        entities = [(r["start"], r["end"], r["label"]) for r in ordered("entities")]
+        token_spans = tokenize(doc.text, [b for s, e, _ in entities for b in (s, e)])
+        rows["ner_tokens"].append({**base, "tokens": [doc.text[s:e] for s, e in token_spans],
+                                   "token_starts": [s for s, _ in token_spans], "token_ends": [e for _, e in token_spans],
+                                   "ner_tags": bio_tags(token_spans, entities)})
+    for entity_id in sorted(ann.kb):
+        e = ann.kb[entity_id]
+        rows["kb"].append({"id": e["id"], "name": e["name"], "type": e["type"], "aliases": list(e["aliases"]), "wikidata": e["wikidata"]})
+    for name, groups in (("claim_groups", ann.claim_groups), ("quote_groups", ann.quote_groups)):
+        for group_id in sorted(groups):
+            g = groups[group_id]
+            rows[name].append({"id": g["id"], "cluster_id": g["cluster_id"], "description": g["description"]})
+    return rows
+
+
+def _feature_yaml(name: str, spec) -> dict:
+    if isinstance(spec, str):
+        return {"name": name, "dtype": spec}
+    return {"name": name, **_type_yaml(spec)}
+
+
+def _type_yaml(spec) -> dict:
+    if isinstance(spec, str):
+        return {"dtype": spec}
+    kind, arg = spec
+    if kind == "class_label":
+        return {"dtype": {"class_label": {"names": {str(i): n for i, n in enumerate(arg)}}}}
+    if kind == "struct":
+        return {"struct": [_feature_yaml(n, s) for n, s in arg]}
+    if kind == "list":
+        inner = _type_yaml(arg)
+        return {"list": inner["dtype"] if set(inner) == {"dtype"} else inner}
+    raise ValueError(f"unknown feature spec {spec!r}")
+
+
+def to_yaml(value, indent: int = 0) -> str:
+    """Block YAML for dicts, lists and scalars; scalars are written as JSON, which YAML reads unchanged."""
+    pad = " " * indent
+    lines = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            k = json.dumps(key) if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) else key
+            if isinstance(item, (dict, list)) and item:
+                lines.append(f"{pad}{k}:")
+                lines.append(to_yaml(item, indent + (2 if isinstance(item, dict) else 0)))
+            else:
+                lines.append(f"{pad}{k}: {json.dumps(item, ensure_ascii=False)}")
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, (dict, list)) and item:
+                body = to_yaml(item, indent + 2)
+                lines.append(f"{pad}- {body[indent + 2:]}")
+            else:
+                lines.append(f"{pad}- {json.dumps(item, ensure_ascii=False)}")
+    return "\n".join(lines)
+
+
+def card_metadata(file_bytes: dict[str, int], rows: dict[str, list[dict]]) -> dict:
+    configs, infos = [], []
+    for index, config in enumerate(CONFIGS):
+        path = f"{config.name}/{SPLIT}.jsonl"
+        entry = {"config_name": config.name, "data_files": [{"split": SPLIT, "path": path}]}
+        if index == 0:
+            entry["default"] = True
+        configs.append(entry)
+        infos.append({"config_name": config.name, "features": [_feature_yaml(n, s) for n, s in config.features],
+                      "splits": [{"name": SPLIT, "num_bytes": file_bytes[path], "num_examples": len(rows[config.name])}]})
+    return {
+        "pretty_name": "newsclaims: who said what, and how many",
+        "language": ["en"],
+        "license": "other",
+        "multilinguality": "monolingual",
+        "annotations_creators": ["expert-generated"],
+        "language_creators": ["found"],
+        "source_datasets": ["original"],
+        "size_categories": ["n<1K"],
+        "task_categories": ["token-classification"],
+        "task_ids": ["named-entity-recognition"],
+        "configs": configs,
+        "dataset_info": infos,
+    }
+
+
+def render_card(version: str, digest: str, files: dict[str, str], file_bytes: dict[str, int], rows: dict[str, list[dict]]) -> str:
+    meta = to_yaml(card_metadata(file_bytes, rows))
+    config_table = "\n".join(f"| `{c.name}` | {len(rows[c.name])} | {c.description} |" for c in CONFIGS)
+    field_lines = []
+    for c in CONFIGS:
+        field_lines.append(f"- `{c.name}`: " + ", ".join(f"`{n}`" for n, _ in c.features))
+    file_table = "\n".join(f"| `{path}` | {file_bytes[path]} | `{sha}` |" for path, sha in files.items())
+    return f"""---
+{meta}
+---
+
+# newsclaims
+
+Gold annotations of who said what, and how many, in English news: named entities linked across
+documents, direct and indirect quotes with their speakers, and numeric claims with value, unit,
+approximation and source. This folder is generated by `newsclaims build` from `seeds/` and
+`annotations/`; do not edit it by hand.
+
+- Data version: **{version}** (see CHANGELOG.md)
+- Gold digest (sha256 of the annotation and manifest files): `{digest}`
+- Split: every document is in `{SPLIT}`; `fold` numbers each document for leave-one-document-out training.
+- Offsets: Python str indices (Unicode code points) into `documents.text`, `end` exclusive; every span carries its `text`.
+
+## Configs
+
+| config | rows | contents |
+|---|---|---|
+{config_table}
+
+Fields:
+
+{chr(10).join(field_lines)}
+
+## Usage
+
+```python
+import datasets
+quotes = datasets.load_dataset("dataset", "quotes")["{SPLIT}"]
+docs = {{d["doc_id"]: d["text"] for d in datasets.load_dataset("dataset", "documents")["{SPLIT}"]}}
+q = quotes[0]
+assert docs[q["doc_id"]][q["start"]:q["end"]] == q["text"]
+```
+
+## Files
+
+The card lists every data file's sha256, so it changes whenever the data does.
+
+| file | bytes | sha256 |
+|---|---|---|
+{file_table}
+"""
+
+
+def render(corpus: Corpus, ann: AnnotationSet, version: str, digest: str) -> dict[str, str]:
+    """Every file of dataset/ as relative path -> text."""
+    rows = config_rows(corpus, ann)
+    out: dict[str, str] = {}
+    for config in CONFIGS:
+        out[f"{config.name}/{SPLIT}.jsonl"] = "".join(dumps_line(row) for row in rows[config.name])
+    files = {path: hashlib.sha256(text.encode()).hexdigest() for path, text in out.items()}
+    file_bytes = {path: len(text.encode()) for path, text in out.items()}
+    out[BUILD_INFO] = dumps_canonical({"data_version": version, "gold_sha256": digest, "split": SPLIT,
+                                       "rows": {c.name: len(rows[c.name]) for c in CONFIGS}, "files": files})
+    out[CARD] = render_card(version, digest, files, file_bytes, rows)
+    return out
+
+
+def empty_configs(files: dict[str, str]) -> list[str]:
+    return [c.name for c in CONFIGS if not files[f"{c.name}/{SPLIT}.jsonl"]]
+
+
+def stale_files(out_dir: Path, files: dict[str, str]) -> list[str]:
+    """Paths that differ between the rendered files and out_dir (missing, changed or extra)."""
+    present = {p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*") if p.is_file()} if out_dir.is_dir() else set()
+    stale = sorted(p for p in files if p not in present or (out_dir / p).read_bytes() != files[p].encode())
+    return stale + sorted(present - set(files))
+
+
+def write_tree(out_dir: Path, files: dict[str, str]) -> None:
+    """Replace out_dir with exactly these files: written into a sibling folder, then swapped in."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.build-", dir=out_dir.parent))
+    try:
+        for rel, text in files.items():
+            target = staging / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(text.encode("utf-8"))
+        old = None
+        if out_dir.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+            old.rmdir()
+            out_dir.rename(old)
+        staging.rename(out_dir)
+        if old is not None:
+            shutil.rmtree(old)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

@@ -1,0 +1,182 @@
+"""The ``newsclaims`` command. Each subcommand imports what it needs when it runs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .problems import EXIT_BAD_INPUT, InvalidInput
+
+EXAMPLES = """examples:
+  newsclaims validate                          check the packaged seeds and gold
+  newsclaims validate annotations/passes/a     check an annotation set (gold/, entities.json, ...)
+  newsclaims validate predictions.jsonl        check a predictions file against the seed texts
+  newsclaims stats                             counts per document, layer and label
+  newsclaims build                             regenerate dataset/ from seeds/ and annotations/
+  newsclaims build --check                     exit 1 when dataset/ is stale
+"""
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from . import corpus as corpus_mod
+
+    corpus = corpus_mod.load_corpus(args.seeds)
+    targets = args.paths or [None]
+    for target in targets:
+        if target is None:
+            ann = corpus_mod.load_annotation_set(args.annotations, corpus)
+            print(f"ok: {len(corpus.documents)} seed documents (checksums match) and the gold annotation set "
+                  f"{_shown(ann.root)} ({_record_counts(ann)})")
+            continue
+        kind = args.kind or _detect_kind(target)
+        if kind == "set":
+            ann = corpus_mod.load_annotation_set(target, corpus)
+            print(f"ok: {target}: annotation set ({_record_counts(ann)})")
+        elif kind == "gold":
+            doc = corpus_mod.validate_gold_file(target, corpus)
+            print(f"ok: {target}: gold document {doc['doc_id']}")
+        elif kind == "registry":
+            count = corpus_mod.validate_registry(target, corpus)
+            print(f"ok: {target}: {count} records")
+        else:
+            from .eval.loaders import load_predictions
+
+            preds = load_predictions(target, corpus.documents, str(target))
+            for warning in preds.warnings:
+                print(warning, file=sys.stderr)
+            print(f"ok: {target}: predictions for {len(preds.by_doc)} documents")
+    return 0
+
+
+def _detect_kind(path: Path) -> str:
+    from .corpus import CLAIM_GROUPS_FILE, KB_FILE, QUOTE_GROUPS_FILE
+
+    if path.is_dir():
+        return "set"
+    if path.suffix == ".jsonl":
+        return "predictions"
+    if path.name in (KB_FILE, CLAIM_GROUPS_FILE, QUOTE_GROUPS_FILE):
+        return "registry"
+    return "gold"
+
+
+def _record_counts(ann) -> str:
+    from .labels import LAYERS
+
+    counts = ", ".join(f"{sum(len(d[layer]) for d in ann.documents.values())} {layer}" for layer in LAYERS)
+    return f"{len(ann.documents)} documents, {counts}, {len(ann.kb)} kb entities"
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    import json
+
+    from .corpus import load_annotation_set, load_corpus
+    from .stats import annotation_stats, format_stats
+
+    corpus = load_corpus(args.seeds)
+    stats = annotation_stats(corpus, load_annotation_set(args.annotations, corpus))
+    print(json.dumps(stats, indent=2) if args.json else format_stats(stats))
+    return 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from . import build, paths
+    from .corpus import load_annotation_set, load_corpus
+
+    repo = paths.repo_root()
+    if repo is None and not (args.out and args.changelog):
+        print("newsclaims build: not in a source checkout; give --out DIR and --changelog FILE "
+              "(and --annotations/--seeds to build other data)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    seeds = args.seeds or repo / "seeds"
+    annotations = args.annotations or repo / "annotations"
+    out = args.out or repo / "dataset"
+    changelog = args.changelog or repo / "CHANGELOG.md"
+    corpus = load_corpus(seeds)
+    ann = load_annotation_set(annotations, corpus)
+    digest = build.gold_digest(annotations, seeds)
+    version = build.data_version(changelog, digest)
+    files = build.render(corpus, ann, version, digest)
+    stale = build.stale_files(out, files)
+    if args.check:
+        if stale:
+            print(f"{_shown(out)} is stale ({len(stale)} files differ: {', '.join(stale[:5])}); run: newsclaims build", file=sys.stderr)
+            return 1
+        print(f"ok: {_shown(out)} is up to date (data {version})")
+        return 0
+    if stale:
+        build.write_tree(out, files)
+    for name in build.empty_configs(files):
+        print(f"warning: config {name} has no rows yet; datasets cannot load an empty split", file=sys.stderr)
+    print(f"{'wrote' if stale else 'unchanged'}: {_shown(out)} (data {version}, {len(files)} files, gold sha256 {digest[:12]})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsclaims",
+        description="A benchmark of who said what, and how many, in news text.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"newsclaims {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help_text: str, examples: str):
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog="examples:\n" + examples,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.add_argument("--seeds", type=Path, help="seed folder with MANIFEST.json (default: the packaged seeds)")
+        return p
+
+    p = add("validate", "Check seeds, annotation sets, gold files, registries or predictions files; exit 2 on any problem.",
+            "  newsclaims validate\n  newsclaims validate annotations/passes/a annotations/gold/000_956b89daf0f4f269.json\n"
+            "  newsclaims validate predictions.jsonl\n")
+    p.add_argument("paths", nargs="*", type=Path, help="files or annotation-set folders (default: the packaged gold)")
+    p.add_argument("--kind", choices=["set", "gold", "registry", "predictions"], help="what the paths are (default: guessed from the name)")
+    p.add_argument("--annotations", type=Path, help="annotation set checked when no path is given (default: the packaged gold)")
+    p.set_defaults(run=_cmd_validate)
+
+    p = add("stats", "Counts per document, layer and label of an annotation set.",
+            "  newsclaims stats\n  newsclaims stats --annotations annotations/passes/a --json\n")
+    p.add_argument("--annotations", type=Path, help="annotation set (default: the packaged gold)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(run=_cmd_stats)
+
+    p = add("build", "Regenerate dataset/ (JSON Lines configs and the dataset card) from seeds/ and annotations/.",
+            "  newsclaims build\n  newsclaims build --check\n")
+    p.add_argument("--annotations", type=Path, help="annotation set (default: annotations/ of the checkout)")
+    p.add_argument("--out", type=Path, help="output folder, replaced as a whole (default: dataset/ of the checkout)")
+    p.add_argument("--changelog", type=Path, help="CHANGELOG.md giving the data version (default: the checkout's)")
+    p.add_argument("--check", action="store_true", help="write nothing; exit 1 when the output folder differs from a fresh build")
+    p.set_defaults(run=_cmd_build)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except InvalidInput as err:
+        for problem in err.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except FileNotFoundError as err:
+        print(f"{err.filename or err}: not found", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

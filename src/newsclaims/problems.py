@@ -1,0 +1,49 @@
+"""Problems found in input files, reported as one clear line each.
+
+Every line names the file, where in it (a line of a JSON Lines file or a record of a JSON file),
+the field, what was found and what was expected. Commands print them and exit with status 2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_BAD_INPUT = 2
+MAX_SHOWN = 60  # chars of a found value quoted in a message
+
+
+def show(value: object) -> str:
+    """A short, single-line rendering of a found value."""
+    import json
+
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    text = text.replace("\n", "\\n")
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 3] + "..."
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem, shown as ``file:line: record: field: found X; expected Y`` (parts left out when empty)."""
+
+    file: str
+    where: str  # the record: "entities[2] (id e3)"; "" for the line or file as a whole
+    field: str  # dotted path of the field inside the record; "" when the record or file is at fault
+    found: str
+    expected: str
+    line: int | None = None  # 1-based line of a JSON Lines file
+
+    def __str__(self) -> str:
+        parts = [f"{self.file}:{self.line}:" if self.line else f"{self.file}:"]
+        parts += [f"{part}:" for part in (self.where, self.field) if part]
+        return " ".join(parts) + f" found {self.found}; expected {self.expected}"
+
+
+class InvalidInput(Exception):
+    """Raised with every problem found; the message is their lines."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
