@@ -226,8 +226,10 @@ def _check_references(layer: str, record: dict, ann: AnnotationSet, label: str, 
             problems.append(Problem(label, where, "quote_group", show(group), "an id from quote_groups.json"))
     else:
         source_id = record["source_id"]
-        if source_id != AUTHOR and source_id not in ann.kb:
+        if source_id is not None and source_id != AUTHOR and source_id not in ann.kb:
             problems.append(Problem(label, where, "source_id", show(source_id), "an id from entities.json or 'author'"))
+        if record["source"] is not None and source_id is None:
+            problems.append(Problem(label, where, "source_id", "null", "the source's entity id, since a source span is given"))
         if record["claim_group"] not in ann.claim_groups:
             problems.append(Problem(label, where, "claim_group", show(record["claim_group"]), "an id from claim_groups.json"))
     return problems
