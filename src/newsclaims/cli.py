@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .problems import EXIT_BAD_INPUT, InvalidInput
+from .problems import EXIT_BAD_INPUT, InvalidInput, Problem, show
 
 EXAMPLES = """examples:
   newsclaims validate                          check the packaged seeds and gold
@@ -15,6 +15,7 @@ EXAMPLES = """examples:
   newsclaims stats                             counts per document, layer and label
   newsclaims build                             regenerate dataset/ from seeds/ and annotations/
   newsclaims build --check                     exit 1 when dataset/ is stale
+  newsclaims agree annotations/passes/a annotations/passes/b   inter-annotator agreement
 """
 
 
@@ -79,10 +80,15 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     import json
 
     from .corpus import load_annotation_set, load_corpus
-    from .stats import annotation_stats, format_stats
+    from .stats import annotation_stats, conflicts, format_conflicts, format_stats
 
     corpus = load_corpus(args.seeds)
-    stats = annotation_stats(corpus, load_annotation_set(args.annotations, corpus))
+    ann = load_annotation_set(args.annotations, corpus)
+    if args.conflicts:
+        view = conflicts(corpus, ann)
+        print(json.dumps(view, indent=2, ensure_ascii=False) if args.json else format_conflicts(corpus, ann, view))
+        return 0
+    stats = annotation_stats(corpus, ann)
     print(json.dumps(stats, indent=2) if args.json else format_stats(stats))
     return 0
 
@@ -120,6 +126,55 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_agree(args: argparse.Namespace) -> int:
+    import json
+
+    from .corpus import load_annotation_set, load_corpus
+    from .eval.agreement import agreement, agreement_markdown
+    from .jsonio import atomic_write_text
+
+    corpus = load_corpus(args.seeds)
+    report = agreement(load_annotation_set(args.pass_a, corpus), load_annotation_set(args.pass_b, corpus))
+    command = f"newsclaims agree {_shown(args.pass_a)} {_shown(args.pass_b)}" + (f" --write {_shown(args.write)}" if args.write else "")
+    text = agreement_markdown(report, command)
+    if args.write:
+        atomic_write_text(args.write, text + "\n")
+        print(f"wrote: {args.write}")
+    print(json.dumps(report, indent=2) if args.json else text)
+    return 0
+
+
+def _cmd_adjudicate(args: argparse.Namespace) -> int:
+    from .corpus import load_annotation_set, load_corpus
+    from .eval.agreement import adjudication_markdown, agreed_corrections, disagreements
+    from .jsonio import atomic_write_text, expect_object, read_json
+
+    corpus = load_corpus(args.seeds)
+    gold = load_annotation_set(args.gold, corpus)
+    pass_a, pass_b = load_annotation_set(args.pass_a, corpus), load_annotation_set(args.pass_b, corpus)
+    entries = disagreements(pass_a, pass_b, gold)
+    corrections = agreed_corrections(pass_a, pass_b, gold)
+    rules_path = Path(args.gold or gold.root) / "adjudication_rules.json"
+    decisions = expect_object(read_json(rules_path), str(rules_path)) if rules_path.exists() else {"rules": {}, "decisions": {}}
+    for key in ("rules", "decisions"):
+        table = decisions.get(key)
+        if not isinstance(table, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in table.items()):
+            raise InvalidInput([Problem(_shown(rules_path), "", key, show(table), "an object mapping names to strings")])
+    unknown = sorted(set(decisions["decisions"].values()) - set(decisions["rules"]))
+    if unknown:
+        raise InvalidInput([Problem(_shown(rules_path), "", "decisions", show(unknown), "rule names defined under rules")])
+    command = f"newsclaims adjudicate {_shown(args.pass_a)} {_shown(args.pass_b)}"
+    text, missing = adjudication_markdown(entries, corrections, decisions, command)
+    for key in missing:
+        print(f"{_shown(rules_path)}: decisions: found no decision for {key}; expected the rule that decided it", file=sys.stderr)
+    if missing:
+        return EXIT_BAD_INPUT
+    target = Path(gold.root) / "ADJUDICATION.md"
+    atomic_write_text(target, text)
+    print(f"wrote: {_shown(target)} ({len(entries)} disagreements, {len(corrections)} corrections where the passes agreed)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsclaims",
@@ -147,10 +202,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_validate)
 
     p = add("stats", "Counts per document, layer and label of an annotation set.",
-            "  newsclaims stats\n  newsclaims stats --annotations annotations/passes/a --json\n")
+            "  newsclaims stats\n  newsclaims stats --conflicts\n  newsclaims stats --annotations annotations/passes/a --json\n")
     p.add_argument("--annotations", type=Path, help="annotation set (default: the packaged gold)")
+    p.add_argument("--conflicts", action="store_true",
+                   help="per claim group each article's value, approximation and source; per quote group each article's speaker")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(run=_cmd_stats)
+
+    p = add("agree", "Agreement between two annotation sets per layer: strict and overlap F1, attribute agreement.",
+            "  newsclaims agree annotations/passes/a annotations/passes/b\n"
+            "  newsclaims agree annotations/passes/a annotations/passes/b --write annotations/AGREEMENT.md\n")
+    p.add_argument("pass_a", type=Path, help="first annotation set folder")
+    p.add_argument("pass_b", type=Path, help="second annotation set folder")
+    p.add_argument("--write", type=Path, help="also write the Markdown report to this file")
+    p.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
+    p.set_defaults(run=_cmd_agree)
+
+    p = add("adjudicate", "Write ADJUDICATION.md: every disagreement of two passes, what the gold kept and the rule that decided it.",
+            "  newsclaims adjudicate annotations/passes/a annotations/passes/b\n")
+    p.add_argument("pass_a", type=Path, help="first annotation pass")
+    p.add_argument("pass_b", type=Path, help="second annotation pass")
+    p.add_argument("--gold", type=Path, help="the adjudicated set holding adjudication_rules.json (default: the packaged gold)")
+    p.set_defaults(run=_cmd_adjudicate)
 
     p = add("build", "Regenerate dataset/ (JSON Lines configs and the dataset card) from seeds/ and annotations/.",
             "  newsclaims build\n  newsclaims build --check\n")

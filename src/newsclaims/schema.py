@@ -14,7 +14,7 @@ from typing import Any
 
 from .problems import Problem, show
 
-SCHEMA_NAMES = ("common", "gold_document", "predictions_line", "kb", "claim_groups", "quote_groups", "manifest")
+SCHEMA_NAMES = ("common", "gold_document", "predictions_line", "kb", "claim_groups", "quote_groups", "manifest", "waivers")
 
 
 @cache

@@ -46,3 +46,50 @@ def format_stats(stats: dict) -> str:
     lines.append(f"knowledge base: {stats['kb_entities']} entities ({stats['linked_entities_mentioned']} mentioned); "
                  f"claim groups: {stats['claim_groups']}; quote groups: {stats['quote_groups']}")
     return "\n".join(lines)
+
+
+def _fmt_value(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
+
+
+def conflicts(corpus: Corpus, ann: AnnotationSet) -> dict:
+    """Per claim group, each article's figures; per quote group, each article's speakers."""
+    claims: dict[str, list] = {group_id: [] for group_id in sorted(ann.claim_groups)}
+    for doc_id, record in ann.records("numeric_claims"):
+        claims[record["claim_group"]].append({
+            "doc_id": doc_id, "text": record["text"], "value": record["value"], "unit": record["unit"],
+            "approx": record["approx"], "source_id": record["source_id"],
+            "source": record["source"]["text"] if record["source"] else None})
+    quotes: dict[str, list] = {group_id: [] for group_id in sorted(ann.quote_groups)}
+    for doc_id, record in ann.records("quotes"):
+        if record["quote_group"] is not None:
+            quotes[record["quote_group"]].append({
+                "doc_id": doc_id, "type": record["type"], "speaker_id": record["speaker_id"],
+                "speaker": record["speaker"]["text"] if record["speaker"] else None, "text": record["text"]})
+    return {"claim_groups": claims, "quote_groups": quotes}
+
+
+def format_conflicts(corpus: Corpus, ann: AnnotationSet, view: dict) -> str:
+    lines = []
+    for group_id, rows in view["claim_groups"].items():
+        values = {(r["value"], r["unit"]) for r in rows}
+        sources = {r["source_id"] for r in rows}
+        flag = " [values differ]" if len(values) > 1 else ""
+        flag += " [sources differ]" if len(sources) > 1 else ""
+        lines.append(f"claim group {group_id}: {ann.claim_groups[group_id]['description']}{flag}")
+        for r in sorted(rows, key=lambda r: (corpus.documents[r["doc_id"]].fold, r["value"])):
+            source = r["source_id"] or "unidentified"
+            if r["source"]:
+                source += f" ({r['source']})"
+            lines.append(f"  {r['doc_id']}  {_fmt_value(r['value']):>9} {r['unit'] or '-'}  {r['approx']}  source: {source}  «{r['text']}»")
+    for group_id, rows in view["quote_groups"].items():
+        speakers = {r["speaker_id"] for r in rows}
+        flag = " [speakers differ]" if len(speakers) > 1 else ""
+        lines.append(f"quote group {group_id}: {ann.quote_groups[group_id]['description']}{flag}")
+        for r in sorted(rows, key=lambda r: corpus.documents[r["doc_id"]].fold):
+            speaker = r["speaker_id"] or "unidentified"
+            if r["speaker"]:
+                speaker += f" ({r['speaker']})"
+            excerpt = r["text"] if len(r["text"]) <= 70 else r["text"][:67] + "..."
+            lines.append(f"  {r['doc_id']}  {r['type']:<8}  speaker: {speaker}  «{excerpt}»".replace("\n", " "))
+    return "\n".join(lines)
