@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsclaims.corpus import SPAN_FIELDS, Document, check_span
+from newsclaims.corpus import SPAN_FIELDS, check_span
 from newsclaims.jsonio import iter_jsonl
 from newsclaims.labels import LAYERS
 from newsclaims.problems import InvalidInput, Problem, show
@@ -42,48 +42,58 @@ class Predictions:
         return {layer for doc in self.by_doc.values() for layer in LAYERS if layer in doc}
 
 
-def check_prediction_line(obj: dict, document: Document, label: str, line: int) -> list[Problem]:
+def check_prediction_line(obj: dict, text: str, label: str, line: int) -> list[Problem]:
     """Semantic checks of one schema-valid predictions line against its document."""
     problems: list[Problem] = []
     for layer in LAYERS:
         for index, record in enumerate(obj.get(layer) or []):
             where = f"{layer}[{index}]"
             if "start" in record:
-                check_span(record, document.text, label, where, "", problems, gold=False, line=line)
+                check_span(record, text, label, where, "", problems, gold=False, line=line)
             for name in SPAN_FIELDS[layer]:
                 span = record.get(name)
                 if isinstance(span, dict) and "start" in span:
-                    check_span(span, document.text, label, where, name, problems, gold=False, line=line)
+                    check_span(span, text, label, where, name, problems, gold=False, line=line)
     return problems
 
 
-def load_predictions(path: Path, documents: dict[str, Document], label: str | None = None) -> Predictions:
+def check_prediction(obj, texts: dict[str, str], label: str, line: int | None, seen: dict[str, int]) -> list[Problem]:
+    """Every problem of one prediction object (a line of a file, or a model's answer)."""
+    if not isinstance(obj, dict):
+        return [Problem(label, "", "", show(obj), "a JSON object for one document", line)]
+    found = schema_problems("predictions_line", obj, label, line)
+    if found:
+        return found
+    doc_id = obj["doc_id"]
+    if doc_id not in texts:
+        return [Problem(label, "", "doc_id", show(doc_id), "a doc_id of the dataset being scored", line)]
+    if doc_id in seen:
+        where = f"line {seen[doc_id]}" if seen[doc_id] else "an earlier answer"
+        return [Problem(label, "", "doc_id", show(doc_id), f"one line per document (already on {where})", line)]
+    return check_prediction_line(obj, texts[doc_id], label, line or 0)
+
+
+def load_predictions(path: Path, texts: dict[str, str], label: str | None = None) -> Predictions:
     """Stream and validate a predictions file; raises InvalidInput with up to MAX_PROBLEMS lines."""
     label = label or str(path)
     result = Predictions(label)
     problems: list[Problem] = []
     for number, obj in iter_jsonl(Path(path), label):
-        if not isinstance(obj, dict):
-            problems.append(Problem(label, "", "", show(obj), "a JSON object for one document", number))
-        else:
-            found = schema_problems("predictions_line", obj, label, number)
-            if not found:
-                doc_id = obj["doc_id"]
-                if doc_id not in documents:
-                    found = [Problem(label, "", "doc_id", show(doc_id), "a doc_id of the dataset being scored", number)]
-                elif doc_id in result.by_doc:
-                    found = [Problem(label, "", "doc_id", show(doc_id), f"one line per document (already on line {result.lines[doc_id]})", number)]
-                else:
-                    found = check_prediction_line(obj, documents[doc_id], label, number)
-                    result.by_doc[doc_id] = obj
-                    result.lines[doc_id] = number
-            problems.extend(found)
+        found = check_prediction(obj, texts, label, number, result.lines)
+        if not found:
+            result.by_doc[obj["doc_id"]] = obj
+        if isinstance(obj, dict) and isinstance(obj.get("doc_id"), str):
+            result.lines.setdefault(obj["doc_id"], number)
+        problems.extend(found)
         if len(problems) >= MAX_PROBLEMS:
             problems.append(Problem(label, "", "", f"at least {len(problems)} problems", "a valid file (stopped reading here)"))
             break
     if problems:
         raise InvalidInput(problems)
-    for doc_id in documents:
-        if doc_id not in result.by_doc:
-            result.warnings.append(f"{label}: warning: no line for document {doc_id}; it scores as predicted-nothing")
+    result.warnings += missing_documents(result, texts, "no line")
     return result
+
+
+def missing_documents(result: Predictions, texts: dict[str, str], what: str) -> list[str]:
+    return [f"{result.path}: warning: {what} for document {doc_id}; it scores as predicted-nothing"
+            for doc_id in texts if doc_id not in result.by_doc]

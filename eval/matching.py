@@ -116,3 +116,127 @@ def optimal_matching(candidates: Sequence[tuple[int, int]], weight: Weight) -> l
             if matrix[r][c] > 0:
                 chosen.append((rows[r], cols[c]))
     return sorted(chosen)
+
+
+# --- Corpus-wide span matching ------------------------------------------------------------------
+# Spans of a whole corpus are numpy arrays; candidate pairs (gold, prediction) share a character.
+# A pair whose gold and prediction have no other candidate is matched in every scheme at once,
+# without any search; only the rare clusters of several mutually overlapping spans go through the
+# optimal assignment above, scheme by scheme and label by label.
+
+from dataclasses import dataclass  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from .schemes import SCHEMES, credit  # noqa: E402
+
+
+@dataclass
+class SpanArrays:
+    """Spans of many documents: parallel arrays, sorted by (doc, start, end)."""
+
+    doc: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    label: np.ndarray  # label codes; -1 for no label
+
+    @classmethod
+    def build(cls, doc, start, end, label) -> tuple["SpanArrays", np.ndarray]:
+        """Sorted arrays and the permutation that sorted them (new position -> original index)."""
+        doc, start, end, label = (np.asarray(a, dtype=np.int64) for a in (doc, start, end, label))
+        order = np.lexsort((end, start, doc))
+        return cls(doc[order], start[order], end[order], label[order]), order
+
+    def __len__(self) -> int:
+        return len(self.doc)
+
+
+def _candidates(gold: SpanArrays, pred: SpanArrays) -> tuple[np.ndarray, np.ndarray]:
+    """All (gold, prediction) index pairs that share at least one character, same document."""
+    if len(gold) == 0 or len(pred) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    stride = int(max(gold.end.max(), pred.end.max())) + 1
+    gs, ge = gold.doc * stride + gold.start, gold.doc * stride + gold.end
+    ps, pe = pred.doc * stride + pred.start, pred.doc * stride + pred.end
+    if np.all(ge[:-1] <= gs[1:]):  # gold spans do not overlap: each prediction meets a run of them
+        lo = np.searchsorted(ge, ps, side="right")
+        hi = np.searchsorted(gs, pe, side="left")
+        count = np.maximum(hi - lo, 0)
+        pred_idx = np.repeat(np.arange(len(pred)), count)
+        first = np.repeat(np.cumsum(count) - count, count)
+        gold_idx = np.repeat(lo, count) + (np.arange(len(pred_idx)) - first)
+        return gold_idx, pred_idx
+    pairs = []  # overlapping gold spans (nested quotes): a sweep per document
+    bounds_g = np.searchsorted(gold.doc, np.arange(int(max(gold.doc.max(), pred.doc.max())) + 2))
+    bounds_p = np.searchsorted(pred.doc, np.arange(len(bounds_g)))
+    for d in range(len(bounds_g) - 1):
+        g0, g1, p0, p1 = bounds_g[d], bounds_g[d + 1], bounds_p[d], bounds_p[d + 1]
+        if g1 > g0 and p1 > p0:
+            spans_g = list(zip(gold.start[g0:g1].tolist(), gold.end[g0:g1].tolist()))
+            spans_p = list(zip(pred.start[p0:p1].tolist(), pred.end[p0:p1].tolist()))
+            pairs += [(g0 + i, p0 + j) for i, j in overlapping_pairs(spans_g, spans_p)]
+    arr = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    return arr[:, 0], arr[:, 1]
+
+
+def _weight_function(scheme: str, gold: SpanArrays, pred: SpanArrays):
+    def weight(g: int, p: int) -> float:
+        gs, ge, ps, pe = int(gold.start[g]), int(gold.end[g]), int(pred.start[p]), int(pred.end[p])
+        shared = min(ge, pe) - max(gs, ps)
+        jaccard = shared / (max(ge, pe) - min(gs, ps))
+        value = credit(scheme, (gs, ge) == (ps, pe), bool(gold.label[g] == pred.label[p]))
+        return value * 1e4 + 1.0 + 0.5 * jaccard  # credit first, then more pairs, then closer boundaries
+
+    return weight
+
+
+@dataclass
+class Matches:
+    """For each scheme, the matched (gold, prediction) index pairs, overall and within each label."""
+
+    overall: dict  # scheme -> (gold_idx, pred_idx) arrays
+    by_label: dict  # scheme -> (gold_idx, pred_idx) arrays of pairs whose gold and prediction share a label
+
+
+def match_spans(gold: SpanArrays, pred: SpanArrays, schemes=SCHEMES) -> Matches:
+    """Optimal one-to-one matches of every scheme, overall and per label (see schemes.py)."""
+    cand_g, cand_p = _candidates(gold, pred)
+    deg_g = np.bincount(cand_g, minlength=len(gold))
+    deg_p = np.bincount(cand_p, minlength=len(pred))
+    alone = (deg_g[cand_g] == 1) & (deg_p[cand_p] == 1)
+    lone_g, lone_p = cand_g[alone], cand_p[alone]
+    lone_same = gold.label[lone_g] == pred.label[lone_p]
+    extra = {s: [] for s in schemes}
+    extra_label = {s: [] for s in schemes}
+    rest = list(zip(cand_g[~alone].tolist(), cand_p[~alone].tolist()))
+    if rest:
+        parent: dict = {}
+
+        def find(x):
+            while parent.setdefault(x, x) != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for g, p in rest:
+            parent[find(("g", g))] = find(("p", p))
+        clusters: dict = {}
+        for g, p in rest:
+            clusters.setdefault(find(("g", g)), []).append((g, p))
+        for pairs in clusters.values():
+            for scheme in schemes:
+                weight = _weight_function(scheme, gold, pred)
+                extra[scheme] += optimal_matching(pairs, weight)
+                same = [(g, p) for g, p in pairs if gold.label[g] == pred.label[p]]
+                if same:
+                    extra_label[scheme] += optimal_matching(same, weight)
+    overall, by_label = {}, {}
+    for scheme in schemes:
+        eg = np.array([g for g, _ in extra[scheme]], dtype=np.int64)
+        ep = np.array([p for _, p in extra[scheme]], dtype=np.int64)
+        overall[scheme] = (np.concatenate([lone_g, eg]), np.concatenate([lone_p, ep]))
+        lg = np.array([g for g, _ in extra_label[scheme]], dtype=np.int64)
+        lp = np.array([p for _, p in extra_label[scheme]], dtype=np.int64)
+        by_label[scheme] = (np.concatenate([lone_g[lone_same], lg]), np.concatenate([lone_p[lone_same], lp]))
+    return Matches(overall, by_label)

@@ -9,6 +9,7 @@ from pathlib import Path
 from .problems import EXIT_BAD_INPUT, InvalidInput, Problem, show
 
 EXAMPLES = """examples:
+  newsclaims eval --predictions predictions.jsonl    score predictions; add --output DIR for reports
   newsclaims validate                          check the packaged seeds and gold
   newsclaims validate annotations/passes/a     check an annotation set (gold/, entities.json, ...)
   newsclaims validate predictions.jsonl        check a predictions file against the seed texts
@@ -43,7 +44,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         else:
             from .eval.loaders import load_predictions
 
-            preds = load_predictions(target, corpus.documents, str(target))
+            preds = load_predictions(target, {d: doc.text for d, doc in corpus.documents.items()}, str(target))
             for warning in preds.warnings:
                 print(warning, file=sys.stderr)
             print(f"ok: {target}: predictions for {len(preds.by_doc)} documents")
@@ -175,6 +176,18 @@ def _cmd_adjudicate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from .eval.run import run_eval
+
+    return run_eval(args)
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .eval.run import run_compare
+
+    return run_compare(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsclaims",
@@ -208,6 +221,40 @@ def build_parser() -> argparse.ArgumentParser:
                    help="per claim group each article's value, approximation and source; per quote group each article's speaker")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(run=_cmd_stats)
+
+    p = sub.add_parser("eval", help="Score predictions against the gold: every metric, intervals, reports.",
+                       description="Score a predictions file, a Python model, a command or an OpenAI-compatible endpoint "
+                                   "against the gold. Main scores: entities strict micro F1; quotes end-to-end quote+speaker "
+                                   "F1 (overlap matching); numeric claims end-to-end claim F1; each with a 95%% document-level "
+                                   "bootstrap interval.",
+                       epilog="examples:\n"
+                              "  newsclaims eval --predictions predictions.jsonl\n"
+                              "  newsclaims eval --predictions predictions.jsonl --layers entities --output runs/mine\n"
+                              "  newsclaims eval --model mypackage.extract:predict --workers 4 --output runs/mine\n"
+                              "  newsclaims eval --command \"python my_tagger.py\" --timeout 30\n"
+                              "  OPENAI_API_KEY=... newsclaims eval --openai-base-url http://127.0.0.1:8000/v1 --openai-model qwen2.5-7b-instruct\n"
+                              "  newsclaims compare runs/*/report.json\n",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    source = p.add_argument_group("what to score (exactly one)")
+    source.add_argument("--predictions", type=Path, metavar="FILE.jsonl", help="a predictions file (see the README for the format)")
+    source.add_argument("--model", metavar="NAME|module:callable", help="a shipped baseline, or a callable taking {'doc_id', 'text'}")
+    source.add_argument("--command", metavar="CMD", help="a program reading document JSON lines on stdin, writing prediction lines")
+    source.add_argument("--openai-base-url", metavar="URL", help="an OpenAI-compatible endpoint (vLLM, llama.cpp server, Ollama)")
+    p.add_argument("--openai-model", metavar="NAME", help="the model name sent to the endpoint")
+    p.add_argument("--openai-api-key-env", default="OPENAI_API_KEY", metavar="VAR",
+                   help="environment variable holding the API key (default OPENAI_API_KEY); the key is never printed or written")
+    p.add_argument("--data", type=Path, metavar="DIR", help="a dataset folder built by newsclaims build (default: the packaged gold)")
+    p.add_argument("--layers", metavar="LIST", help="comma-separated layers to score (default: all)")
+    p.add_argument("--output", type=Path, metavar="DIR", help="write report.json, report.md, report.html (and a model's predictions.jsonl)")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="documents processed in parallel by a model (default 1)")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds per document for a command or endpoint (default 60)")
+    p.add_argument("--json", action="store_true", help="print report.json instead of the table")
+    p.set_defaults(run=_cmd_eval)
+
+    p = add("compare", "A leaderboard of reports, with a paired bootstrap test of each difference from the best.",
+            "  newsclaims compare runs/rules/report.json runs/sklearn/report.json\n")
+    p.add_argument("reports", nargs="+", type=Path, help="report.json files written by newsclaims eval --output")
+    p.set_defaults(run=_cmd_compare)
 
     p = add("agree", "Agreement between two annotation sets per layer: strict and overlap F1, attribute agreement.",
             "  newsclaims agree annotations/passes/a annotations/passes/b\n"

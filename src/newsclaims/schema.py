@@ -50,8 +50,11 @@ def _resolve(schema: Any, depth: int = 0) -> Any:
         ref = schema["$ref"]
         target_uri, _, pointer = ref.partition("#")
         base = load_schema("common") if target_uri in ("", "common.schema.json") else None
-        if base is not None and pointer.startswith("/$defs/"):
-            return _resolve(base["$defs"][pointer.split("/")[-1]], depth + 1)
+        if base is not None and pointer.startswith("/"):
+            node = base
+            for part in pointer.strip("/").split("/"):
+                node = node.get(part, {}) if isinstance(node, dict) else {}
+            return _resolve(node, depth + 1)
     return schema
 
 
@@ -134,7 +137,8 @@ def schema_problems(name: str, instance: Any, file: str, line: int | None = None
     problems = []
     by_path: dict[tuple, list] = {}
     for error in validator(name).iter_errors(instance):
-        by_path.setdefault(tuple(map(str, error.absolute_path)), []).append(error)
+        key = tuple((0, part, "") if isinstance(part, int) else (1, 0, str(part)) for part in error.absolute_path)
+        by_path.setdefault(key, []).append(error)
     # One line per field: a specific complaint beats "matches none of anyOf" at the same place.
     chosen = [max(errors, key=relevance) for _, errors in sorted(by_path.items())]
     for error in chosen[:limit]:
