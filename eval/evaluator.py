@@ -85,8 +85,11 @@ class Judge:
         return name in self.names.get(gold_id, ()) or (gold_span is not None and name == _norm_name(gold_span["text"]))
 
 
-def _given(records_by_doc: dict[str, list[dict]], *fields: str) -> bool:
-    return any(r.get(f) is not None for recs in records_by_doc.values() for r in recs for f in fields)
+def _given(scorer: "LayerScorer", *fields: str) -> bool:
+    """Whether some predicted record (placed or not) gives one of the fields. A layer with no records
+    at all predicted nothing, which scores as zero recall rather than "not predicted"."""
+    records = [r for group in (scorer.pred_records, scorer.unaligned) for recs in group.values() for r in recs]
+    return not records or any(r.get(f) is not None for r in records for f in fields)
 
 
 def _span_arrays(doc_ids: list[str], records_by_doc: dict[str, list[dict]], field: str | None, names) -> tuple:
@@ -252,7 +255,7 @@ def _error_lists(scorer: LayerScorer, scheme: str, wrong_pairs: list) -> dict:
 
 def score_entities(gold: GoldData, aligned: dict, resamples: int, seed: int) -> dict:
     s = LayerScorer("entities", gold, aligned)
-    labelled = _given(s.pred_records, "label") or any(s.unaligned_labels)
+    labelled = _given(s, "label")
     schemes = {}
     for scheme in SCHEMES:
         if scheme in ("strict", "type") and not labelled:
@@ -265,7 +268,7 @@ def score_entities(gold: GoldData, aligned: dict, resamples: int, seed: int) -> 
     per_doc_strict = s.scheme_counts("strict" if labelled else "exact", by="doc")
     per_doc = {d: PRF(c.correct, c.actual, c.possible) for d, c in per_doc_strict.items()}
     linking = NOT_PREDICTED
-    if _given(s.pred_records, "entity_id"):
+    if _given(s, "entity_id"):
         gold_clusters, pred_clusters = {}, {}
         for doc_id, g, p in s.pairs("exact"):
             if g["entity_id"] is not None:
@@ -327,7 +330,7 @@ def score_quotes(gold: GoldData, aligned: dict, judge: Judge, resamples: int, se
     n_pred, n_gold = len(s.p) + unaligned, len(s.g)
     strict = s.scheme_counts("exact")
     overlap_pairs = s.pairs("partial")
-    has_speaker = _given(s.pred_records, "speaker", "speaker_id")
+    has_speaker = _given(s, "speaker", "speaker_id")
     speaker_ok = [(d, judge.attribution(d, p, g, "speaker")) for d, g, p in overlap_pairs]
     type_acc, cue = Accuracy(), PRF()
     for _, g, p in overlap_pairs:
@@ -348,8 +351,8 @@ def score_quotes(gold: GoldData, aligned: dict, judge: Judge, resamples: int, se
                     "token_overlap": _token_overlap(s),
                     "per_type_strict": {k: v.as_dict() for k, v in per_type.items() if v.possible or v.actual}},
         "speaker_accuracy": speaker_acc.as_dict() if has_speaker else NOT_PREDICTED,
-        "type_accuracy": type_acc.as_dict() if _given(s.pred_records, "type") else NOT_PREDICTED,
-        "cue": cue.as_dict() if _given(s.pred_records, "cue") else NOT_PREDICTED,
+        "type_accuracy": type_acc.as_dict() if _given(s, "type") else NOT_PREDICTED,
+        "cue": cue.as_dict() if _given(s, "cue") else NOT_PREDICTED,
         "quote_group_bcubed": _group_bcubed(overlap_pairs, "quote_group"),
         "per_document": {d: c.as_dict() for d, c in per_doc.items()},
         "errors": _error_lists(s, "partial", wrong),
@@ -375,8 +378,8 @@ def score_numeric_claims(gold: GoldData, aligned: dict, judge: Judge, resamples:
         bad = [n for n, ok in checks.items() if not ok]
         if bad:
             wrong.append({"doc_id": d, "text": g["text"], "wrong": bad})
-    given = {"value": _given(s.pred_records, "value"), "unit": _given(s.pred_records, "unit"),
-             "approx": _given(s.pred_records, "approx"), "source": _given(s.pred_records, "source", "source_id")}
+    given = {"value": _given(s, "value"), "unit": _given(s, "unit"),
+             "approx": _given(s, "approx"), "source": _given(s, "source", "source_id")}
     e2e_predicted = given["value"] and given["unit"] and given["source"]
     strict_pairs = s.pairs("exact")
     e2e_ok = [(d, g["start"] == p["start"] and g["end"] == p["end"]

@@ -58,6 +58,7 @@ def align_layer(records: list[dict], text: str, layer: str) -> AlignedLayer:
     out = AlignedLayer()
     taken: set[tuple[int, int]] = set()
     placed: dict[int, tuple[int, int]] = {}
+    unplaced: list[tuple[int, dict]] = []
     with_offsets = [i for i, r in enumerate(records) if r.get("start") is not None]
     with_occurrence = [i for i, r in enumerate(records) if r.get("start") is None and r.get("occurrence") is not None]
     text_only = [i for i, r in enumerate(records) if r.get("start") is None and r.get("occurrence") is None]
@@ -75,10 +76,11 @@ def align_layer(records: list[dict], text: str, layer: str) -> AlignedLayer:
         if start is None:
             reason = (f"occurrence {k} of {needle!r} not found ({len(places)} occurrences)" if k is not None
                       else f"{needle!r} not found" if not places else f"every occurrence of {needle!r} already taken")
-            out.unaligned.append({**records[i], "reason": reason})
+            unplaced.append((i, {**records[i], "reason": reason}))
             continue
         placed[i] = (start, start + len(needle))
         taken.add(placed[i])
+    out.unaligned = [record for _, record in sorted(unplaced, key=lambda pair: pair[0])]  # in file order
     for i, record in enumerate(records):
         if i not in placed:
             continue
