@@ -145,25 +145,30 @@ class SpanScorer:
         n_gold, n_pred, n_pairs = count(keys_g), count(keys_p), count(keys_pair)
         cols = (count(keys_pair, correct), count(keys_pair, incorrect), count(keys_pair, partial),
                 n_gold - n_pairs, n_pred - n_pairs + extra_spurious)
-        rows = [SchemeCounts(*(int(c[i]) for c in cols)) for i in range(size)]
         if by == "overall":
-            total = SchemeCounts()
-            for counts in rows:
-                total = total + counts
-            return total
-        return rows
+            return SchemeCounts(*(int(c.sum()) for c in cols))
+        return [SchemeCounts(*(int(c[i]) for c in cols)) for i in range(size)]
 
 
 def scheme_scores(gold_docs: list[list[dict]], pred_docs: list[list[dict]], labels) -> dict:
     """Counts of the four schemes, overall and per label, for plain span lists (one list per
     document of {"start", "end", "label"} dicts, end exclusive). The benchmark's entry point."""
-    code = {name: i for i, name in enumerate(labels)}
+    from operator import itemgetter
+
+    class Codes(dict):
+        def __missing__(self, key):
+            return -1
+
+    code = Codes((name, i) for i, name in enumerate(labels))
 
     def arrays(docs):
-        doc = [d for d, spans in enumerate(docs) for _ in spans]
+        sizes = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
         flat = [x for spans in docs for x in spans]
-        return SpanArrays.build(doc, [x["start"] for x in flat], [x["end"] for x in flat],
-                                [code.get(x["label"], -1) for x in flat])[0]
+        n = len(flat)
+        return SpanArrays.build(np.repeat(np.arange(len(docs)), sizes),
+                                np.fromiter(map(itemgetter("start"), flat), dtype=np.int64, count=n),
+                                np.fromiter(map(itemgetter("end"), flat), dtype=np.int64, count=n),
+                                np.fromiter(map(code.__getitem__, map(itemgetter("label"), flat)), dtype=np.int64, count=n))[0]
 
     scorer = SpanScorer(arrays(gold_docs), arrays(pred_docs), labels, len(gold_docs))
     out = {}
@@ -181,7 +186,7 @@ class LayerScorer:
         self.layer = layer
         self.doc_ids = list(gold.texts)
         self.texts = gold.texts
-        field, names = LABELS[layer] if layer != "numeric_claims" else (None, ("",))
+        field, names = LABELS[layer]
         self.names = names
         self.gold_records = gold.layers[layer]
         self.pred_records = {d: aligned[d][layer].records for d in self.doc_ids if d in aligned and layer in aligned[d]}
@@ -341,7 +346,7 @@ def score_quotes(gold: GoldData, aligned: dict, judge: Judge, resamples: int, se
         cue.tp += pred_cue is not None and g["cue"] is not None and (pred_cue["start"], pred_cue["end"]) == (g["cue"]["start"], g["cue"]["end"])
     speaker_acc = Accuracy(sum(ok for _, ok in speaker_ok), len(speaker_ok))
     per_doc = s.per_doc_prf(speaker_ok if has_speaker else [])
-    per_type = s.scheme_counts("exact", by="label")
+    per_type = s.scheme_counts("strict", by="label")
     wrong = [{"doc_id": d, "text": p["text"][:80], "gold_speaker": g["speaker_id"],
               "predicted_speaker": p.get("speaker_id") or (p["speaker"]["text"] if isinstance(p.get("speaker"), dict) else p.get("speaker"))}
              for (d, g, p), (_, ok) in zip(overlap_pairs, speaker_ok) if has_speaker and not ok]
@@ -349,7 +354,8 @@ def score_quotes(gold: GoldData, aligned: dict, judge: Judge, resamples: int, se
         "main": _main(per_doc, has_speaker, resamples, seed),
         "content": {"strict": strict.as_dict(), "overlap": PRF(len(overlap_pairs), n_pred, n_gold).as_dict(),
                     "token_overlap": _token_overlap(s),
-                    "per_type_strict": {k: v.as_dict() for k, v in per_type.items() if v.possible or v.actual}},
+                    "per_type_strict": {k: v.as_dict() for k, v in per_type.items() if v.possible or v.actual},
+                    "macro_f1_over_types": macro_f1(per_type)},
         "speaker_accuracy": speaker_acc.as_dict() if has_speaker else NOT_PREDICTED,
         "type_accuracy": type_acc.as_dict() if _given(s, "type") else NOT_PREDICTED,
         "cue": cue.as_dict() if _given(s, "cue") else NOT_PREDICTED,
@@ -362,6 +368,7 @@ def score_quotes(gold: GoldData, aligned: dict, judge: Judge, resamples: int, se
 def score_numeric_claims(gold: GoldData, aligned: dict, judge: Judge, resamples: int, seed: int) -> dict:
     s = LayerScorer("numeric_claims", gold, aligned)
     strict = s.scheme_counts("exact")
+    per_approx = s.scheme_counts("strict", by="label")  # span and approximation both right
     overlap_pairs = s.pairs("partial")
     unaligned = int(s.n_unaligned.sum())
     accs = {name: Accuracy() for name in ("value", "unit", "approx", "source")}
@@ -389,7 +396,9 @@ def score_numeric_claims(gold: GoldData, aligned: dict, judge: Judge, resamples:
     per_doc = s.per_doc_prf(e2e_ok if e2e_predicted else [])
     return {
         "main": _main(per_doc, e2e_predicted, resamples, seed),
-        "span": {"strict": strict.as_dict(), "overlap": PRF(len(overlap_pairs), len(s.p) + unaligned, len(s.g)).as_dict()},
+        "span": {"strict": strict.as_dict(), "overlap": PRF(len(overlap_pairs), len(s.p) + unaligned, len(s.g)).as_dict(),
+                 "per_approx_strict": {k: v.as_dict() for k, v in per_approx.items() if v.possible or v.actual},
+                 "macro_f1_over_approx": macro_f1(per_approx)},
         **{f"{name}_accuracy": (acc.as_dict() if given[name] else NOT_PREDICTED) for name, acc in accs.items()},
         "claim_group_bcubed": _group_bcubed(overlap_pairs, "claim_group"),
         "per_document": {d: c.as_dict() for d, c in per_doc.items()},

@@ -1,18 +1,38 @@
-"""Loading predictions files: the first stage of the harness (loaders -> spans -> strategies -> evaluator).
+"""Loading predictions files: the first stage of the harness (loaders -> spans -> matching -> evaluator).
 
-A predictions file is JSON Lines, one object per document (schema:
-``newsclaims/schemas/predictions_line.schema.json``)::
+This docstring is the specification of the predictions format; ``eval/sample_predictions.jsonl``
+is a sample, and ``newsclaims/schemas/predictions_line.schema.json`` its JSON Schema.
+
+A predictions file is JSON Lines, one object per document::
 
     {"doc_id": "000_956b89daf0f4f269",
      "entities": [{"start": 0, "end": 10, "label": "GPE", "entity_id": "washington_dc"}],
-     "quotes": [{"text": "very dangerous", "type": "direct", "speaker": "Joe Biden"}],
-     "numeric_claims": [{"start": 60, "end": 66, "value": 10000, "unit": "troop", "approx": "approximate"}]}
+     "quotes": [{"text": "very dangerous.", "type": "direct", "speaker": "Joe Biden", "cue": {"text": "described"}}],
+     "numeric_claims": [{"text": "10,000", "value": 10000, "unit": "troop", "approx": "approximate",
+                         "source_id": "us_national_security_council"}]}
 
-Only ``doc_id`` and each record's span are required. A span is ``start``/``end`` (code-point
-offsets into the seed text, end exclusive; ``text`` optional and checked when given) or ``text``
-with an optional 0-based ``occurrence``. A layer left out is "not predicted"; an empty list is
-"predicted nothing". The file is streamed line by line; every problem is reported as
-``file:line N: field: found ...; expected ...``.
+- ``doc_id`` (required): a document of the dataset being scored. One line per document; a document
+  without a line is a warning and scores as predicted-nothing.
+- Layers: ``entities``, ``quotes``, ``numeric_claims``. A layer left out of every line is "not
+  predicted" (not scored); an empty list is "predicted nothing" (zero recall).
+- Spans: every record, and a quote's ``speaker``/``cue`` or a claim's ``source``, is either
+  ``start``/``end`` (Python str indices, i.e. code points, into the seed text decoded from UTF-8;
+  ``end`` exclusive; an optional ``text`` must equal ``text[start:end]``) or ``text`` with an optional
+  0-based ``occurrence``: the k-th place, left to right, where the exact text occurs with no letter
+  or digit right before or after it; without it, the first such place not taken by another record
+  of the same layer. Text that cannot be placed counts as a false positive and is listed.
+  ``speaker`` and ``source`` may also be a bare name (a string).
+- Entity fields: ``label`` (PERSON, NORP, FAC, ORG, GPE, LOC, PRODUCT, EVENT, WORK_OF_ART, LAW,
+  LANGUAGE, DATE, TIME), ``entity_id`` (any string: only its clustering is scored).
+- Quote fields: ``type`` (direct | indirect), ``speaker``, ``speaker_id``, ``cue``, ``quote_group``.
+- Numeric claim fields: ``value`` (a finite number), ``unit``, ``approx`` (exact | approximate |
+  at_least | at_most), ``source``, ``source_id`` (an entity id or ``author``), ``claim_group``.
+- Only ``doc_id`` and each record's span are required; ``null`` counts as not given; ``id`` is
+  allowed and ignored. A field the gold has and a record leaves out counts as wrong for the metrics
+  that need it; a field that no record of the whole file gives is reported as "not predicted".
+- Unknown fields, NaN or infinite numbers, duplicate keys and non-UTF-8 bytes are errors, each
+  reported as ``file:line: record: field: found ...; expected ...`` (exit code 2). The file is
+  streamed line by line.
 """
 
 from __future__ import annotations

@@ -144,6 +144,10 @@ class SpanArrays:
     def build(cls, doc, start, end, label) -> tuple["SpanArrays", np.ndarray]:
         """Sorted arrays and the permutation that sorted them (new position -> original index)."""
         doc, start, end, label = (np.asarray(a, dtype=np.int64) for a in (doc, start, end, label))
+        ordered = len(doc) < 2 or bool(np.all((doc[:-1] < doc[1:]) | ((doc[:-1] == doc[1:]) & (
+            (start[:-1] < start[1:]) | ((start[:-1] == start[1:]) & (end[:-1] <= end[1:]))))))
+        if ordered:  # already in (doc, start, end) order, as most files are: no sort needed
+            return cls(doc, start, end, label), np.arange(len(doc))
         order = np.lexsort((end, start, doc))
         return cls(doc[order], start[order], end[order], label[order]), order
 

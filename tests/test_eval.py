@@ -429,3 +429,40 @@ def test_packaged_gold_scores_itself(cli, tmp_path):
     report = json.loads(cli("eval", "--predictions", preds, "--json").out)
     assert {k: v["value"] for k, v in report["main_scores"].items()} == {"entities": 1.0, "quotes": 1.0, "numeric_claims": 1.0}
     assert not math.isnan(report["elapsed_seconds"])
+
+
+def test_layers_option_restricts_scoring(cli, mini_data, tmp_path):
+    preds = _write(tmp_path / "p.jsonl", _gold_lines())
+    report = json.loads(cli("eval", "--data", mini_data, "--predictions", preds, "--layers", "quotes", "--json").out)
+    assert list(report["main_scores"]) == ["quotes"]
+    bad = cli("eval", "--data", mini_data, "--predictions", preds, "--layers", "quotes,claims")
+    assert bad.code == 2 and "--layers: found \"quotes,claims\"; expected a comma-separated list" in bad.err
+
+
+def test_per_label_views_of_quotes_and_claims(mini_data):
+    result = score(mini_data, _gold_lines())
+    assert set(result["quotes"]["content"]["per_type_strict"]) == {"direct", "indirect"}
+    assert set(result["numeric_claims"]["span"]["per_approx_strict"]) == {"approximate", "at_least"}
+    assert result["numeric_claims"]["span"]["macro_f1_over_approx"] == 1.0
+
+
+def test_eval_on_a_predictions_file_imports_nothing_heavy(tmp_path):
+    import subprocess
+
+    preds = _write(tmp_path / "p.jsonl", [{"doc_id": "000_956b89daf0f4f269", "entities": []}])
+    code = ("import sys; from newsclaims.cli import main; main(['eval', '--predictions', sys.argv[1]]); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'datasets', 'pandas', 'sklearn', 'scipy', 'pyarrow'}))")
+    run = subprocess.run([sys.executable, "-c", code, str(preds)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.slow
+def test_benchmark_script_runs_and_agrees_with_nervaluate(tmp_path):
+    """The benchmark at a small size: it exits 0 only when the counts equal nervaluate's."""
+    import subprocess
+
+    run = subprocess.run([sys.executable, "-m", "newsclaims.eval.bench", "--docs", "40", "--spans", "10"],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "| newsclaims |" in run.stdout and "identical" in run.stdout
