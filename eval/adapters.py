@@ -94,6 +94,8 @@ def run_callable(spec: str, texts: dict[str, str], workers: int = 1) -> Predicti
     def one(doc_id: str):
         try:
             return doc_id, fn({"doc_id": doc_id, "text": texts[doc_id]})
+        except InvalidInput:  # the model's own clear message (a missing pipeline, say)
+            raise
         except Exception as err:  # a model's own failure is reported, not raised
             raise InvalidInput([Problem(name, f"document {doc_id}", "", f"{type(err).__name__}: {err}",
                                         "a prediction dict (the model raised)")]) from None

@@ -11,6 +11,8 @@ from pathlib import Path
 from newsclaims.labels import LAYERS
 from newsclaims.problems import InvalidInput, Problem, show
 
+DEFAULT_MODEL = "rules"
+
 
 def parse_layers(text: str | None) -> tuple[str, ...]:
     if not text:
@@ -44,9 +46,12 @@ def run_eval(args) -> int:
     texts = gold.texts
     extra_files: dict[str, str] = {}
     chosen = [x for x in (args.predictions, args.model, args.command, args.openai_base_url) if x]
-    if len(chosen) != 1:
+    if len(chosen) > 1:
         raise InvalidInput([Problem("newsclaims eval", "", "", f"{len(chosen)} prediction sources",
-                                    "exactly one of --predictions, --model, --command, --openai-base-url")])
+                                    "at most one of --predictions, --model, --command, --openai-base-url")])
+    if not chosen:
+        args.model = DEFAULT_MODEL
+        print(f"newsclaims eval: no predictions given; scoring the default baseline --model {DEFAULT_MODEL}", file=sys.stderr)
     if args.predictions:
         preds = load_predictions(args.predictions, texts, str(args.predictions))
         source = {"kind": "predictions file", "name": str(args.predictions), "sha256": _file_sha256(args.predictions)}

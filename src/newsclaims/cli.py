@@ -182,6 +182,21 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return run_eval(args)
 
 
+def _cmd_baselines(args: argparse.Namespace) -> int:
+    from .baselines.refresh import run_all
+
+    results = run_all()
+    for name, r in results["baselines"].items():
+        if "not_run" in r:
+            print(f"{name}: not run ({r['not_run']})", file=sys.stderr)
+        else:
+            scores = ", ".join(f"{layer} {v['value']:.3f}" if isinstance(v["value"], float) else f"{layer} {v['value']}"
+                               for layer, v in r["main_scores"].items())
+            print(f"{name}: {scores} ({r['seconds']:.1f} s)")
+    print("wrote: baselines/README.md, baselines/results.json, baselines/predictions/")
+    return 0
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     from .eval.run import run_compare
 
@@ -228,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "F1 (overlap matching); numeric claims end-to-end claim F1; each with a 95%% document-level "
                                    "bootstrap interval.",
                        epilog="examples:\n"
+                              "  newsclaims eval                                   the default baseline (rules)\n"
                               "  newsclaims eval --predictions predictions.jsonl\n"
                               "  newsclaims eval --predictions predictions.jsonl --layers entities --output runs/mine\n"
                               "  newsclaims eval --model mypackage.extract:predict --workers 4 --output runs/mine\n"
@@ -235,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "  OPENAI_API_KEY=... newsclaims eval --openai-base-url http://127.0.0.1:8000/v1 --openai-model qwen2.5-7b-instruct\n"
                               "  newsclaims compare runs/*/report.json\n",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    source = p.add_argument_group("what to score (exactly one)")
+    source = p.add_argument_group("what to score (at most one; default: --model rules)")
     source.add_argument("--predictions", type=Path, metavar="FILE.jsonl", help="a predictions file (see the README for the format)")
     source.add_argument("--model", metavar="NAME|module:callable", help="a shipped baseline, or a callable taking {'doc_id', 'text'}")
     source.add_argument("--command", metavar="CMD", help="a program reading document JSON lines on stdin, writing prediction lines")
@@ -255,6 +271,11 @@ def build_parser() -> argparse.ArgumentParser:
             "  newsclaims compare runs/rules/report.json runs/sklearn/report.json\n")
     p.add_argument("reports", nargs="+", type=Path, help="report.json files written by newsclaims eval --output")
     p.set_defaults(run=_cmd_compare)
+
+    p = add("baselines", "Re-run every baseline, keep its predictions and regenerate baselines/README.md.",
+            "  newsclaims baselines refresh\n")
+    p.add_argument("action", choices=["refresh"], help="refresh: run the baselines and rewrite their results")
+    p.set_defaults(run=_cmd_baselines)
 
     p = add("agree", "Agreement between two annotation sets per layer: strict and overlap F1, attribute agreement.",
             "  newsclaims agree annotations/passes/a annotations/passes/b\n"
