@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -127,7 +128,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_agree(args: argparse.Namespace) -> int:
+def _cmd_agree(args: argparse.Namespace) -> int:  # noqa: D103
     import json
 
     from .corpus import load_annotation_set, load_corpus
@@ -194,6 +195,88 @@ def _cmd_baselines(args: argparse.Namespace) -> int:
                                for layer, v in r["main_scores"].items())
             print(f"{name}: {scores} ({r['seconds']:.1f} s)")
     print("wrote: baselines/README.md, baselines/results.json, baselines/predictions/")
+    return 0
+
+
+def _prediction_documents(args, corpus) -> tuple[dict | None, str]:
+    """Documents to pre-annotate tasks with, and their model_version."""
+    if args.source == "none":
+        return None, "none"
+    if args.source == "gold":
+        from .corpus import load_annotation_set
+
+        return load_annotation_set(args.annotations, corpus).documents, "gold"
+    if args.source.startswith("model:"):
+        from .eval.adapters import run_callable
+
+        name = args.source.split(":", 1)[1]
+        preds = run_callable(name, {d: doc.text for d, doc in corpus.documents.items()})
+        return preds.by_doc, name
+    from .eval.loaders import load_predictions
+
+    path = Path(args.source)
+    preds = load_predictions(path, {d: doc.text for d, doc in corpus.documents.items()}, str(path))
+    return {d: _align_for_tasks(obj, corpus.documents[d].text) for d, obj in preds.by_doc.items()}, path.stem
+
+
+def _align_for_tasks(obj: dict, text: str) -> dict:
+    from .eval.spans import align_document
+
+    return {layer: a.records for layer, a in align_document(obj, text).items()}
+
+
+def _cmd_ls(args: argparse.Namespace) -> int:
+    import os
+
+    from . import labelstudio as ls
+    from . import paths
+    from .corpus import load_annotation_set, load_corpus
+    from .jsonio import atomic_write_text
+
+    corpus = load_corpus(args.seeds)
+    if args.action == "config":
+        config = ls.label_config()
+        if args.out:
+            atomic_write_text(args.out, config)
+            print(f"wrote: {args.out}")
+        else:
+            print(config, end="")
+        return 0
+    if args.action == "export":
+        documents, version = _prediction_documents(args, corpus)
+        text = ls.task_file_json(ls.tasks(corpus, documents, version))
+        if args.out:
+            atomic_write_text(args.out, text)
+            print(f"wrote: {args.out} ({len(corpus.documents)} tasks, pre-annotations: {version})")
+        else:
+            print(text, end="")
+        return 0
+    if args.action == "import":
+        if not args.file:
+            raise InvalidInput([Problem("newsclaims ls import", "", "", "no export file", "the path of a Label Studio JSON export")])
+        sets = ls.read_export(args.file, corpus)
+        gold = load_annotation_set(args.annotations, corpus)
+        if args.dry_run:
+            print(ls.diff_summary(sets, gold))
+            return 0
+        passes = args.passes or (args.annotations or paths.annotations_dir()) / "passes"
+        for target in ls.write_sets(sets, Path(passes), corpus, gold):
+            print(f"wrote: {_shown(target)}")
+        return 0
+    key = os.environ.get("LABEL_STUDIO_API_KEY")
+    if not key:
+        raise InvalidInput([Problem("LABEL_STUDIO_API_KEY", "", "", "an unset variable", "the API token of the Label Studio user")])
+    if not args.url:
+        raise InvalidInput([Problem("--url", "", "", "nothing", "the Label Studio server's address, e.g. http://127.0.0.1:8080")])
+    if args.action == "push":
+        documents, version = _prediction_documents(args, corpus)
+        project_id, count = ls.push(args.url, key, args.title, ls.label_config(), ls.tasks(corpus, documents, version))
+        print(f"project {project_id} ({args.title!r}): config set, {count} new tasks (pre-annotations: {version})")
+        return 0
+    export = ls.pull(args.url, key, args.title)
+    out = args.out or Path("label_studio_export.json")
+    atomic_write_text(out, json.dumps(export, ensure_ascii=False, indent=1) + "\n")
+    print(f"wrote: {out} ({len(export)} tasks); next: newsclaims ls import {out}")
     return 0
 
 
@@ -271,6 +354,24 @@ def build_parser() -> argparse.ArgumentParser:
             "  newsclaims compare runs/rules/report.json runs/sklearn/report.json\n")
     p.add_argument("reports", nargs="+", type=Path, help="report.json files written by newsclaims eval --output")
     p.set_defaults(run=_cmd_compare)
+
+    p = add("ls", "Label Studio: the labeling config, tasks with pre-annotations, validated import, push and pull.",
+            "  newsclaims ls config --out annotations/label_studio/config.xml\n"
+            "  newsclaims ls export --source gold --out tasks.json\n"
+            "  newsclaims ls export --source model:rules --out tasks.json\n"
+            "  newsclaims ls import export.json --dry-run\n"
+            "  LABEL_STUDIO_API_KEY=... newsclaims ls push --url http://127.0.0.1:8080 --source gold\n"
+            "  LABEL_STUDIO_API_KEY=... newsclaims ls pull --url http://127.0.0.1:8080 --out export.json\n")
+    p.add_argument("action", choices=["config", "export", "import", "push", "pull"])
+    p.add_argument("file", nargs="?", type=Path, help="import: the Label Studio JSON export to import")
+    p.add_argument("--source", default="gold", help="pre-annotations: gold, model:NAME, a predictions file, or none (default gold)")
+    p.add_argument("--annotations", type=Path, help="the gold annotation set (default: the packaged gold)")
+    p.add_argument("--passes", type=Path, help="import: where annotator sets go (default: annotations/passes)")
+    p.add_argument("--dry-run", action="store_true", help="import: print the differences from the gold, write nothing")
+    p.add_argument("--out", type=Path, help="config/export/pull: the file to write")
+    p.add_argument("--url", help="push/pull: the Label Studio server (token from LABEL_STUDIO_API_KEY)")
+    p.add_argument("--title", default="newsclaims", help="push/pull: the project title (default newsclaims)")
+    p.set_defaults(run=_cmd_ls)
 
     p = add("baselines", "Re-run every baseline, keep its predictions and regenerate baselines/README.md.",
             "  newsclaims baselines refresh\n")
