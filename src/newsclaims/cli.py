@@ -233,24 +233,22 @@ def _cmd_ls(args: argparse.Namespace) -> int:
     from .corpus import load_annotation_set, load_corpus
     from .jsonio import atomic_write_text
 
-    corpus = load_corpus(args.seeds)
-    if args.action == "config":
-        config = ls.label_config()
-        if args.out:
-            atomic_write_text(args.out, config)
-            print(f"wrote: {args.out}")
-        else:
-            print(config, end="")
-        return 0
-    if args.action == "export":
-        documents, version = _prediction_documents(args, corpus)
-        text = ls.task_file_json(ls.tasks(corpus, documents, version))
+    def emit(text: str, note: str) -> int:
+        """Write to --out (whole or not at all), or print."""
         if args.out:
             atomic_write_text(args.out, text)
-            print(f"wrote: {args.out} ({len(corpus.documents)} tasks, pre-annotations: {version})")
+            print(f"wrote: {args.out}{note}")
         else:
             print(text, end="")
         return 0
+
+    corpus = load_corpus(args.seeds)
+    if args.action == "config":
+        return emit(ls.label_config(), "")
+    if args.action == "export":
+        documents, version = _prediction_documents(args, corpus)
+        return emit(ls.task_file_json(ls.tasks(corpus, documents, version)),
+                    f" ({len(corpus.documents)} tasks, pre-annotations: {version})")
     if args.action == "import":
         if not args.file:
             raise InvalidInput([Problem("newsclaims ls import", "", "", "no export file", "the path of a Label Studio JSON export")])
