@@ -23,7 +23,7 @@ def test_build_is_byte_identical_on_rerun(build_mini, tmp_path):
     first = read_tree(build_mini(out=tmp_path / "one"))
     second = read_tree(build_mini(out=tmp_path / "two"))
     assert first == second
-    assert sorted(first) == sorted(["README.md", "build_info.json"] + [f"{c.name}/test.jsonl" for c in CONFIGS])
+    assert sorted(first) == sorted(["README.md", "build_info.json", "croissant.json"] + [f"{c.name}/test.jsonl" for c in CONFIGS])
 
 
 def test_real_build_reproduces_dataset_folder(cli, tmp_path):

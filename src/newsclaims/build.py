@@ -81,20 +81,21 @@ def gold_digest(annotations_root: Path, seeds_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def data_version(changelog: Path, digest: str) -> str:
-    """The newest data version in CHANGELOG.md; it must record this gold digest."""
+def data_version(changelog: Path, digest: str) -> tuple[str, str]:
+    """The newest data version in CHANGELOG.md and its date; the entry must record this gold digest."""
     text = changelog.read_text("utf-8")
-    match = re.search(r"^## data (\d+\.\d+\.\d+)\b.*?$(.*?)(?=^## |\Z)", text, re.M | re.S)
+    match = re.search(r"^## data (\d+\.\d+\.\d+)\b(.*?)$(.*?)(?=^## |\Z)", text, re.M | re.S)
     if not match:
         raise InvalidInput([Problem(str(changelog), "", "", "no '## data X.Y.Z' heading", "a data version entry")])
-    version, body = match.group(1), match.group(2)
+    version, heading, body = match.group(1), match.group(2), match.group(3)
+    dated = re.search(r"\d{4}-\d{2}-\d{2}", heading)
     recorded = re.search(r"^gold-sha256: ([0-9a-f]{64})\s*$", body, re.M)
     if not recorded or recorded.group(1) != digest:
         found = recorded.group(1) if recorded else "no gold-sha256 line"
         raise InvalidInput([Problem(str(changelog), f"data {version}", "gold-sha256", found,
                                     f"{digest}, the digest of the annotations being built: a gold change needs a new "
                                     "'## data X.Y.Z' entry recording it")])
-    return version
+    return version, dated.group() if dated else ""
 
 
 def _span(span: dict | None) -> dict | None:
@@ -197,19 +198,24 @@ def card_metadata(file_bytes: dict[str, int], rows: dict[str, list[dict]]) -> di
         "pretty_name": "newsclaims: who said what, and how many",
         "language": ["en"],
         "license": "other",
+        "license_name": "annotations CC BY 4.0; article texts of their publishers",
+        "license_details": "The annotations are released under CC BY 4.0. The five article texts are news articles of "
+                           "unknown outlets, redistributed unchanged for research; their copyright stays with their publishers.",
         "multilinguality": "monolingual",
         "annotations_creators": ["expert-generated"],
         "language_creators": ["found"],
         "source_datasets": ["original"],
         "size_categories": ["n<1K"],
-        "task_categories": ["token-classification"],
-        "task_ids": ["named-entity-recognition"],
+        "task_categories": ["token-classification", "text-classification"],
+        "task_ids": ["named-entity-recognition", "entity-linking-classification"],
+        "tags": ["quotation-attribution", "numeric-claims", "cross-document-coreference", "news"],
         "configs": configs,
         "dataset_info": infos,
     }
 
 
-def render_card(version: str, digest: str, files: dict[str, str], file_bytes: dict[str, int], rows: dict[str, list[dict]]) -> str:
+def render_card(version: str, digest: str, files: dict[str, str], file_bytes: dict[str, int], rows: dict[str, list[dict]],
+                blocks: dict[str, str]) -> str:
     meta = to_yaml(card_metadata(file_bytes, rows))
     config_table = "\n".join(f"| `{c.name}` | {len(rows[c.name])} | {c.description} |" for c in CONFIGS)
     field_lines = []
@@ -246,10 +252,41 @@ Fields:
 
 ```python
 import datasets
+
 quotes = datasets.load_dataset("dataset", "quotes")["{SPLIT}"]
-docs = {{d["doc_id"]: d["text"] for d in datasets.load_dataset("dataset", "documents")["{SPLIT}"]}}
-q = quotes[0]
-assert docs[q["doc_id"]][q["start"]:q["end"]] == q["text"]
+texts = {{d["doc_id"]: d["text"] for d in datasets.load_dataset("dataset", "documents")["{SPLIT}"]}}
+for q in quotes:
+    assert texts[q["doc_id"]][q["start"]:q["end"]] == q["text"]
+print(quotes.features["type"].int2str(quotes[0]["type"]), quotes[0]["text"], quotes[0]["speaker_id"])
+```
+
+Score a system with `newsclaims eval --predictions predictions.jsonl` (see the repository README).
+
+## Statistics
+
+{blocks["counts"]}
+
+## Conflicting figures and attributions across articles
+
+The articles disagree, and the data keeps every version: per claim group, each article's figure and
+who asserts it; per quote group, who each article says spoke.
+
+{blocks["conflicts"]}
+
+## Annotation agreement
+
+{blocks["agreement"]}
+
+## License
+
+The annotations are released under CC BY 4.0. The article texts come from news sites whose
+identity was not recorded; their copyright stays with their publishers, and redistribution beyond
+research may need their permission (see DATASHEET.md).
+
+## Citation
+
+```bibtex
+{CITATION}
 ```
 
 ## Files
@@ -262,7 +299,7 @@ The card lists every data file's sha256, so it changes whenever the data does.
 """
 
 
-def render(corpus: Corpus, ann: AnnotationSet, version: str, digest: str) -> dict[str, str]:
+def render(corpus: Corpus, ann: AnnotationSet, version: str, digest: str, released: str = "") -> dict[str, str]:
     """Every file of dataset/ as relative path -> text."""
     rows = config_rows(corpus, ann)
     out: dict[str, str] = {}
@@ -272,7 +309,8 @@ def render(corpus: Corpus, ann: AnnotationSet, version: str, digest: str) -> dic
     file_bytes = {path: len(text.encode()) for path, text in out.items()}
     out[BUILD_INFO] = dumps_canonical({"data_version": version, "gold_sha256": digest, "split": SPLIT,
                                        "rows": {c.name: len(rows[c.name]) for c in CONFIGS}, "files": files})
-    out[CARD] = render_card(version, digest, files, file_bytes, rows)
+    out[CROISSANT] = dumps_canonical(croissant(version, released, files))
+    out[CARD] = render_card(version, digest, files, file_bytes, rows, generated_blocks(corpus, ann))
     return out
 
 
@@ -308,3 +346,105 @@ def write_tree(out_dir: Path, files: dict[str, str]) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+# --- Croissant ---------------------------------------------------------------------------------
+
+CROISSANT = "croissant.json"
+CROISSANT_CONTEXT = {
+    "@language": "en", "@vocab": "https://schema.org/", "citeAs": "cr:citeAs", "column": "cr:column",
+    "conformsTo": "dct:conformsTo", "cr": "http://mlcommons.org/croissant/", "rai": "http://mlcommons.org/croissant/RAI/",
+    "data": {"@id": "cr:data", "@type": "@json"}, "dataType": {"@id": "cr:dataType", "@type": "@vocab"},
+    "dct": "http://purl.org/dc/terms/", "examples": {"@id": "cr:examples", "@type": "@json"}, "extract": "cr:extract",
+    "field": "cr:field", "fileProperty": "cr:fileProperty", "fileObject": "cr:fileObject", "fileSet": "cr:fileSet",
+    "format": "cr:format", "includes": "cr:includes", "isLiveDataset": "cr:isLiveDataset", "jsonPath": "cr:jsonPath",
+    "key": "cr:key", "md5": "cr:md5", "parentField": "cr:parentField", "path": "cr:path", "recordSet": "cr:recordSet",
+    "references": "cr:references", "regex": "cr:regex", "repeated": "cr:repeated", "replace": "cr:replace",
+    "sc": "https://schema.org/", "separator": "cr:separator", "source": "cr:source", "subField": "cr:subField",
+    "transform": "cr:transform", "samplingRate": "cr:samplingRate", "equivalentProperty": "cr:equivalentProperty",
+}
+CROISSANT_TYPES = {"string": "sc:Text", "int32": "sc:Integer", "float64": "sc:Float"}
+CITATION = ("@misc{newsclaims,\n  title = {newsclaims: who said what, and how many, in news text},\n"
+            "  note = {Gold entities, quotes and numeric claims on English news},\n  year = {2026}\n}")
+
+
+def croissant(version: str, released: str, files: dict[str, str]) -> dict:
+    """MLCommons Croissant 1.0 metadata: one file object per config, one record set per config.
+
+    Scalar and class-label fields are described as typed fields; a nested span (speaker, cue,
+    source) as sub-fields read by JSON path; list fields (tokens, tags, aliases) are left to the
+    dataset card, since Croissant 1.0 has no list type for a JSON Lines column.
+    """
+    distribution, record_sets = [], []
+    for config in CONFIGS:
+        path = f"{config.name}/{SPLIT}.jsonl"
+        file_id = f"{config.name}-file"
+        distribution.append({"@type": "cr:FileObject", "@id": file_id, "name": file_id, "contentUrl": path,
+                             "encodingFormat": "application/jsonlines", "sha256": files[path]})
+        fields = []
+        for name, spec in config.features:
+            field_id = f"{config.name}/{name}"
+            source = {"fileObject": {"@id": file_id}, "extract": {"column": name}}
+            if isinstance(spec, str):
+                fields.append({"@type": "cr:Field", "@id": field_id, "name": field_id, "dataType": CROISSANT_TYPES[spec],
+                               "source": source})
+            elif spec[0] == "class_label":
+                fields.append({"@type": "cr:Field", "@id": field_id, "name": field_id, "dataType": "sc:Text",
+                               "description": "one of " + ", ".join(spec[1]), "source": source})
+            elif spec[0] == "struct":
+                fields.append({"@type": "cr:Field", "@id": field_id, "name": field_id, "dataType": "sc:Text",
+                               "description": f"the {name} span (start, end, text), or null",
+                               "subField": [{"@type": "cr:Field", "@id": f"{field_id}/{sub}", "name": f"{field_id}/{sub}",
+                                             "dataType": CROISSANT_TYPES[sub_type],
+                                             "source": {**source, "transform": {"jsonPath": sub}}}
+                                            for sub, sub_type in spec[1]]})
+        record_sets.append({"@type": "cr:RecordSet", "@id": config.name, "name": config.name,
+                            "description": config.description, "field": fields})
+    return {
+        "@context": CROISSANT_CONTEXT,
+        "@type": "sc:Dataset",
+        "name": "newsclaims",
+        "conformsTo": "http://mlcommons.org/croissant/1.0",
+        "description": "Gold annotations of named entities linked across documents, direct and indirect quotes with "
+                       "their speakers, and numeric claims with value, unit, approximation and source, on English news "
+                       "articles about North Korean troops sent to Russia (October 2024).",
+        "license": "https://creativecommons.org/licenses/by/4.0/",
+        "url": "https://github.com/newsclaims/newsclaims",
+        "version": version,
+        "datePublished": released,
+        "citeAs": CITATION,
+        "distribution": distribution,
+        "recordSet": record_sets,
+    }
+
+
+# --- Generated numbers in DATASHEET.md and the card --------------------------------------------
+
+DATASHEET = "DATASHEET.md"
+BLOCKS = ("counts", "conflicts", "agreement")
+
+
+def generated_blocks(corpus: Corpus, ann: AnnotationSet) -> dict[str, str]:
+    """Markdown of the numbers the documentation states: counts, cross-article claims, agreement."""
+    from .corpus import load_annotation_set
+    from .eval.agreement import agreement
+    from .stats import agreement_summary_markdown, conflicts_markdown, counts_markdown
+
+    passes = [ann.root / "passes" / name for name in ("a", "b")]
+    if all((p / GOLD_DIR).is_dir() for p in passes):
+        report = agreement(*(load_annotation_set(p, corpus) for p in passes))
+        agreement_text = ("Two independent passes (`annotations/passes/a`, `annotations/passes/b`), compared by "
+                          "`newsclaims agree`:\n\n" + agreement_summary_markdown(report))
+    else:
+        agreement_text = "No two annotation passes are recorded for this data."
+    return {"counts": counts_markdown(corpus, ann), "conflicts": conflicts_markdown(corpus, ann), "agreement": agreement_text}
+
+
+def fill_blocks(text: str, blocks: dict[str, str], label: str) -> str:
+    """Replace every <!-- generated:NAME --> ... <!-- /generated:NAME --> block; each must be present."""
+    for name, body in blocks.items():
+        pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(<!-- /generated:{name} -->)", re.S)
+        if not pattern.search(text):
+            raise InvalidInput([Problem(label, "", "", f"no <!-- generated:{name} --> block", "the block where the numbers go")])
+        text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
+    return text

@@ -111,9 +111,18 @@ def _cmd_build(args: argparse.Namespace) -> int:
     corpus = load_corpus(seeds)
     ann = load_annotation_set(annotations, corpus)
     digest = build.gold_digest(annotations, seeds)
-    version = build.data_version(changelog, digest)
-    files = build.render(corpus, ann, version, digest)
+    version, released = build.data_version(changelog, digest)
+    files = build.render(corpus, ann, version, digest, released)
     stale = build.stale_files(out, files)
+    datasheet = args.datasheet or (repo / build.DATASHEET if repo is not None and args.annotations is None else None)
+    sheet_old = sheet_new = None
+    if datasheet is not None:
+        from .jsonio import atomic_write_text
+
+        sheet_old = Path(datasheet).read_text("utf-8")
+        sheet_new = build.fill_blocks(sheet_old, build.generated_blocks(corpus, ann), str(datasheet))
+        if sheet_new != sheet_old:
+            stale.append(_shown(datasheet))
     if args.check:
         if stale:
             print(f"{_shown(out)} is stale ({len(stale)} files differ: {', '.join(stale[:5])}); run: newsclaims build", file=sys.stderr)
@@ -122,6 +131,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
         return 0
     if stale:
         build.write_tree(out, files)
+    if sheet_new is not None and sheet_new != sheet_old:
+        atomic_write_text(datasheet, sheet_new)
     for name in build.empty_configs(files):
         print(f"warning: config {name} has no rows yet; datasets cannot load an empty split", file=sys.stderr)
     print(f"{'wrote' if stale else 'unchanged'}: {_shown(out)} (data {version}, {len(files)} files, gold sha256 {digest[:12]})")
@@ -397,7 +408,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--annotations", type=Path, help="annotation set (default: annotations/ of the checkout)")
     p.add_argument("--out", type=Path, help="output folder, replaced as a whole (default: dataset/ of the checkout)")
     p.add_argument("--changelog", type=Path, help="CHANGELOG.md giving the data version (default: the checkout's)")
-    p.add_argument("--check", action="store_true", help="write nothing; exit 1 when the output folder differs from a fresh build")
+    p.add_argument("--datasheet", type=Path, help="DATASHEET.md whose generated blocks get the numbers (default: the checkout's, "
+                   "when building its annotations)")
+    p.add_argument("--check", action="store_true", help="write nothing; exit 1 when the output folder or datasheet differs from a fresh build")
     p.set_defaults(run=_cmd_build)
     return parser
 

@@ -93,3 +93,52 @@ def format_conflicts(corpus: Corpus, ann: AnnotationSet, view: dict) -> str:
             excerpt = r["text"] if len(r["text"]) <= 70 else r["text"][:67] + "..."
             lines.append(f"  {r['doc_id']}  {r['type']:<8}  speaker: {speaker}  «{excerpt}»".replace("\n", " "))
     return "\n".join(lines)
+
+
+# --- Markdown views, inserted into DATASHEET.md and the dataset card ------------------------------
+
+def counts_markdown(corpus: Corpus, ann: AnnotationSet) -> str:
+    stats = annotation_stats(corpus, ann)
+    lines = ["| document | characters | entity mentions | quotes (direct / indirect) | numeric claims |", "|---|---|---|---|---|"]
+    for doc_id, counts in stats["per_document"].items():
+        types = Counter(q["type"] for q in ann.documents[doc_id]["quotes"])
+        lines.append(f"| {doc_id} | {counts['chars']:,} | {counts['entities']} | {counts['quotes']} ({types['direct']} / {types['indirect']}) "
+                     f"| {counts['numeric_claims']} |")
+    totals = stats["totals"]
+    types = stats["per_label"]["quotes"]
+    lines.append(f"| **total** | {sum(c['chars'] for c in stats['per_document'].values()):,} | {totals['entities']} | "
+                 f"{totals['quotes']} ({types['direct']} / {types['indirect']}) | {totals['numeric_claims']} |")
+    labels = ", ".join(f"{name} {n}" for name, n in stats["per_label"]["entities"].items() if n)
+    approx = ", ".join(f"{name} {n}" for name, n in stats["per_label"]["numeric_claims"].items() if n)
+    lines += ["", f"Entity mentions by label: {labels}.", f"Numeric claims by approximation: {approx}.",
+              f"Knowledge base: {stats['kb_entities']} entities ({sum(1 for e in ann.kb.values() if e['wikidata'])} with a "
+              f"Wikidata QID); {stats['claim_groups']} claim groups; {stats['quote_groups']} quote groups."]
+    return "\n".join(lines)
+
+
+def conflicts_markdown(corpus: Corpus, ann: AnnotationSet) -> str:
+    view = conflicts(corpus, ann)
+    lines = ["| claim group | document | figure | value | approx | unit | source |", "|---|---|---|---|---|---|---|"]
+    for group_id, rows in view["claim_groups"].items():
+        for r in sorted(rows, key=lambda r: (corpus.documents[r["doc_id"]].fold, r["value"])):
+            source = r["source_id"] or "unidentified"
+            lines.append(f"| {group_id} | {r['doc_id'][:3]} | {r['text']} | {_fmt_value(r['value'])} | {r['approx']} | "
+                         f"{r['unit'] or '-'} | {source} |")
+    lines += ["", "| quote group | document | type | speaker |", "|---|---|---|---|"]
+    for group_id, rows in view["quote_groups"].items():
+        for r in sorted(rows, key=lambda r: corpus.documents[r["doc_id"]].fold):
+            lines.append(f"| {group_id} | {r['doc_id'][:3]} | {r['type']} | {r['speaker_id'] or 'unidentified'} |")
+    return "\n".join(lines)
+
+
+def agreement_summary_markdown(report: dict) -> str:
+    """The headline agreement figures of two passes (the full table is annotations/AGREEMENT.md)."""
+    def f(x):
+        return "n/a" if x is None else f"{x:.3f}"
+
+    lines = ["| layer | records (pass a / b) | strict F1 | overlap F1 | attribute agreement on matched records |",
+             "|---|---|---|---|---|"]
+    for layer, n in report["layers"].items():
+        attrs = ", ".join(f"{k.removesuffix('_accuracy')} {f(v)}" for k, v in n.items() if k.endswith("_accuracy"))
+        lines.append(f"| {layer} | {n['count_a']} / {n['count_b']} | {f(n['strict_f1'])} | {f(n['overlap_f1'])} | {attrs} |")
+    return "\n".join(lines)

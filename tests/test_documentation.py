@@ -1,0 +1,75 @@
+"""DATASHEET.md, the dataset card and the Croissant metadata: complete, and generated where they
+state numbers."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+
+from conftest import REPO
+
+DATASET = REPO / "dataset"
+SHEET = (REPO / "DATASHEET.md").read_text("utf-8")
+CARD = (DATASET / "README.md").read_text("utf-8")
+INFO = json.loads((DATASET / "build_info.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("section", ["Motivation", "Composition", "Collection process", "Preprocessing, cleaning, labeling",
+                                     "Uses", "Distribution", "Maintenance"])
+def test_datasheet_answers_the_seven_sections(section):
+    assert re.search(rf"^## \d\. {re.escape(section)}$", SHEET, re.M), section
+
+
+@pytest.mark.parametrize("block", ["counts", "conflicts", "agreement"])
+def test_datasheet_numbers_are_generated_and_filled(block):
+    body = re.search(rf"<!-- generated:{block} -->\n(.*?)<!-- /generated:{block} -->", SHEET, re.S).group(1)
+    assert body.strip() and body.strip() in CARD  # the same generated text is in the card
+
+
+def test_datasheet_counts_agree_with_the_data():
+    rows = INFO["rows"]
+    assert f"| **total** | 14,483 | {rows['entities']} | {rows['quotes']} (" in SHEET
+    assert f"| {rows['numeric_claims']} |" in SHEET
+
+
+def test_card_metadata():
+    meta = yaml.safe_load(CARD.split("---\n")[1])
+    for key in ("license", "language", "task_categories", "task_ids", "size_categories", "pretty_name", "configs", "dataset_info"):
+        assert meta.get(key), key
+    assert meta["license"] == "other" and "CC BY 4.0" in meta["license_name"]
+    assert all(info["features"] for info in meta["dataset_info"])
+    for section in ("## Configs", "## Usage", "## Statistics", "## Conflicting figures", "## Annotation agreement", "## License",
+                    "## Citation"):
+        assert section in CARD, section
+    assert "@misc{newsclaims" in CARD
+
+
+def test_card_usage_example_runs(monkeypatch, capsys):
+    code = re.search(r"## Usage\n\n```python\n(.*?)```", CARD, re.S).group(1)
+    monkeypatch.chdir(REPO)
+    exec(compile(code, "dataset/README.md", "exec"), {})
+    assert capsys.readouterr().out.strip()
+
+
+def test_croissant_validates_and_loads_every_record_set():
+    mlc = pytest.importorskip("mlcroissant")
+    dataset = mlc.Dataset(jsonld=str(DATASET / "croissant.json"))  # validates, raising on errors
+    metadata = json.loads((DATASET / "croissant.json").read_text("utf-8"))
+    assert {d["contentUrl"]: d["sha256"] for d in metadata["distribution"]} == INFO["files"]
+    assert metadata["version"] == INFO["data_version"]
+    for record_set in metadata["recordSet"]:
+        records = list(dataset.records(record_set=record_set["@id"]))
+        assert len(records) == INFO["rows"][record_set["@id"]], record_set["@id"]
+    quote = next(iter(dataset.records(record_set="quotes")))
+    assert quote["quotes/text"] and "quotes/speaker/start" in quote["quotes/speaker"]
+
+
+def test_changelog_lists_data_and_code_versions():
+    text = (REPO / "CHANGELOG.md").read_text("utf-8")
+    assert re.search(r"^## data 0\.2\.0 \(\d{4}-\d{2}-\d{2}\)\ngold-sha256: " + INFO["gold_sha256"], text, re.M)
+    from newsclaims import __version__
+
+    assert f"## code {__version__} (" in text
