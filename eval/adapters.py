@@ -40,6 +40,25 @@ def _progress(total: int, desc: str):
     return tqdm(total=total, desc=desc, unit="doc", file=sys.stderr, disable=None)
 
 
+def _map_documents(fn, items: list, workers: int, desc: str, steps=lambda item: 1) -> list:
+    """fn over items on a thread pool, in order, with a progress bar counting documents."""
+    bar = _progress(sum(steps(item) for item in items), desc)
+
+    def counted(item):
+        try:
+            return fn(item)
+        finally:
+            if bar is not None:
+                bar.update(steps(item))
+
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            return list(pool.map(counted, items))
+    finally:
+        if bar is not None:
+            bar.close()
+
+
 def _collect(name: str, texts: dict[str, str], answers: list[tuple[str, object]]) -> Predictions:
     """Validate (doc_id, answer) pairs into Predictions; raises InvalidInput naming each bad answer."""
     result = Predictions(name)
@@ -89,7 +108,6 @@ def resolve_model(spec: str) -> Callable[[dict], dict]:
 def run_callable(spec: str, texts: dict[str, str], workers: int = 1) -> Predictions:
     fn = resolve_model(spec)
     name = f"model {spec}"
-    bar = _progress(len(texts), spec)
 
     def one(doc_id: str):
         try:
@@ -99,17 +117,8 @@ def run_callable(spec: str, texts: dict[str, str], workers: int = 1) -> Predicti
         except Exception as err:  # a model's own failure is reported, not raised
             raise InvalidInput([Problem(name, f"document {doc_id}", "", f"{type(err).__name__}: {err}",
                                         "a prediction dict (the model raised)")]) from None
-        finally:
-            if bar is not None:
-                bar.update(1)
 
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            answers = list(pool.map(one, texts))
-    finally:
-        if bar is not None:
-            bar.close()
-    return _collect(name, texts, answers)
+    return _collect(name, texts, _map_documents(one, list(texts), workers, spec))
 
 
 def run_command(command: str, texts: dict[str, str], workers: int = 1, timeout: float = 60.0) -> Predictions:
@@ -121,7 +130,6 @@ def run_command(command: str, texts: dict[str, str], workers: int = 1, timeout: 
         raise InvalidInput([Problem("--command", "", "", f"{command!r} ({err})", "a shell-style command line")]) from None
     doc_ids = list(texts)
     shards = [doc_ids[i::max(1, workers)] for i in range(max(1, min(workers, len(doc_ids))))]
-    bar = _progress(len(doc_ids), "command")
 
     def run_shard(shard: list[str]) -> list[tuple[str, object]]:
         stdin = "".join(json.dumps({"doc_id": d, "text": texts[d]}, ensure_ascii=False) + "\n" for d in shard)
@@ -133,8 +141,6 @@ def run_command(command: str, texts: dict[str, str], workers: int = 1, timeout: 
         except subprocess.TimeoutExpired:
             raise InvalidInput([Problem(name, "", "", f"no answer after {limit:g} s ({len(shard)} documents)",
                                         f"one line per document within {timeout:g} s each (--timeout)")]) from None
-        if bar is not None:
-            bar.update(len(shard))
         if done.returncode != 0:
             tail = (done.stderr.strip().splitlines() or ["no stderr"])[-1][:200]
             raise InvalidInput([Problem(name, "", "", f"exit status {done.returncode} (stderr: {tail})", "exit status 0")])
@@ -152,13 +158,8 @@ def run_command(command: str, texts: dict[str, str], workers: int = 1, timeout: 
             answers.append((doc_id, obj))
         return answers
 
-    try:
-        with ThreadPoolExecutor(max_workers=len(shards)) as pool:
-            answers = [a for shard_answers in pool.map(run_shard, shards) for a in shard_answers]
-    finally:
-        if bar is not None:
-            bar.close()
-    return _collect(name, texts, answers)
+    answers = _map_documents(run_shard, shards, len(shards), "command", steps=len)
+    return _collect(name, texts, [a for shard_answers in answers for a in shard_answers])
 
 
 # --- OpenAI-compatible endpoints -----------------------------------------------------------------
@@ -277,7 +278,6 @@ def run_openai(base_url: str, model: str, texts: dict[str, str], workers: int = 
     key = os.environ.get(key_env)
     url = base_url.rstrip("/") + "/chat/completions"
     name = f"endpoint {url}"
-    bar = _progress(len(texts), model)
     replies: dict[str, str] = {}
 
     def one(doc_id: str):
@@ -297,9 +297,6 @@ def run_openai(base_url: str, model: str, texts: dict[str, str], workers: int = 
         except (urllib.error.URLError, TimeoutError, OSError) as err:
             reason = getattr(err, "reason", err)
             raise InvalidInput([Problem(name, where, "", f"no answer ({reason})", f"a reply within {timeout:g} s")]) from None
-        finally:
-            if bar is not None:
-                bar.update(1)
         try:
             content = json.loads(raw)["choices"][0]["message"]["content"]
             if not isinstance(content, str):
@@ -314,10 +311,4 @@ def run_openai(base_url: str, model: str, texts: dict[str, str], workers: int = 
                                         "a JSON object with entities, quotes and numeric_claims")])
         return doc_id, lenient_prediction(doc_id, reply)
 
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            answers = list(pool.map(one, texts))
-    finally:
-        if bar is not None:
-            bar.close()
-    return _collect(name, texts, answers), replies
+    return _collect(name, texts, _map_documents(one, list(texts), workers, model)), replies

@@ -76,6 +76,24 @@ def _hungarian(weights: list[list[float]]) -> list[tuple[int, int]]:
     return [(j, i) for i, j in pairs] if transposed else pairs
 
 
+def connected_components(pairs) -> list[list[tuple[int, int]]]:
+    """The (gold, prediction) pairs grouped by connected component of the bipartite graph they form."""
+    parent: dict = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for g, p in pairs:
+        parent[find(("g", g))] = find(("p", p))
+    groups: dict = {}
+    for g, p in pairs:
+        groups.setdefault(find(("g", g)), []).append((g, p))
+    return list(groups.values())
+
+
 def optimal_matching(candidates: Sequence[tuple[int, int]], weight: Weight) -> list[tuple[int, int]]:
     """The (gold, prediction) pairs of maximum total weight among the compatible candidates.
 
@@ -87,21 +105,9 @@ def optimal_matching(candidates: Sequence[tuple[int, int]], weight: Weight) -> l
         w = weight(g, p)
         if w is not None and w > 0:
             edges[(g, p)] = w
-    parent: dict = {}
-
-    def find(x):
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for g, p in edges:
-        parent[find(("g", g))] = find(("p", p))
-    components: dict = {}
-    for (g, p), w in edges.items():
-        components.setdefault(find(("g", g)), []).append((g, p, w))
     chosen = []
-    for comp in components.values():
+    for pairs in connected_components(list(edges)):
+        comp = [(g, p, edges[(g, p)]) for g, p in pairs]
         if len(comp) == 1:
             chosen.append(comp[0][:2])
             continue
@@ -215,20 +221,7 @@ def match_spans(gold: SpanArrays, pred: SpanArrays, schemes=SCHEMES) -> Matches:
     extra_label = {s: [] for s in schemes}
     rest = list(zip(cand_g[~alone].tolist(), cand_p[~alone].tolist()))
     if rest:
-        parent: dict = {}
-
-        def find(x):
-            while parent.setdefault(x, x) != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        for g, p in rest:
-            parent[find(("g", g))] = find(("p", p))
-        clusters: dict = {}
-        for g, p in rest:
-            clusters.setdefault(find(("g", g)), []).append((g, p))
-        for pairs in clusters.values():
+        for pairs in connected_components(rest):
             for scheme in schemes:
                 weight = _weight_function(scheme, gold, pred)
                 extra[scheme] += optimal_matching(pairs, weight)

@@ -139,7 +139,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_agree(args: argparse.Namespace) -> int:  # noqa: D103
+def _cmd_agree(args: argparse.Namespace) -> int:
     import json
 
     from .corpus import load_annotation_set, load_corpus
