@@ -111,8 +111,6 @@ def _strip_titles(text: str, start: int, end: int) -> tuple[int, int]:
     while len(words) > 1 and words[0].lower().rstrip(".") in TITLES:
         start += len(words[0]) + 1
         words = words[1:]
-    if len(words) > 1 and words[0].lower() in ("us", "u.s.", "uk") and words[1].lower().rstrip(".") in TITLES:
-        pass
     return start, end
 
 
@@ -129,7 +127,7 @@ def find_entities(text: str) -> list[dict]:
         start, end = match.span()
         end = _possessive_end(text, start, end)
         words = text[start:end].split(" ")
-        # split a leading country or nationality off an organisation or title
+        # a capitalised function word that only starts the sentence ("The", "However") is not part of a name
         if _sentence_start(text, start) and words[0].lower() in SENTENCE_STARTERS:
             if len(words) == 1:
                 continue

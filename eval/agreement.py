@@ -10,6 +10,7 @@ it is None when there is no pair to compare.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 
@@ -132,12 +133,6 @@ def _summary(layer: str, record: dict | None) -> str:
 def _attr_text(attr: str, value) -> str:
     if isinstance(value, dict):
         return f"[{value['start']}:{value['end']}] {value['text']!r}"
-    return json_dumps(value)
-
-
-def json_dumps(value) -> str:
-    import json
-
     return json.dumps(value, ensure_ascii=False)
 
 

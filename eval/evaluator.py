@@ -23,7 +23,7 @@ from newsclaims.tokens import tokenize
 
 from .gold import GoldData
 from .matching import SpanArrays, match_spans, optimal_matching, overlapping_pairs
-from .metrics import PRF, Accuracy, SchemeCounts, bcubed, bootstrap_f1, ceaf_e, is_close_value, macro_f1
+from .metrics import PRF, Accuracy, SchemeCounts, bcubed, bootstrap_f1, ceaf_e, f1_of, is_close_value, macro_f1
 from .schemes import SCHEMES
 from .spans import AlignedLayer
 
@@ -197,8 +197,6 @@ class LayerScorer:
         labels = [r.get(field) for d in self.doc_ids for r in self.unaligned.get(d, [])] if field else []
         self.spans = SpanScorer(self.g, self.p, names, len(self.doc_ids), n_unaligned, labels)
         self.matches = self.spans.matches
-        self.n_unaligned = n_unaligned
-        self.unaligned_labels = labels
 
     def scheme_counts(self, scheme: str, *, by: str = "overall"):
         """Overall SchemeCounts, or a dict of them by label name or by doc_id."""
@@ -312,8 +310,6 @@ def _token_overlap(s: LayerScorer) -> dict:
     pred_total += sum(len(tokenize(r.get("text") or "")) for recs in s.unaligned.values() for r in recs)
     p = shared_total / pred_total if pred_total else None
     r = shared_total / gold_total if gold_total else None
-    from .metrics import f1_of
-
     return {"precision": p, "recall": r, "f1": None if p is None and r is None else f1_of(p or 0.0, r or 0.0),
             "shared_tokens": shared_total, "predicted_tokens": pred_total, "gold_tokens": gold_total}
 
@@ -331,7 +327,7 @@ def _group_bcubed(pairs: list, field: str) -> dict | str:
 
 def score_quotes(gold: GoldData, aligned: dict, judge: Judge, resamples: int, seed: int) -> dict:
     s = LayerScorer("quotes", gold, aligned)
-    unaligned = int(s.n_unaligned.sum())
+    unaligned = int(s.spans.n_unaligned.sum())
     n_pred, n_gold = len(s.p) + unaligned, len(s.g)
     strict = s.scheme_counts("exact")
     overlap_pairs = s.pairs("partial")
@@ -370,7 +366,7 @@ def score_numeric_claims(gold: GoldData, aligned: dict, judge: Judge, resamples:
     strict = s.scheme_counts("exact")
     per_approx = s.scheme_counts("strict", by="label")  # span and approximation both right
     overlap_pairs = s.pairs("partial")
-    unaligned = int(s.n_unaligned.sum())
+    unaligned = int(s.spans.n_unaligned.sum())
     accs = {name: Accuracy() for name in ("value", "unit", "approx", "source")}
     wrong = []
     for d, g, p in overlap_pairs:

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from .corpus import shown_path
 from .problems import EXIT_BAD_INPUT, InvalidInput, Problem, show
 
 EXAMPLES = """examples:
@@ -30,7 +31,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         if target is None:
             ann = corpus_mod.load_annotation_set(args.annotations, corpus)
             print(f"ok: {len(corpus.documents)} seed documents (checksums match) and the gold annotation set "
-                  f"{_shown(ann.root)} ({_record_counts(ann)})")
+                  f"{shown_path(ann.root)} ({_record_counts(ann)})")
             continue
         kind = args.kind or _detect_kind(target)
         if kind == "set":
@@ -69,13 +70,6 @@ def _record_counts(ann) -> str:
 
     counts = ", ".join(f"{sum(len(d[layer]) for d in ann.documents.values())} {layer}" for layer in LAYERS)
     return f"{len(ann.documents)} documents, {counts}, {len(ann.kb)} kb entities"
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def _cmd_stats(args: argparse.Namespace) -> int:
@@ -122,12 +116,12 @@ def _cmd_build(args: argparse.Namespace) -> int:
         sheet_old = Path(datasheet).read_text("utf-8")
         sheet_new = build.fill_blocks(sheet_old, build.generated_blocks(corpus, ann), str(datasheet))
         if sheet_new != sheet_old:
-            stale.append(_shown(datasheet))
+            stale.append(shown_path(datasheet))
     if args.check:
         if stale:
-            print(f"{_shown(out)} is stale ({len(stale)} files differ: {', '.join(stale[:5])}); run: newsclaims build", file=sys.stderr)
+            print(f"{shown_path(out)} is stale ({len(stale)} files differ: {', '.join(stale[:5])}); run: newsclaims build", file=sys.stderr)
             return 1
-        print(f"ok: {_shown(out)} is up to date (data {version})")
+        print(f"ok: {shown_path(out)} is up to date (data {version})")
         return 0
     if stale:
         build.write_tree(out, files)
@@ -135,7 +129,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         atomic_write_text(datasheet, sheet_new)
     for name in build.empty_configs(files):
         print(f"warning: config {name} has no rows yet; datasets cannot load an empty split", file=sys.stderr)
-    print(f"{'wrote' if stale else 'unchanged'}: {_shown(out)} (data {version}, {len(files)} files, gold sha256 {digest[:12]})")
+    print(f"{'wrote' if stale else 'unchanged'}: {shown_path(out)} (data {version}, {len(files)} files, gold sha256 {digest[:12]})")
     return 0
 
 
@@ -148,7 +142,7 @@ def _cmd_agree(args: argparse.Namespace) -> int:
 
     corpus = load_corpus(args.seeds)
     report = agreement(load_annotation_set(args.pass_a, corpus), load_annotation_set(args.pass_b, corpus))
-    command = f"newsclaims agree {_shown(args.pass_a)} {_shown(args.pass_b)}" + (f" --write {_shown(args.write)}" if args.write else "")
+    command = f"newsclaims agree {shown_path(args.pass_a)} {shown_path(args.pass_b)}" + (f" --write {shown_path(args.write)}" if args.write else "")
     text = agreement_markdown(report, command)
     if args.write:
         atomic_write_text(args.write, text + "\n")
@@ -172,19 +166,19 @@ def _cmd_adjudicate(args: argparse.Namespace) -> int:
     for key in ("rules", "decisions"):
         table = decisions.get(key)
         if not isinstance(table, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in table.items()):
-            raise InvalidInput([Problem(_shown(rules_path), "", key, show(table), "an object mapping names to strings")])
+            raise InvalidInput([Problem(shown_path(rules_path), "", key, show(table), "an object mapping names to strings")])
     unknown = sorted(set(decisions["decisions"].values()) - set(decisions["rules"]))
     if unknown:
-        raise InvalidInput([Problem(_shown(rules_path), "", "decisions", show(unknown), "rule names defined under rules")])
-    command = f"newsclaims adjudicate {_shown(args.pass_a)} {_shown(args.pass_b)}"
+        raise InvalidInput([Problem(shown_path(rules_path), "", "decisions", show(unknown), "rule names defined under rules")])
+    command = f"newsclaims adjudicate {shown_path(args.pass_a)} {shown_path(args.pass_b)}"
     text, missing = adjudication_markdown(entries, corrections, decisions, command)
     for key in missing:
-        print(f"{_shown(rules_path)}: decisions: found no decision for {key}; expected the rule that decided it", file=sys.stderr)
+        print(f"{shown_path(rules_path)}: decisions: found no decision for {key}; expected the rule that decided it", file=sys.stderr)
     if missing:
         return EXIT_BAD_INPUT
     target = Path(gold.root) / "ADJUDICATION.md"
     atomic_write_text(target, text)
-    print(f"wrote: {_shown(target)} ({len(entries)} disagreements, {len(corrections)} corrections where the passes agreed)")
+    print(f"wrote: {shown_path(target)} ({len(entries)} disagreements, {len(corrections)} corrections where the passes agreed)")
     return 0
 
 
@@ -270,7 +264,7 @@ def _cmd_ls(args: argparse.Namespace) -> int:
             return 0
         passes = args.passes or (args.annotations or paths.annotations_dir()) / "passes"
         for target in ls.write_sets(sets, Path(passes), corpus, gold):
-            print(f"wrote: {_shown(target)}")
+            print(f"wrote: {shown_path(target)}")
         return 0
     key = os.environ.get("LABEL_STUDIO_API_KEY")
     if not key:

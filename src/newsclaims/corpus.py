@@ -45,7 +45,7 @@ class Corpus:
     documents: dict[str, Document]
 
 
-def _label(path: Path) -> str:
+def shown_path(path: Path) -> str:
     """A path as shown in messages: relative to the working folder when it is inside it."""
     try:
         return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
@@ -56,7 +56,7 @@ def _label(path: Path) -> str:
 def load_corpus(seeds_dir: Path | None = None) -> Corpus:
     seeds_dir = Path(seeds_dir) if seeds_dir else paths.seeds_dir()
     manifest_path = seeds_dir / "MANIFEST.json"
-    label = _label(manifest_path)
+    label = shown_path(manifest_path)
     manifest = expect_object(read_json(manifest_path, label), label)
     problems = schema_problems("manifest", manifest, label)
     if problems:
@@ -113,7 +113,7 @@ class AnnotationSet:
 
 def _registry(root: Path, filename: str, schema: str, key: str, problems: list[Problem]) -> tuple[dict, str]:
     path = root / filename
-    label = _label(path)
+    label = shown_path(path)
     try:
         data = expect_object(read_json(path, label), label)
     except InvalidInput as err:
@@ -257,7 +257,7 @@ def _load_registries(root: Path, corpus: Corpus, problems: list[Problem]) -> Ann
 
 
 def _load_gold_file(path: Path, corpus: Corpus, ann: AnnotationSet, check_references: bool) -> tuple[dict | None, list[Problem]]:
-    label = _label(path)
+    label = shown_path(path)
     try:
         doc = expect_object(read_json(path, label), label)
     except InvalidInput as err:
@@ -291,7 +291,7 @@ def load_annotation_set(root: Path | None = None, corpus: Corpus | None = None, 
     if require_complete:
         for doc_id in corpus.documents:
             if doc_id not in ann.documents and not (gold_dir / f"{doc_id}.json").exists():
-                problems.append(Problem(_label(gold_dir), "", "", f"no {doc_id}.json", "one gold file per document in seeds/MANIFEST.json"))
+                problems.append(Problem(shown_path(gold_dir), "", "", f"no {doc_id}.json", "one gold file per document in seeds/MANIFEST.json"))
     if problems:
         raise InvalidInput(problems)
     return ann
