@@ -137,7 +137,7 @@ def _cmd_agree(args: argparse.Namespace) -> int:
     import json
 
     from .corpus import load_annotation_set, load_corpus
-    from .eval.agreement import agreement, agreement_markdown
+    from .agreement import agreement, agreement_markdown
     from .jsonio import atomic_write_text
 
     corpus = load_corpus(args.seeds)
@@ -153,7 +153,7 @@ def _cmd_agree(args: argparse.Namespace) -> int:
 
 def _cmd_adjudicate(args: argparse.Namespace) -> int:
     from .corpus import load_annotation_set, load_corpus
-    from .eval.agreement import adjudication_markdown, agreed_corrections, disagreements
+    from .agreement import adjudication_markdown, agreed_corrections, disagreements
     from .jsonio import atomic_write_text, expect_object, read_json
 
     corpus = load_corpus(args.seeds)
@@ -284,7 +284,7 @@ def _cmd_ls(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from .eval.run import run_compare
+    from .eval.compare import run_compare
 
     return run_compare(args)
 
@@ -351,11 +351,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, metavar="N", help="documents processed in parallel by a model (default 1)")
     p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds per document for a command or endpoint (default 60)")
     p.add_argument("--json", action="store_true", help="print report.json instead of the table")
+    p.add_argument("--resamples", type=int, default=1000, metavar="N", help="bootstrap resamples for the 95%% intervals (default 1000)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="bootstrap seed (default 0); recorded in report.json")
     p.set_defaults(run=_cmd_eval)
 
-    p = add("compare", "A leaderboard of reports, with a paired bootstrap test of each difference from the best.",
+    p = add("compare", "One leaderboard per layer, ranked by its main score, with paired bootstrap tests between systems.",
             "  newsclaims compare runs/rules/report.json runs/sklearn/report.json\n")
     p.add_argument("reports", nargs="+", type=Path, help="report.json files written by newsclaims eval --output")
+    p.add_argument("--resamples", type=int, default=1000, metavar="N", help="paired bootstrap resamples (default 1000)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="paired bootstrap seed (default 0)")
     p.set_defaults(run=_cmd_compare)
 
     p = add("ls", "Label Studio: the labeling config, tasks with pre-annotations, validated import, push and pull.",
