@@ -22,6 +22,17 @@ EXAMPLES = """examples:
 """
 
 
+def _resample_count(text: str) -> int:
+    """argparse type of --resamples: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"found {text!r}; expected a whole number of at least 1")
+    return value
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from . import corpus as corpus_mod
 
@@ -351,14 +362,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, metavar="N", help="documents processed in parallel by a model (default 1)")
     p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds per document for a command or endpoint (default 60)")
     p.add_argument("--json", action="store_true", help="print report.json instead of the table")
-    p.add_argument("--resamples", type=int, default=1000, metavar="N", help="bootstrap resamples for the 95%% intervals (default 1000)")
+    p.add_argument("--resamples", type=_resample_count, default=1000, metavar="N", help="bootstrap resamples for the 95%% intervals (default 1000)")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="bootstrap seed (default 0); recorded in report.json")
     p.set_defaults(run=_cmd_eval)
 
     p = add("compare", "One leaderboard per layer, ranked by its main score, with paired bootstrap tests between systems.",
             "  newsclaims compare runs/rules/report.json runs/sklearn/report.json\n")
     p.add_argument("reports", nargs="+", type=Path, help="report.json files written by newsclaims eval --output")
-    p.add_argument("--resamples", type=int, default=1000, metavar="N", help="paired bootstrap resamples (default 1000)")
+    p.add_argument("--resamples", type=_resample_count, default=1000, metavar="N", help="paired bootstrap resamples (default 1000)")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="paired bootstrap seed (default 0)")
     p.set_defaults(run=_cmd_compare)
 
