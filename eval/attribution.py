@@ -28,8 +28,14 @@ class Judge:
 
     def __init__(self, kb: dict[str, dict], entity_mentions: dict[str, list[dict]]):
         self.names = {eid: {norm_name(a) for a in e.get("aliases", [])} | {norm_name(e["name"])} for eid, e in kb.items()}
-        self.mentions = {doc_id: {(m["start"], m["end"]): m.get("entity_id") for m in mentions}
-                         for doc_id, mentions in entity_mentions.items()}
+        self.entity_mentions = entity_mentions
+        self._mentions: dict[str, dict] = {}
+
+    def mention_id(self, doc_id: str, bounds: tuple[int, int]) -> str | None:
+        """The entity_id of the gold mention with exactly these offsets (built per document on demand)."""
+        if doc_id not in self._mentions:
+            self._mentions[doc_id] = {(m["start"], m["end"]): m.get("entity_id") for m in self.entity_mentions.get(doc_id, [])}
+        return self._mentions[doc_id].get(bounds)
 
     def given(self, pred: dict, field: str) -> bool:
         return pred.get(f"{field}_id") is not None or pred.get(field) is not None
@@ -47,7 +53,7 @@ class Judge:
             bounds = (pred_value["start"], pred_value["end"])
             if gold_span is not None and bounds == (gold_span["start"], gold_span["end"]):
                 return True
-            if gold_id is not None and self.mentions.get(doc_id, {}).get(bounds) == gold_id:
+            if gold_id is not None and self.mention_id(doc_id, bounds) == gold_id:
                 return True
             return self._names(norm_name(pred_value["text"]), gold_id, gold_span)
         name = norm_name(pred_value)

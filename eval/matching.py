@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from newsclaims.matching import best_matching, connected_components, overlap_rank, overlapping_pairs
+from newsclaims.matching import best_matching, overlap_rank_columns, overlapping_pairs
 
 from .schemes import Scheme
 
@@ -74,12 +74,16 @@ def pair_facts(gold: SpanArrays, pred: SpanArrays, g: np.ndarray, p: np.ndarray)
     return same_bounds, same_label, shared
 
 
-def match(cand_g: np.ndarray, cand_p: np.ndarray, rank: Callable[[int, int], tuple]) -> tuple[np.ndarray, np.ndarray]:
+RankColumns = Callable[[np.ndarray, np.ndarray], list]  # (gold idx, pred idx) -> rank components, one array each
+
+
+def match(cand_g: np.ndarray, cand_p: np.ndarray, rank_columns: RankColumns) -> tuple[np.ndarray, np.ndarray]:
     """The lexicographically best one-to-one matching among candidate pairs (index arrays).
 
-    ``rank(g, p)`` is a tuple of non-negative integers (see ``newsclaims.matching``); every candidate
-    passed here is allowed and its rank must not be all zeros. A candidate that is its gold's and its
-    prediction's only one is chosen without search.
+    ``rank_columns(g, p)`` gives the rank of each candidate pair as non-negative integer arrays, one
+    per component (see ``newsclaims.matching``); every rank has a non-zero component. A candidate
+    that is its gold's and its prediction's only one is chosen without search; the others are first
+    pruned (``prune``), then matched exactly.
     """
     if len(cand_g) == 0:
         return EMPTY, EMPTY
@@ -87,9 +91,11 @@ def match(cand_g: np.ndarray, cand_p: np.ndarray, rank: Callable[[int, int], tup
     deg_p = np.bincount(cand_p)
     alone = (deg_g[cand_g] == 1) & (deg_p[cand_p] == 1)
     chosen = []
-    rest = list(zip(cand_g[~alone].tolist(), cand_p[~alone].tolist()))
-    for component in connected_components(rest):
-        chosen += best_matching(component, rank)
+    if not alone.all():
+        g, p = cand_g[~alone], cand_p[~alone]
+        g, p, columns = prune(g, p, rank_columns(g, p), deg_p)
+        ranks = dict(zip(zip(g.tolist(), p.tolist()), zip(*(c.tolist() for c in columns))))
+        chosen = best_matching(ranks, lambda g, p: ranks[(g, p)])
     extra_g = np.array([g for g, _ in chosen], dtype=np.int64)
     extra_p = np.array([p for _, p in chosen], dtype=np.int64)
     g_idx = np.concatenate([cand_g[alone], extra_g])
@@ -98,18 +104,38 @@ def match(cand_g: np.ndarray, cand_p: np.ndarray, rank: Callable[[int, int], tup
     return g_idx[order], p_idx[order]
 
 
-def match_scheme(scheme: Scheme, gold: SpanArrays, pred: SpanArrays, cand_g: np.ndarray, cand_p: np.ndarray):
-    """The scheme's matching among the candidates (see ``Scheme.rank``)."""
-    def rank(g: int, p: int) -> tuple:
-        return scheme.rank(span_of(gold, g), span_of(pred, p), bool(gold.label[g] == pred.label[p]))
+def prune(g: np.ndarray, p: np.ndarray, columns: list, deg_p: np.ndarray):
+    """Drop candidate pairs that no optimal matching needs: each gold keeps only its k best-ranked
+    predictions (ties by prediction index), where k is one more than the number of other golds that
+    share a prediction with it. If a gold were matched outside its k best, one of them would be free
+    (at most k - 1 other golds can take them), and taking it loses nothing. This keeps one gold span
+    overlapped by 200,000 predictions from making the assignment cubic in 200,000."""
+    shared = deg_p[p] > 1
+    neighbours = np.zeros(int(g.max()) + 1, dtype=np.int64)
+    if shared.any():
+        order = np.argsort(p[shared], kind="stable")
+        ps, gs = p[shared][order], g[shared][order]
+        starts = np.flatnonzero(np.r_[True, ps[1:] != ps[:-1]])
+        pairs = set()
+        for a, b in zip(starts.tolist(), np.r_[starts[1:], len(ps)].tolist()):
+            golds = gs[a:b].tolist()
+            pairs.update((x, y) for x in golds for y in golds if x != y)
+        if pairs:
+            np.add.at(neighbours, np.array([x for x, _ in pairs], dtype=np.int64), 1)
+    order = np.lexsort((p, *(-c for c in reversed(columns)), g))
+    g, p, columns = g[order], p[order], [c[order] for c in columns]
+    first = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    place = np.arange(len(g)) - np.repeat(first, np.diff(np.r_[first, len(g)]))
+    keep = place < neighbours[g] + 1
+    return g[keep], p[keep], [c[keep] for c in columns]
 
-    return match(cand_g, cand_p, rank)
+
+def match_scheme(scheme: Scheme, gold: SpanArrays, pred: SpanArrays, cand_g: np.ndarray, cand_p: np.ndarray):
+    """The scheme's matching among the candidates (see ``Scheme.rank_columns``)."""
+    return match(cand_g, cand_p, lambda g, p: scheme.rank_columns(gold.start[g], gold.end[g], pred.start[p], pred.end[p],
+                                                                  gold.label[g] == pred.label[p]))
 
 
 def match_overlap(gold: SpanArrays, pred: SpanArrays, cand_g: np.ndarray, cand_p: np.ndarray):
-    """Overlap matching (``newsclaims.matching.overlap_rank``)."""
-    return match(cand_g, cand_p, lambda g, p: overlap_rank(span_of(gold, g), span_of(pred, p)))
-
-
-def span_of(arrays: SpanArrays, i: int) -> tuple[int, int]:
-    return int(arrays.start[i]), int(arrays.end[i])
+    """Overlap matching (``newsclaims.matching.overlap_rank_columns``)."""
+    return match(cand_g, cand_p, lambda g, p: overlap_rank_columns(gold.start[g], gold.end[g], pred.start[p], pred.end[p]))

@@ -88,9 +88,7 @@ def bootstrap_f1(per_doc: list[tuple[float, int, int]], resamples: int = 1000, s
     if not per_doc:
         return None, None
     counts = np.asarray(per_doc, dtype=float)
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(counts), size=(resamples, len(counts)))
-    f1 = _resampled_f1(counts, idx)
+    f1 = _resampled_f1(counts, resamples, np.random.default_rng(seed))
     f1 = f1[~np.isnan(f1)]
     if len(f1) == 0:
         return None, None
@@ -98,12 +96,23 @@ def bootstrap_f1(per_doc: list[tuple[float, int, int]], resamples: int = 1000, s
     return float(low), float(high)
 
 
-def _resampled_f1(counts, idx):
+def _resampled_f1(counts, resamples: int, rng):
+    """F1 of each bootstrap resample of the documents (NaN where nothing is predicted or gold).
+
+    Resamples are drawn in chunks so that memory stays small however many documents there are; the
+    random stream is the same as one draw of (resamples, documents) indices.
+    """
     import numpy as np
 
-    s = counts[idx].sum(axis=1)
-    denom = s[:, 1] + s[:, 2]
-    return np.where(denom > 0, 2 * s[:, 0] / np.where(denom > 0, denom, 1), np.nan)
+    n = len(counts)
+    chunk = max(1, min(resamples, 2_000_000 // max(1, n)))
+    out = []
+    for first in range(0, resamples, chunk):
+        idx = rng.integers(0, n, size=(min(chunk, resamples - first), n))
+        s = np.stack([np.take(counts[:, k], idx).sum(axis=1) for k in range(3)], axis=1)
+        denom = s[:, 1] + s[:, 2]
+        out.append(np.where(denom > 0, 2 * s[:, 0] / np.where(denom > 0, denom, 1), np.nan))
+    return np.concatenate(out)
 
 
 def paired_bootstrap(a: dict[str, tuple], b: dict[str, tuple], resamples: int = 1000, seed: int = 0) -> dict:
@@ -133,9 +142,7 @@ def paired_bootstrap(a: dict[str, tuple], b: dict[str, tuple], resamples: int = 
     fa, fb = observed(ca), observed(cb)
     if fa is None or fb is None:
         return {"difference": None, "ci95": [None, None], "p_value": None, "resamples": 0, "documents": len(docs)}
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(docs), size=(resamples, len(docs)))
-    diff = _resampled_f1(ca, idx) - _resampled_f1(cb, idx)
+    diff = _resampled_f1(ca, resamples, np.random.default_rng(seed)) - _resampled_f1(cb, resamples, np.random.default_rng(seed))
     diff = diff[~np.isnan(diff)]
     delta = float(fa - fb)
     if len(diff) == 0:

@@ -15,9 +15,9 @@ Precision = credit / (correct + incorrect + partial + spurious), recall = credit
 incorrect + partial + missed). Per label, the gold and the predictions of that label alone are
 matched, as nervaluate does.
 
-Matching (``Scheme.rank``): the pairs chosen maximise, in this order and as an ordering (see
+Matching (``Scheme.rank_columns``): the pairs chosen maximise, in this order and as an ordering (see
 ``newsclaims.matching``), the total credit, then the number of pairs, then the shared characters, then
-the closeness of the boundaries (``newsclaims.matching.overlap_rank``). So the counts equal nervaluate's wherever its greedy matching is optimal, and give more
+the closeness of the boundaries (``newsclaims.matching.overlap_rank_columns``). So the counts equal nervaluate's wherever its greedy matching is optimal, and give more
 credit where it is not; no reordering of records changes them. Offsets are half-open (``end``
 exclusive); nervaluate's are inclusive.
 """
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from newsclaims.counts import PRF
-from newsclaims.matching import overlap_rank
+from newsclaims.matching import overlap_rank_columns
 
 CATEGORIES = ("correct", "incorrect", "partial", "missed", "spurious")
 
@@ -42,22 +42,21 @@ class Scheme:
     label_must_match: bool   # credit needs the same type
     half_credit: bool = False  # an overlap that is not an exact match earns half credit (partial)
 
-    def categorise(self, same_bounds, same_label):
-        """Category codes (0 correct, 1 incorrect, 2 partial) of paired spans; numpy arrays or bools."""
-        same_bounds = np.asarray(same_bounds, dtype=bool)
-        same_label = np.asarray(same_label, dtype=bool)
-        ok = np.ones_like(same_bounds)
-        if self.bounds_must_match:
-            ok &= same_bounds
-        if self.label_must_match:
-            ok &= same_label
-        other = 2 if self.half_credit else 1
-        return np.where(ok, 0, other)
+    def category(self, same_bounds: bool, same_label: bool) -> int:
+        """The category of one overlapping pair: 0 correct, 1 incorrect, 2 partial. The scheme's rule."""
+        ok = (same_bounds or not self.bounds_must_match) and (same_label or not self.label_must_match)
+        return 0 if ok else 2 if self.half_credit else 1
 
-    def rank(self, gold: tuple[int, int], pred: tuple[int, int], same_label: bool) -> tuple:
-        """The matching rank of one overlapping pair: its credit (in halves), then overlap_rank."""
-        category = int(self.categorise(gold == pred, same_label))
-        return (HALF_CREDITS[category], *overlap_rank(gold, pred))
+    def categorise(self, same_bounds: np.ndarray, same_label: np.ndarray) -> np.ndarray:
+        """``category`` of many pairs at once (a look-up in the rule's truth table)."""
+        table = np.array([self.category(b, l) for b in (False, True) for l in (False, True)], dtype=np.int64)
+        return table[np.asarray(same_bounds, dtype=np.int64) * 2 + np.asarray(same_label, dtype=np.int64)]
+
+    def rank_columns(self, gold_start, gold_end, pred_start, pred_end, same_label) -> list:
+        """The matching rank of overlapping pairs (arrays): the credit in halves, then overlap rank."""
+        same_bounds = (gold_start == pred_start) & (gold_end == pred_end)
+        credit = np.asarray(HALF_CREDITS, dtype=np.int64)[self.categorise(same_bounds, same_label)]
+        return [credit, *overlap_rank_columns(gold_start, gold_end, pred_start, pred_end)]
 
 
 HALF_CREDITS = (2, 0, 1)  # credit of correct / incorrect / partial, in halves

@@ -56,15 +56,15 @@ import numpy as np
 
 from newsclaims.counts import PRF, Accuracy, macro_f1, total
 from newsclaims.labels import APPROX_VALUES, ENTITY_LABELS, LAYERS, QUOTE_TYPES
-from newsclaims.matching import best_matching, overlap_rank, overlapping_pairs
+from newsclaims.matching import best_matching, overlapping_pairs
 from newsclaims.tokens import tokenize
 
 from .attribution import UNPLACED, Judge
-from .matching import EMPTY, SpanArrays, candidates, match, match_overlap, match_scheme, pair_facts, span_of
+from .matching import EMPTY, SpanArrays, candidates, match, match_overlap, match_scheme, pair_facts
 from .metrics import bcubed, bootstrap_f1, ceaf_e
 from .normalise import fold_unit, same_value
-from .schemes import SCHEMES, Scheme, SchemeCounts
-from .spans import align_document
+from .schemes import CATEGORIES, SCHEMES, Scheme, SchemeCounts
+from .spans import align_document, content_key
 
 NOT_PREDICTED = "not predicted"
 LABEL_FIELDS = {"entities": ("label", ENTITY_LABELS), "quotes": ("type", QUOTE_TYPES),
@@ -119,17 +119,20 @@ class LayerData:
     layer: str
     doc_ids: list[str]
     texts: dict[str, str]
-    gold_rows: list[tuple[int, dict]]  # (document index, record), in (document, start, end) order
-    pred_rows: list[tuple[int, dict]]
+    gold: list[dict]  # gold records in (document, start, end) order; their documents are g.doc
+    pred: list[dict]  # placed predictions in (document, start, end, content) order; documents p.doc
     unplaced: list[tuple[int, dict]]
     g: SpanArrays
     p: SpanArrays
     cand_g: np.ndarray
     cand_p: np.ndarray
+    known_given: dict = field(default_factory=dict)  # field -> whether a placed record gives it, where arrays told
 
     def given(self, *fields: str) -> bool:
         """Whether some predicted record (placed or not) gives one of the fields."""
-        return any(r.get(f) is not None for rows in (self.pred_rows, self.unplaced) for _, r in rows for f in fields)
+        placed = any(self.known_given[f] if f in self.known_given else any(r.get(f) is not None for r in self.pred)
+                     for f in fields)
+        return placed or any(r.get(f) is not None for _, r in self.unplaced for f in fields)
 
     def n_unplaced_per_doc(self) -> np.ndarray:
         return np.bincount(np.array([d for d, _ in self.unplaced], dtype=np.int64), minlength=len(self.doc_ids))
@@ -147,32 +150,82 @@ class LayerData:
 
     def filtered(self, keep) -> tuple[np.ndarray, np.ndarray]:
         """The candidates for which ``keep(gold record, predicted record, doc_id)`` is true."""
-        mask = np.array([bool(keep(self.gold_rows[g][1], self.pred_rows[p][1], self.doc_ids[self.g.doc[g]]))
+        mask = np.array([bool(keep(self.gold[g], self.pred[p], self.doc_ids[self.g.doc[g]]))
                          for g, p in zip(self.cand_g.tolist(), self.cand_p.tolist())], dtype=bool)
         return (self.cand_g[mask], self.cand_p[mask]) if len(mask) else (EMPTY, EMPTY)
 
 
-def _rows_to_arrays(rows: list[tuple[int, dict]], label_field: str, names) -> SpanArrays:
-    code = {name: i for i, name in enumerate(names)}
-    return SpanArrays.of([d for d, _ in rows], [r["start"] for _, r in rows], [r["end"] for _, r in rows],
-                         [code.get(r.get(label_field), -1) for _, r in rows])
+class _Codes(dict):
+    def __missing__(self, key):  # no label, or one outside the list
+        return -1
+
+
+def _arrays(docs: list[int], records: list[dict], label_field: str, names) -> SpanArrays:
+    from operator import itemgetter, methodcaller
+
+    code = _Codes((name, i) for i, name in enumerate(names))
+    n = len(records)
+    return SpanArrays(np.repeat(np.arange(len(docs), dtype=np.int64), docs),
+                      np.fromiter(map(itemgetter("start"), records), dtype=np.int64, count=n),
+                      np.fromiter(map(itemgetter("end"), records), dtype=np.int64, count=n),
+                      np.fromiter(map(code.__getitem__, map(methodcaller("get", label_field), records)), dtype=np.int64, count=n))
+
+
+def _ranks(values: list) -> np.ndarray:
+    """Each value's rank among the distinct values, sorted (so codes sort as the values do)."""
+    rank = {value: i for i, value in enumerate(sorted(set(values), key=lambda v: (v is not None, v)))}
+    return np.fromiter(map(rank.__getitem__, values), dtype=np.int64, count=len(values))
+
+
+def _content_codes(records: list[dict], layer: str, labels: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Each record's ``spans.content_key`` as an integer that sorts as the keys do (never by file
+    order), and which fields the codes showed to be given."""
+    if layer == "entities":  # the key is (label, entity_id): two codes, no tuple per record
+        from operator import methodcaller
+
+        values = list(map(methodcaller("get", "entity_id"), records))
+        ids = _ranks(values)
+        given = {"label": bool(np.any(labels >= 0)), "entity_id": any(v is not None for v in set(values))}
+        return (labels + 1) * (int(ids.max(initial=0)) + 1) + ids, given
+    return _ranks([content_key(r, layer) for r in records]), {}
+
+
+def _canonical(arrays: SpanArrays, records: list[dict], tie) -> tuple[SpanArrays, list[dict], np.ndarray]:
+    """Arrays and records in (doc, start, end, tie) order; also the order's sorted tie codes."""
+    order = np.lexsort((tie, arrays.end, arrays.start, arrays.doc))
+    if not np.array_equal(order, np.arange(len(order))):
+        arrays = SpanArrays(*(a[order] for a in (arrays.doc, arrays.start, arrays.end, arrays.label)))
+        records = [records[i] for i in order.tolist()]
+    return arrays, records, tie[order]
 
 
 def layer_data(layer: str, texts: dict[str, str], gold_layer: dict[str, list[dict]], aligned: dict, names=None) -> LayerData:
+    """One layer of the corpus as arrays, gold and predictions in canonical order. Here predictions
+    become a set: records with the same document, offsets and ``spans.content_key`` count once."""
     doc_ids = sorted(texts)
     label_field, names = LABEL_FIELDS[layer][0], names or LABEL_FIELDS[layer][1]
-    gold_rows = [(d, r) for d, doc_id in enumerate(doc_ids)
-                 for r in sorted(gold_layer.get(doc_id, []), key=lambda r: (r["start"], r["end"], r.get("id") or ""))]
-    pred_rows, unplaced = [], []
+    gold, gold_sizes, pred, pred_sizes, unplaced = [], [], [], [], []
     for d, doc_id in enumerate(doc_ids):
-        doc = aligned.get(doc_id, {})
-        if layer in doc:
-            pred_rows += [(d, r) for r in doc[layer].records]
-            unplaced += [(d, r) for r in doc[layer].unplaced]
-    g = _rows_to_arrays(gold_rows, label_field, names)
-    p = _rows_to_arrays(pred_rows, label_field, names)
+        records = gold_layer.get(doc_id, [])
+        gold += records
+        gold_sizes.append(len(records))
+        placed = aligned.get(doc_id, {}).get(layer)
+        pred += placed.records if placed else []
+        pred_sizes.append(len(placed.records) if placed else 0)
+        unplaced += [(d, r) for r in placed.unplaced] if placed else []
+    g, gold, _ = _canonical(_arrays(gold_sizes, gold, label_field, names), gold, np.arange(len(gold)))
+    p = _arrays(pred_sizes, pred, label_field, names)
+    content, known_given = _content_codes(pred, layer, p.label)
+    p, pred, content = _canonical(p, pred, content)
+    if len(pred) > 1:
+        same = ((p.doc[1:] == p.doc[:-1]) & (p.start[1:] == p.start[:-1]) & (p.end[1:] == p.end[:-1])
+                & (content[1:] == content[:-1]))
+        if same.any():
+            keep = np.r_[True, ~same]
+            p = SpanArrays(*(a[keep] for a in (p.doc, p.start, p.end, p.label)))
+            pred = [r for r, k in zip(pred, keep.tolist()) if k]
     cand_g, cand_p = candidates(g, p)
-    return LayerData(layer, doc_ids, texts, gold_rows, pred_rows, unplaced, g, p, cand_g, cand_p)
+    return LayerData(layer, doc_ids, texts, gold, pred, unplaced, g, p, cand_g, cand_p, known_given)
 
 
 # --- Scheme counting -------------------------------------------------------------------------------
@@ -199,19 +252,35 @@ def scheme_result(scheme: Scheme, data: LayerData, cand_g=None, cand_p=None) -> 
     return SchemeResult(scheme, g_idx, p_idx, scheme.categorise(same_bounds, same_label))
 
 
-def _counts_by(keys_g, keys_p, keys_pairs, category, size: int, extra_spurious) -> list[SchemeCounts]:
+@dataclass
+class CountTable:
+    """nervaluate's five counts for many keys (documents or labels) at once, as arrays."""
+
+    columns: tuple  # (correct, incorrect, partial, missed, spurious), one int array each
+
+    def total(self) -> SchemeCounts:
+        return SchemeCounts(*(int(c.sum()) for c in self.columns))
+
+    def rows(self) -> list[SchemeCounts]:
+        return [SchemeCounts(*row) for row in zip(*(c.tolist() for c in self.columns))]
+
+    def prf(self) -> list[PRF]:
+        correct, incorrect, partial, missed, spurious = (c.tolist() for c in self.columns)
+        return [PRF.of(c + 0.5 * p, c + i + p + s, c + i + p + m) for c, i, p, m, s in zip(correct, incorrect, partial, missed, spurious)]
+
+
+def _counts_by(keys_g, keys_p, keys_pairs, category, size: int, extra_spurious) -> CountTable:
     def count(keys, mask=None):
         keys = keys if mask is None else keys[mask]
         keys = keys[(keys >= 0) & (keys < size)]
         return np.bincount(keys, minlength=size)[:size]
 
     n_gold, n_pred, n_pairs = count(keys_g), count(keys_p), count(keys_pairs)
-    cols = (count(keys_pairs, category == 0), count(keys_pairs, category == 1), count(keys_pairs, category == 2),
-            n_gold - n_pairs, n_pred - n_pairs + extra_spurious)
-    return [SchemeCounts(*(int(c[i]) for c in cols)) for i in range(size)]
+    return CountTable((count(keys_pairs, category == 0), count(keys_pairs, category == 1), count(keys_pairs, category == 2),
+                       n_gold - n_pairs, n_pred - n_pairs + extra_spurious))
 
 
-def counts_per_doc(result: SchemeResult, data: LayerData) -> list[SchemeCounts]:
+def counts_per_doc(result: SchemeResult, data: LayerData) -> CountTable:
     return _counts_by(data.g.doc, data.p.doc, data.g.doc[result.g_idx], result.category, len(data.doc_ids),
                       data.n_unplaced_per_doc())
 
@@ -224,7 +293,7 @@ def counts_per_label(scheme: Scheme, data: LayerData, names) -> list[SchemeCount
     code = {name: i for i, name in enumerate(names)}
     unplaced = np.bincount(np.array([code[r[label_field]] for _, r in data.unplaced if r.get(label_field) in code],
                                     dtype=np.int64), minlength=len(names))
-    return _counts_by(data.g.label, data.p.label, data.g.label[result.g_idx], result.category, len(names), unplaced)
+    return _counts_by(data.g.label, data.p.label, data.g.label[result.g_idx], result.category, len(names), unplaced).rows()
 
 
 def scheme_table(data: LayerData, labelled: bool, names) -> dict:
@@ -232,8 +301,7 @@ def scheme_table(data: LayerData, labelled: bool, names) -> dict:
     out = {}
     for name, scheme in SCHEMES.items():
         result = scheme_result(scheme, data)
-        overall = sum(counts_per_doc(result, data), SchemeCounts())
-        entry = {"micro": overall.as_dict()}
+        entry = {"micro": counts_per_doc(result, data).total().as_dict()}
         if labelled:
             per_label = dict(zip(names, counts_per_label(scheme, data, names)))
             entry["macro_f1"] = macro_f1([c.prf for c in per_label.values()])
@@ -245,6 +313,11 @@ def scheme_table(data: LayerData, labelled: bool, names) -> dict:
 
 
 # --- Errors, each in context -----------------------------------------------------------------------
+
+def _per_document(doc_ids: list[str], table: CountTable) -> dict:
+    """Per document: [correct, incorrect, partial, missed, spurious] (the column order of ``per_document_columns``)."""
+    return {"columns": list(CATEGORIES), **dict(zip(doc_ids, zip(*(c.tolist() for c in table.columns))))}
+
 
 def _span_entry(text: str, record: dict) -> dict:
     start, end = record["start"], record["end"]
@@ -262,9 +335,9 @@ def _error(data: LayerData, kind: str, g: int | None = None, p: int | None = Non
     text = data.texts[doc_id]
     entry = {"class": kind, "doc_id": doc_id}
     if g is not None:
-        entry["gold"] = _span_entry(text, data.gold_rows[g][1])
+        entry["gold"] = _span_entry(text, data.gold[g])
     if p is not None:
-        entry["predicted"] = _span_entry(text, data.pred_rows[p][1])
+        entry["predicted"] = _span_entry(text, data.pred[p])
     if detail:
         entry.update(detail)
     return entry
@@ -282,11 +355,19 @@ class ErrorList:
         if n < MAX_LISTED:
             self.entries.append(_error(self.data, kind, g, p, detail))
 
+    def add_many(self, kind: str, g=None, p=None) -> None:
+        """Errors of one class from index arrays (gold, prediction or both): counted, the first listed."""
+        n = len(g if g is not None else p)
+        if not n:
+            return
+        already = self.counts.get(kind, 0)
+        self.counts[kind] = already + n
+        for k in range(min(n, max(0, MAX_LISTED - already))):
+            self.entries.append(_error(self.data, kind, None if g is None else int(g[k]), None if p is None else int(p[k])))
+
     def add_unmatched(self, missed, spurious) -> None:
-        for g in missed:
-            self.add("missed", g=g)
-        for p in spurious:
-            self.add("spurious", p=p)
+        self.add_many("missed", g=missed)
+        self.add_many("spurious", p=spurious)
         for d, r in self.data.unplaced:
             n = self.counts.get("unplaced", 0)
             self.counts["unplaced"] = n + 1
@@ -310,7 +391,7 @@ def _leftover_pairs(data: LayerData, g_done: np.ndarray, p_done: np.ndarray) -> 
     g_idx, p_idx = match_overlap(data.g, data.p, data.cand_g[keep], data.cand_p[keep])
     free_g[g_idx] = False
     free_p[p_idx] = False
-    return list(zip(g_idx.tolist(), p_idx.tolist())), np.flatnonzero(free_g).tolist(), np.flatnonzero(free_p).tolist()
+    return list(zip(g_idx.tolist(), p_idx.tolist())), np.flatnonzero(free_g), np.flatnonzero(free_p)
 
 
 # --- Main score ------------------------------------------------------------------------------------
@@ -331,7 +412,7 @@ def _group_bcubed(data: LayerData, pairs: list[tuple[int, int]], field: str) -> 
     gold_c, pred_c = {}, {}
     for g, p in pairs:
         key = g
-        gold_value, pred_value = data.gold_rows[g][1].get(field), data.pred_rows[p][1].get(field)
+        gold_value, pred_value = data.gold[g].get(field), data.pred[p].get(field)
         gold_c[key] = gold_value if gold_value is not None else ("singleton", key)
         pred_c[key] = pred_value if pred_value is not None else ("singleton", key)
     return {**bcubed(gold_c, pred_c), "computed_over": "overlap-matched pairs"}
@@ -343,37 +424,37 @@ def score_entities(data: LayerData, options: Options) -> dict:
     labelled = data.given("label")
     strict = scheme_result(SCHEMES["strict"], data)
     per_doc_counts = counts_per_doc(strict, data)
-    per_doc = [c.prf for c in per_doc_counts]
+    per_doc = per_doc_counts.prf()
     schemes = scheme_table(data, labelled, ENTITY_LABELS)
 
     linking = NOT_PREDICTED
     if data.given("entity_id"):
         same_g, same_p = data.filtered(lambda g, p, d: (g["start"], g["end"]) == (p["start"], p["end"]))
-        g_idx, p_idx = match(same_g, same_p, lambda g, p: (1, int(data.g.label[g] == data.p.label[p])))
+        g_idx, p_idx = match(same_g, same_p, lambda g, p: [np.ones(len(g), dtype=np.int64), (data.g.label[g] == data.p.label[p]).astype(np.int64)])
         gold_c, pred_c = {}, {}
         for g, p in zip(g_idx.tolist(), p_idx.tolist()):
-            gold_id = data.gold_rows[g][1].get("entity_id")
+            gold_id = data.gold[g].get("entity_id")
             if gold_id is not None:
-                pred_id = data.pred_rows[p][1].get("entity_id")
+                pred_id = data.pred[p].get("entity_id")
                 gold_c[g] = gold_id
                 pred_c[g] = pred_id if pred_id is not None else ("singleton", g)
-        linked = sum(1 for _, r in data.gold_rows if r.get("entity_id") is not None)
+        linked = sum(1 for r in data.gold if r.get("entity_id") is not None)
         linking = {"mentions": len(gold_c), "gold_linked_mentions": linked,
                    "computed_over": "gold mentions with an entity_id predicted with exactly the same boundaries",
                    "bcubed": bcubed(gold_c, pred_c), "ceaf_e": ceaf_e(gold_c, pred_c)}
 
     errors = ErrorList(data)
-    for g, p, category in zip(strict.g_idx.tolist(), strict.p_idx.tolist(), strict.category.tolist()):
-        if category != 0:
-            gold, pred = data.gold_rows[g][1], data.pred_rows[p][1]
-            same_bounds = (gold["start"], gold["end"]) == (pred["start"], pred["end"])
-            kind = "wrong type" if same_bounds else ("boundary" if gold["label"] == pred.get("label") else "boundary and type")
-            errors.add(kind, g, p, {"gold_label": gold["label"], "predicted_label": pred.get("label")})
-    missed = np.setdiff1d(np.arange(len(data.g)), strict.g_idx, assume_unique=True).tolist()
-    spurious = np.setdiff1d(np.arange(len(data.p)), strict.p_idx, assume_unique=True).tolist()
+    wrong = strict.category != 0
+    g_bad, p_bad = strict.g_idx[wrong], strict.p_idx[wrong]
+    same_bounds, same_label, _ = pair_facts(data.g, data.p, g_bad, p_bad)
+    for kind, mask in (("wrong type", same_bounds), ("boundary", ~same_bounds & same_label),
+                       ("boundary and type", ~same_bounds & ~same_label)):
+        errors.add_many(kind, g_bad[mask], p_bad[mask])
+    missed = np.setdiff1d(np.arange(len(data.g)), strict.g_idx, assume_unique=True)
+    spurious = np.setdiff1d(np.arange(len(data.p)), strict.p_idx, assume_unique=True)
     errors.add_unmatched(missed, spurious)
     return {"main": main_score(data, per_doc, options), "schemes": schemes, "linking": linking,
-            "per_document": {d: c.as_dict() for d, c in zip(data.doc_ids, per_doc_counts)},
+            "per_document": _per_document(data.doc_ids, per_doc_counts),
             **errors.as_dict()}
 
 
@@ -383,8 +464,8 @@ def _token_overlap(data: LayerData) -> dict:
     """PARC/citron-style content scores: tokens shared by quotes paired to share the most tokens."""
     shared_total = pred_total = gold_total = 0
     for d, doc_id in enumerate(data.doc_ids):
-        gold = [r for dd, r in data.gold_rows if dd == d]
-        pred = [r for dd, r in data.pred_rows if dd == d]
+        gold = [data.gold[i] for i in np.flatnonzero(data.g.doc == d)]
+        pred = [data.pred[i] for i in np.flatnonzero(data.p.doc == d)]
         if not gold and not pred:
             continue
         tokens = tokenize(data.texts[doc_id])
@@ -414,19 +495,19 @@ def score_quotes(data: LayerData, judge: Judge, options: Options) -> dict:
     overlap_g, overlap_p = match_overlap(data.g, data.p, data.cand_g, data.cand_p)
     pairs = list(zip(overlap_g.tolist(), overlap_p.tolist()))
     n_predicted, n_gold = int(data.predicted_per_doc().sum()), len(data.g)
-    exact = sum(counts_per_doc(scheme_result(SCHEMES["exact"], data), data), SchemeCounts())
+    exact = counts_per_doc(scheme_result(SCHEMES["exact"], data), data).total()
     typed = data.given("type")
     per_type = dict(zip(QUOTE_TYPES, counts_per_label(SCHEMES["strict"], data, QUOTE_TYPES))) if typed else None
 
     def gold_of(g):
-        return data.doc_ids[int(data.g.doc[g])], data.gold_rows[g][1]
+        return data.doc_ids[int(data.g.doc[g])], data.gold[g]
 
     speaker, type_acc, cue = Accuracy(), Accuracy(), PRF()
     cues_given = data.given("cue")
     errors = ErrorList(data)
     for g, p in pairs:
         doc_id, gold = gold_of(g)
-        pred = data.pred_rows[p][1]
+        pred = data.pred[p]
         speaker += Accuracy(judge.right(doc_id, pred, gold, "speaker"), 1)
         right_type = pred.get("type") == gold["type"]
         type_acc += Accuracy(right_type, 1)
@@ -439,13 +520,12 @@ def score_quotes(data: LayerData, judge: Judge, options: Options) -> dict:
             errors.add("wrong cue", g, p, {"gold_cue": gold["cue"] and gold["cue"]["text"],
                                            "predicted_cue": pred_cue and pred_cue.get("text")})
 
-    e2e_g, e2e_p = match(*data.filtered(lambda g, p, d: judge.right(d, p, g, "speaker")),
-                         lambda g, p: overlap_rank(span_of(data.g, g), span_of(data.p, p)))
+    e2e_g, e2e_p = match_overlap(data.g, data.p, *data.filtered(lambda g, p, d: judge.right(d, p, g, "speaker")))
     per_doc = data.per_doc_prf(e2e_g)
 
     wrong, missed, spurious = _leftover_pairs(data, e2e_g, e2e_p)
     for g, p in wrong:
-        gold, pred = data.gold_rows[g][1], data.pred_rows[p][1]
+        gold, pred = data.gold[g], data.pred[p]
         shown = pred.get("speaker_id") or (pred["speaker"].get("text") if isinstance(pred.get("speaker"), dict) else pred.get("speaker"))
         errors.add("wrong speaker", g, p, {"gold_speaker": gold["speaker_id"] or (gold["speaker"] or {}).get("text"),
                                            "predicted_speaker": shown})
@@ -478,7 +558,7 @@ def _claim_checks(judge: Judge, doc_id: str, pred: dict, gold: dict) -> dict[str
 
 
 def score_numeric_claims(data: LayerData, judge: Judge, options: Options) -> dict:
-    exact = sum(counts_per_doc(scheme_result(SCHEMES["exact"], data), data), SchemeCounts())
+    exact = counts_per_doc(scheme_result(SCHEMES["exact"], data), data).total()
     approx_given = data.given("approx")
     per_approx = dict(zip(APPROX_VALUES, counts_per_label(SCHEMES["strict"], data, APPROX_VALUES))) if approx_given else None
     overlap_g, overlap_p = match_overlap(data.g, data.p, data.cand_g, data.cand_p)
@@ -487,7 +567,7 @@ def score_numeric_claims(data: LayerData, judge: Judge, options: Options) -> dic
     errors = ErrorList(data)
     for g, p in pairs:
         doc_id = data.doc_ids[int(data.g.doc[g])]
-        gold, pred = data.gold_rows[g][1], data.pred_rows[p][1]
+        gold, pred = data.gold[g], data.pred[p]
         checks = _claim_checks(judge, doc_id, pred, gold)
         for name, ok in checks.items():
             accs[name] += Accuracy(ok, 1)
@@ -500,12 +580,12 @@ def score_numeric_claims(data: LayerData, judge: Judge, options: Options) -> dic
         checks = _claim_checks(judge, doc_id, pred, gold)
         return checks["value"] and checks["unit"] and checks["source"]
 
-    e2e_g, e2e_p = match(*data.filtered(e2e), lambda g, p: (1,))
+    e2e_g, e2e_p = match_overlap(data.g, data.p, *data.filtered(e2e))
     per_doc = data.per_doc_prf(e2e_g)
     wrong, missed, spurious = _leftover_pairs(data, e2e_g, e2e_p)
     for g, p in wrong:
         doc_id = data.doc_ids[int(data.g.doc[g])]
-        gold, pred = data.gold_rows[g][1], data.pred_rows[p][1]
+        gold, pred = data.gold[g], data.pred[p]
         checks = _claim_checks(judge, doc_id, pred, gold)
         bad = ([] if (gold["start"], gold["end"]) == (pred["start"], pred["end"]) else ["boundary"])
         bad += [f"wrong {n}" for n in ("value", "unit", "source") if not checks[n]]
@@ -566,7 +646,7 @@ def scheme_scores(gold_docs: list[list[dict]], pred_docs: list[list[dict]], labe
     data = layer_data("entities", texts, gold_layer, aligned, code_names)
     out = {}
     for name, scheme in SCHEMES.items():
-        overall = sum(counts_per_doc(scheme_result(scheme, data), data), SchemeCounts())
+        overall = counts_per_doc(scheme_result(scheme, data), data).total()
         per_label = dict(zip(code_names, counts_per_label(scheme, data, code_names)))
         out[name] = {"overall": overall, "per_label": {k: c for k, c in per_label.items() if c.possible or c.actual}}
     return out

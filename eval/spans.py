@@ -15,8 +15,8 @@
   placed at the occurrence nearest to their record's span (the smallest gap; on a tie, the one to
   the left), or at the k-th with ``occurrence``. One that cannot be placed is wrong and listed. A
   bare string is a name, not a span.
-- Predictions are sets: two records of one layer and document that are equal after placing, all
-  fields compared but ``id``, count once.
+- Exact copies of a text-only record are one record (placed once). After placing, predictions are
+  sets: records equal in offsets and ``content_key`` count once (``scoring.layer_data`` enforces it).
 """
 
 from __future__ import annotations
@@ -52,13 +52,13 @@ def occurrences(text: str, needle: str) -> list[int]:
     return found
 
 
-def record_key(record: dict, layer: str):
-    """The canonical identity of a placed record: every field but ``id``."""
+def content_key(record: dict, layer: str):
+    """What, besides its offsets, makes a placed record this record: every field but ``id``, the
+    offsets and the surface ``text`` (which the offsets decide); a null field is a field not given."""
     if layer == "entities":  # the common, large case: a tuple is cheaper than JSON
-        return (record["start"], record["end"], record.get("label") or "", record.get("entity_id") or "",
-                tuple(sorted(k for k, v in record.items() if v is not None)))
-    return json.dumps({k: v for k, v in record.items() if k != "id" and v is not None}, sort_keys=True,
-                      ensure_ascii=False)
+        return (record.get("label") or "", record.get("entity_id") or "")
+    rest = {k: v for k, v in record.items() if k not in ("id", "text", "start", "end", "occurrence") and v is not None}
+    return json.dumps(rest, sort_keys=True, ensure_ascii=False)
 
 
 def _shown(needle: str) -> dict:
@@ -67,7 +67,7 @@ def _shown(needle: str) -> dict:
 
 @dataclass
 class AlignedLayer:
-    """A layer's placed records (deduplicated, canonical order) and its unplaced records."""
+    """A layer's placed records (in placing order) and its unplaced records (deduplicated)."""
 
     records: list[dict] = field(default_factory=list)
     unplaced: list[dict] = field(default_factory=list)
@@ -107,6 +107,8 @@ def _content_key(record: dict) -> str:
 
 
 def align_layer(records: list[dict], text: str, layer: str) -> AlignedLayer:
+    if all(r.get("start") is not None for r in records) and not ATTRIBUTION_FIELDS[layer]:
+        return AlignedLayer(list(records))  # entities with offsets: nothing to place, nothing to copy
     taken: set[tuple[int, int]] = set()
     placed: list[tuple[int, int, dict]] = []
     unplaced: list[dict] = []
@@ -136,19 +138,13 @@ def align_layer(records: list[dict], text: str, layer: str) -> AlignedLayer:
         placed.append((start, start + len(needle), r))
         taken.add((start, start + len(needle)))
     out = AlignedLayer()
-    seen = set()
     for start, end, record in placed:
-        aligned = {**record, "start": start, "end": end, "text": text[start:end]}
-        aligned.pop("occurrence", None)
-        aligned.pop("id", None)
+        aligned = {k: v for k, v in record.items() if k not in ("occurrence", "id")}
+        aligned.update(start=start, end=end, text=text[start:end])
         for name in ATTRIBUTION_FIELDS[layer]:
             if name in record:
                 aligned[name] = _place_attribution(record[name], text, start, end)
-        key = record_key(aligned, layer)
-        if key not in seen:
-            seen.add(key)
-            out.records.append((key, aligned))
-    out.records = [r for _, r in sorted(out.records, key=lambda kr: (kr[1]["start"], kr[1]["end"], kr[0]))]
+        out.records.append(aligned)
     unique = {}
     for r in unplaced:
         r.pop("id", None)

@@ -478,7 +478,8 @@ def test_benchmark_script_runs_and_agrees_with_nervaluate(tmp_path):
     """The benchmark at a small size: it exits 0 only when the counts equal nervaluate's."""
     import subprocess
 
-    run = subprocess.run([sys.executable, "-m", "newsclaims.eval.bench", "--docs", "40", "--spans", "10"],
-                         capture_output=True, text=True, cwd=tmp_path)
+    run = subprocess.run([sys.executable, "-m", "newsclaims.eval.bench", "--docs", "40", "--spans", "10", "--large-spans", "500",
+                          "--repeats", "1"], capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "| newsclaims |" in run.stdout and "identical" in run.stdout
+    assert "| newsclaims |" in run.stdout and "| newsclaims eval |" in run.stdout
+    assert run.stdout.count("identical") == 2 and "DIFFERENT" not in run.stdout

@@ -88,3 +88,30 @@ def test_a_later_component_never_outweighs_an_earlier_one():
     gold, pred = [(0, 1000), (1000, 2000)], [(0, 1000), (0, 2000)]
     rank = lambda i, j: (int(gold[i] == pred[j]), 1, overlap(gold[i], pred[j]))  # noqa: E731
     assert best_matching(overlapping_pairs(gold, pred), rank) == [(0, 0), (1, 1)]
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(SPAN, LABEL).map(lambda t: (*t[0], t[1])), min_size=1, max_size=4),
+       st.lists(st.tuples(SPAN, LABEL).map(lambda t: (*t[0], t[1])), min_size=1, max_size=6))
+def test_pruning_keeps_an_optimal_matching(gold, pred):
+    """The corpus matcher prunes candidates before the assignment; the optimum must not change."""
+    import numpy as np
+
+    from newsclaims.eval.matching import SpanArrays, candidates, match_scheme
+    from newsclaims.eval.schemes import SCHEMES
+
+    gold, pred = sorted(gold), sorted(pred)
+    codes = {"A": 0, "B": 1}
+    g = SpanArrays.of([0] * len(gold), [x[0] for x in gold], [x[1] for x in gold], [codes[x[2]] for x in gold])
+    p = SpanArrays.of([0] * len(pred), [x[0] for x in pred], [x[1] for x in pred], [codes[x[2]] for x in pred])
+    cand_g, cand_p = candidates(g, p)
+    scheme = SCHEMES["strict"]
+    columns = scheme.rank_columns(g.start[cand_g], g.end[cand_g], p.start[cand_p], p.end[cand_p], g.label[cand_g] == p.label[cand_p])
+    ranks = dict(zip(zip(cand_g.tolist(), cand_p.tolist()), zip(*(c.tolist() for c in columns))))
+    rank = lambda i, j: ranks.get((i, j))  # noqa: E731
+    g_idx, p_idx = match_scheme(scheme, g, p, cand_g, cand_p)
+    chosen = list(zip(g_idx.tolist(), p_idx.tolist()))
+    assert len({i for i, _ in chosen}) == len(chosen) == len({j for _, j in chosen})
+    total = tuple(map(sum, zip(*(rank(i, j) for i, j in chosen)))) if chosen else (0, 0, 0, 0)
+    assert total == tuple(map(sum, zip(*(rank(i, j) for i, j in best_matching(ranks, rank))))) if ranks else (0, 0, 0, 0)
+    assert np.all(np.isin(np.array(chosen).reshape(-1, 2)[:, 0], cand_g))

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from fractions import Fraction
 
 Rank = Callable[[int, int], "tuple | None"]  # rank of pairing gold i with prediction j; None: not allowed
 
@@ -30,12 +29,23 @@ def overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
     return max(0, min(a[1], b[1]) - max(a[0], b[0]))
 
 
-def overlap_rank(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int, Fraction]:
-    """The rank of *overlap matching*: one pair, then the characters shared, then how close the
-    boundaries are (shared / union, the Jaccard index). So the most pairs win, then the most shared
-    characters, then the tightest pairs."""
-    shared = overlap(a, b)
-    return (1, shared, Fraction(shared, max(a[1], b[1]) - min(a[0], b[0])))
+UNION_CAP = 2**40  # more characters than any span's union: makes "the smaller union" a non-negative rank
+
+
+def overlap_rank_columns(gold_start, gold_end, pred_start, pred_end) -> list:
+    """The rank of *overlap matching*, for arrays of pairs: one pair, then the characters shared,
+    then the tightest pairs (the smallest union of the two spans). So the most pairs win; among
+    those, the most shared characters; among those, the fewest characters covered by only one."""
+    import numpy as np
+
+    shared = np.maximum(0, np.minimum(gold_end, pred_end) - np.maximum(gold_start, pred_start))
+    union = np.maximum(gold_end, pred_end) - np.minimum(gold_start, pred_start)
+    return [np.ones_like(shared), shared, UNION_CAP - union]
+
+
+def overlap_rank(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int, int]:
+    """``overlap_rank_columns`` of one pair of spans."""
+    return tuple(int(column[0]) for column in overlap_rank_columns(*([x] for x in (a[0], a[1], b[0], b[1]))))
 
 
 def overlapping_pairs(gold: Sequence[tuple[int, int]], pred: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -115,6 +125,40 @@ def connected_components(pairs: Iterable[tuple[int, int]]) -> list[list[tuple[in
     return list(groups.values())
 
 
+def _pruned_components(ranks: dict) -> list[list[tuple[int, int]]]:
+    """Components of the candidate graph, with the edges no optimal matching needs removed.
+
+    In a component of n gold and m > n predictions, some optimal matching uses, for each gold, one
+    of its n best-ranked predictions: if a gold were matched outside its n best, one of those n is
+    free (the other n - 1 golds use at most n - 1) and taking it loses nothing. So each gold keeps
+    its n best edges (ties by prediction index), and symmetrically when m < n. Pruning can split a
+    component; the pieces are pruned again until nothing changes. Without it, one gold span overlapped
+    by 200,000 predictions makes the assignment cubic in 200,000.
+    """
+    out = []
+    pending = connected_components(ranks)
+    while pending:
+        comp = pending.pop()
+        rows = {g for g, _ in comp}
+        cols = {p for _, p in comp}
+        if len(comp) == 1 or len(rows) == len(cols):
+            out.append(comp)
+            continue
+        side, keep = (0, len(rows)) if len(cols) > len(rows) else (1, len(cols))
+        by_side: dict[int, list] = {}
+        for pair in comp:
+            by_side.setdefault(pair[side], []).append(pair)
+        kept = []
+        for pairs in by_side.values():
+            pairs.sort(key=lambda pair: (tuple(-x for x in ranks[pair]), pair[1 - side]))
+            kept += pairs[:keep]
+        if len(kept) == len(comp):
+            out.append(comp)
+        else:
+            pending += connected_components(kept)
+    return sorted(out)
+
+
 def best_matching(candidates: Iterable[tuple[int, int]], rank: Rank) -> list[tuple[int, int]]:
     """The (gold, prediction) pairs whose summed rank is lexicographically greatest.
 
@@ -127,7 +171,7 @@ def best_matching(candidates: Iterable[tuple[int, int]], rank: Rank) -> list[tup
         if r is not None:
             ranks[(g, p)] = tuple(r)
     chosen = []
-    for comp in connected_components(ranks):
+    for comp in _pruned_components(ranks):
         if len(comp) == 1:
             if any(ranks[comp[0]]):
                 chosen.append(comp[0])
