@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import venv
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,19 @@ from conftest import MINI, REPO
 from newsclaims.build import gold_digest
 
 INFO = json.loads((REPO / "dataset" / "build_info.json").read_text("utf-8"))
+
+
+def make_venv(where: Path) -> Path:
+    """A virtual environment that sees this interpreter's packages (but not its newsclaims install)."""
+    import venv
+
+    venv.EnvBuilder(with_pip=False).create(where)
+    python = where / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    parents = [p for p in sys.path if p.endswith(("site-packages", "dist-packages")) and Path(p).is_dir()]
+    (Path(purelib) / "_parent_packages.pth").write_text("".join(f"{p}\n" for p in parents))
+    return python
 
 
 def hf_env(tmp_path: Path) -> dict:
@@ -56,9 +68,7 @@ def test_installed_wheel_loads_every_config_from_an_empty_folder_offline(tmp_pat
     subprocess.run([sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels)],
                    check=True, capture_output=True, cwd=tmp_path)
     (wheel,) = wheels.glob("newsclaims-*.whl")
-    env_dir = tmp_path / "venv"
-    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
-    python = env_dir / "bin" / "python"
+    python = make_venv(tmp_path / "venv")
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", str(wheel)],
                    check=True, capture_output=True)
     empty = tmp_path / "empty"

@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
+from test_load_dataset import make_venv
 
 README = (REPO / "README.md").read_text("utf-8")
 
@@ -90,20 +91,6 @@ def tracked_files(repo: Path) -> list[str]:
     skip = {".git", ".venv", "build", "dist", "runs", "__pycache__", ".pytest_cache", ".hypothesis"}
     return [p.relative_to(repo).as_posix() for p in repo.rglob("*")
             if p.is_file() and not skip & set(p.relative_to(repo).parts) and ".egg-info" not in p.as_posix()]
-
-
-def make_venv(where: Path) -> Path:
-    """A virtual environment that sees this interpreter's packages (but not its newsclaims install)."""
-    import site
-    import venv
-
-    venv.EnvBuilder(with_pip=False).create(where)
-    python = where / "bin" / "python"
-    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             capture_output=True, text=True, check=True).stdout.strip()
-    parents = [p for p in site.getsitepackages() + [site.getusersitepackages()] if Path(p).is_dir()]
-    (Path(purelib) / "_parent_packages.pth").write_text("".join(f"{p}\n" for p in parents))
-    return python
 
 
 @dataclass
