@@ -73,3 +73,46 @@ def test_changelog_lists_data_and_code_versions():
     from newsclaims import __version__
 
     assert f"## code {__version__} (" in text
+
+
+# --- who made the labels: said wherever the labels or their agreement are reported ------------------
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_card_declares_machine_generated_annotations():
+    meta = yaml.safe_load(CARD.split("---\n")[1])
+    assert meta["annotations_creators"] == ["machine-generated"]
+    flat = _flat(CARD)
+    assert "Every label was made by an AI model" in flat and "No person has annotated or reviewed the labels" in flat
+
+
+AGREEMENT_SECTIONS = {
+    "card": (CARD, r"## Annotation agreement\n(.*?)\n## "),
+    "datasheet": (SHEET, r"<!-- generated:agreement -->\n(.*?)<!-- /generated:agreement -->"),
+    "README": ((REPO / "README.md").read_text("utf-8"), r"<!-- generated:agreement -->\n(.*?)<!-- /generated:agreement -->"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(AGREEMENT_SECTIONS))
+def test_agreement_figures_say_they_are_an_upper_bound(name):
+    """Beside the numbers: two runs of one model, nobody reviewed, an upper bound."""
+    text, pattern = AGREEMENT_SECTIONS[name]
+    body = _flat(re.search(pattern, text, re.S).group(1))
+    assert "| entities |" in body  # the figures themselves are here
+    assert "separate sessions of one AI model" in body and "No person made or reviewed these labels" in body, name
+    assert "upper bound" in body, name
+
+
+def test_datasheet_says_what_each_pass_had_and_what_is_not_recorded():
+    flat = _flat(SHEET)
+    assert "**What each pass had in front of it.**" in SHEET and "What is not recorded:" in flat
+    assert "49e7076" in flat and "66f4f43" in flat  # the commits a reader can check
+    assert "No person has annotated, adjudicated or reviewed the labels" in flat
+
+
+def test_rules_baseline_is_called_an_upper_bound():
+    for text in (SHEET, (REPO / "baselines" / "README.md").read_text("utf-8")):
+        flat = _flat(text)
+        assert "five test documents in view" in flat and "upper bound" in flat

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -102,3 +104,54 @@ def test_console_script_reports_bad_input_without_traceback(tmp_path):
     run = subprocess.run([sys.executable, "-m", "newsclaims.cli", "validate", str(bad)], capture_output=True, text=True)
     assert run.returncode == 2
     assert run.stderr == f"{bad}:1: entities[0]: end: found end 2 <= start 5; expected end > start (end is exclusive)\n"
+
+
+def files_the_checkout_ships(repo: Path = REPO) -> set[str]:
+    """What pyproject.toml says the wheel holds, read from the checkout: each package's modules and data."""
+    config = tomllib.loads((repo / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
+    package_dir, data = config["package-dir"], config.get("package-data", {})
+    out = set()
+    for package in config["packages"]:
+        parts = package.split(".")
+        if package in package_dir:
+            source = repo / package_dir[package]
+        else:  # below the root mapping ("" = "src")
+            source = repo / package_dir.get("", "") / Path(*parts)
+        target = "/".join(parts)
+        for path in source.glob("*.py"):
+            out.add(f"{target}/{path.name}")
+        for pattern in data.get(package, []):
+            for path in source.glob(pattern):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    out.add(f"{target}/{path.relative_to(source).as_posix()}")
+    return out
+
+
+def wheel_files(wheel: Path) -> set[str]:
+    return {n for n in zipfile.ZipFile(wheel).namelist() if ".dist-info/" not in n}
+
+
+@pytest.mark.slow
+def test_wheel_holds_exactly_what_the_checkout_holds(wheel):
+    """Built as `pip install .` builds it, from this checkout: a stale build/ folder would add files."""
+    shipped, expected = wheel_files(wheel), files_the_checkout_ships()
+    extra, missing = sorted(shipped - expected), sorted(expected - shipped)
+    assert not extra, (f"the wheel ships files the checkout does not hold: {extra[:5]}; a stale build/ folder "
+                       "(setuptools copies into build/lib and never deletes): remove build/ and rebuild")
+    assert not missing, f"the wheel lacks files the checkout holds: {missing[:5]}"
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="lead merges the build-backend change that builds every wheel from a clean build/")
+def test_a_stale_build_folder_does_not_reach_the_wheel(tmp_path):
+    checkout = tmp_path / "checkout"
+    shutil.copytree(REPO, checkout, ignore=shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__",
+                                                                   ".pytest_cache", ".hypothesis", "runs"))
+    ghost = checkout / "build" / "lib" / "newsclaims" / "deleted_module.py"
+    ghost.parent.mkdir(parents=True)
+    ghost.write_text("# a module deleted from the checkout after an earlier build\n")
+    out = tmp_path / "wheel"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(checkout), "--no-deps", "--no-build-isolation", "-q", "-w", str(out)],
+                   check=True, cwd=tmp_path, capture_output=True)
+    (built,) = out.glob("newsclaims-*.whl")
+    assert wheel_files(built) == files_the_checkout_ships(checkout)

@@ -18,3 +18,12 @@ except PackageNotFoundError:  # running from a source tree without an install
     __version__ = "0+unknown"
 
 __all__ = ["AnnotationSet", "Corpus", "Document", "load_annotation_set", "load_corpus", "load_gold", "__version__"]
+
+
+def __getattr__(name: str):
+    # load_dataset imports datasets only when called; importing newsclaims stays light.
+    if name == "load_dataset":
+        from .hf import load_dataset
+
+        return load_dataset
+    raise AttributeError(f"module 'newsclaims' has no attribute {name!r}")

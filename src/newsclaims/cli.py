@@ -337,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="Score predictions against the gold: every metric, intervals, reports.",
                        description="Score a predictions file, a Python model, a command or an OpenAI-compatible endpoint "
                                    "against the gold. Main scores: entities strict micro F1; quotes end-to-end quote+speaker "
-                                   "F1 (overlap matching); numeric claims end-to-end claim F1; each with a 95%% document-level "
+                                   "F1 (overlap matching); numeric claims end-to-end claim F1; each with a 95% document-level "
                                    "bootstrap interval.",
                        epilog="examples:\n"
                               "  newsclaims eval                                   the default baseline (rules)\n"
