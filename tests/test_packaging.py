@@ -142,7 +142,6 @@ def test_wheel_holds_exactly_what_the_checkout_holds(wheel):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="lead merges the build-backend change that builds every wheel from a clean build/")
 def test_a_stale_build_folder_does_not_reach_the_wheel(tmp_path):
     checkout = tmp_path / "checkout"
     shutil.copytree(REPO, checkout, ignore=shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__",
