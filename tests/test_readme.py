@@ -230,10 +230,13 @@ def check_compare(ws, command):
     if not list((ws.root / "runs").glob("*/report.json")):
         pytest.fail("compare runs after the eval --output example in README order")
     result = ok(ws.run(command))
-    header, *rows = result.stdout.strip().splitlines()
-    assert all(layer in header for layer in LAYERS), header
-    assert len(rows) == len(list((ws.root / "runs").glob("*/report.json")))  # one row per report
-    assert rows[0].startswith("predictions.jsonl")
+    reports = list((ws.root / "runs").glob("*/report.json"))
+    boards = result.stdout.split("## ")[1:]  # "one leaderboard per layer"
+    assert [b.splitlines()[0] for b in boards] == list(LAYERS), result.stdout
+    for board in boards:
+        rows = [line for line in board.splitlines()[2:] if line[:1].isdigit()]
+        assert len(rows) == len(reports)  # one row per report, ranked
+        assert all(f"({r.parent.name})" in board for r in reports)  # each system named by its run folder
 
 
 def check_extra_exists(ws, command):
