@@ -90,18 +90,27 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from . import build, paths
+    from . import build
     from .corpus import load_annotation_set, load_corpus
+    from .safewrite import file_target, find_checkout
 
-    repo = paths.repo_root()
+    # Write targets come from the options or the checkout holding the current folder, never from
+    # where the package is installed (an editable install run from another clone writes there).
+    repo = find_checkout()
     if repo is None and not (args.out and args.changelog):
-        print("newsclaims build: not in a source checkout; give --out DIR and --changelog FILE "
-              "(and --annotations/--seeds to build other data)", file=sys.stderr)
+        print(f"newsclaims build: {shown_path(Path.cwd())} is not inside a source checkout; run it in a clone, or give "
+              "--out DIR and --changelog FILE (and --annotations/--seeds to build other data)", file=sys.stderr)
         return EXIT_BAD_INPUT
     seeds = args.seeds or repo / "seeds"
     annotations = args.annotations or repo / "annotations"
     out = args.out or repo / "dataset"
     changelog = args.changelog or repo / "CHANGELOG.md"
+    if not args.check:
+        from .safewrite import recover
+
+        build.check_out_target(out)  # refuse before any work; nothing is touched
+        if recover(out):  # an interrupted earlier swap: its complete old folder is back
+            print(f"restored: {shown_path(out)} from an interrupted build", file=sys.stderr)
     corpus = load_corpus(seeds)
     ann = load_annotation_set(annotations, corpus)
     digest = build.gold_digest(annotations, seeds)
@@ -113,7 +122,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     if datasheet is not None:
         from .jsonio import atomic_write_text
 
-        sheet_old = Path(datasheet).read_text("utf-8")
+        sheet_old = Path(file_target(datasheet, "--datasheet")).read_text("utf-8")
         sheet_new = build.fill_blocks(sheet_old, build.generated_blocks(corpus, ann), str(datasheet))
         if sheet_new != sheet_old:
             stale.append(shown_path(datasheet))
@@ -145,8 +154,11 @@ def _cmd_agree(args: argparse.Namespace) -> int:
     command = f"newsclaims agree {shown_path(args.pass_a)} {shown_path(args.pass_b)}" + (f" --write {shown_path(args.write)}" if args.write else "")
     text = agreement_markdown(report, command)
     if args.write:
+        from .safewrite import file_target, refuse_protected
+
+        refuse_protected(file_target(args.write, "--write"), "--write")
         atomic_write_text(args.write, text + "\n")
-        print(f"wrote: {args.write}")
+        print(f"wrote: {shown_path(args.write)}")
     print(json.dumps(report, indent=2) if args.json else text)
     return 0
 
@@ -156,12 +168,22 @@ def _cmd_adjudicate(args: argparse.Namespace) -> int:
     from .eval.agreement import adjudication_markdown, agreed_corrections, disagreements
     from .jsonio import atomic_write_text, expect_object, read_json
 
+    from .safewrite import find_checkout, require_source_checkout
+
+    # ADJUDICATION.md goes beside the gold it explains: --gold, else the checkout holding the
+    # current folder (never the installed package).
+    checkout = find_checkout()
+    gold_root = args.gold or (checkout / "annotations" if checkout is not None else None)
+    if gold_root is None:
+        raise InvalidInput([Problem("newsclaims adjudicate", "", "", f"{Path.cwd()}, which is not inside a source checkout",
+                                    "to be run in a clone (a maintainer command), or --gold DIR")])
+    require_source_checkout(gold_root, "newsclaims adjudicate")
     corpus = load_corpus(args.seeds)
-    gold = load_annotation_set(args.gold, corpus)
+    gold = load_annotation_set(gold_root, corpus)
     pass_a, pass_b = load_annotation_set(args.pass_a, corpus), load_annotation_set(args.pass_b, corpus)
     entries = disagreements(pass_a, pass_b, gold)
     corrections = agreed_corrections(pass_a, pass_b, gold)
-    rules_path = Path(args.gold or gold.root) / "adjudication_rules.json"
+    rules_path = Path(gold.root) / "adjudication_rules.json"
     decisions = expect_object(read_json(rules_path), str(rules_path)) if rules_path.exists() else {"rules": {}, "decisions": {}}
     for key in ("rules", "decisions"):
         table = decisions.get(key)
@@ -230,11 +252,24 @@ def _align_for_tasks(obj: dict, text: str) -> dict:
     return {layer: a.records for layer, a in align_document(obj, text).items()}
 
 
+def _checkout_passes(annotations: Path | None) -> Path:
+    """Where ls import puts annotator sets without --passes: beside --annotations, else in the
+    checkout holding the current folder (never the installed package or another clone)."""
+    from .safewrite import find_checkout
+
+    if annotations is not None:
+        return Path(annotations) / "passes"
+    checkout = find_checkout()
+    if checkout is None:
+        raise InvalidInput([Problem("--passes", "", "", f"nothing, and {Path.cwd()} is not inside a source checkout",
+                                    "--passes DIR, or to be run in a clone")])
+    return checkout / "annotations" / "passes"
+
+
 def _cmd_ls(args: argparse.Namespace) -> int:
     import os
 
     from . import labelstudio as ls
-    from . import paths
     from .corpus import load_annotation_set, load_corpus
     from .jsonio import atomic_write_text
 
@@ -262,7 +297,10 @@ def _cmd_ls(args: argparse.Namespace) -> int:
         if args.dry_run:
             print(ls.diff_summary(sets, gold))
             return 0
-        passes = args.passes or (args.annotations or paths.annotations_dir()) / "passes"
+        passes = args.passes or _checkout_passes(args.annotations)
+        from .safewrite import refuse_protected
+
+        refuse_protected(passes, "--passes", allow_data=True)
         for target in ls.write_sets(sets, Path(passes), corpus, gold):
             print(f"wrote: {shown_path(target)}")
         return 0
