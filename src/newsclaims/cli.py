@@ -327,6 +327,21 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return run_compare(args)
 
 
+def _count(minimum: int):
+    """An argparse type: a whole number of at least ``minimum`` (no NaN, no fractions, no negatives)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"found {text!r}; expected a whole number >= {minimum}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"found {value}; expected a whole number >= {minimum}")
+        return value
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsclaims",
@@ -388,6 +403,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, metavar="DIR", help="write report.json, report.md, report.html (and a model's predictions.jsonl)")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="documents processed in parallel by a model (default 1)")
     p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds per document for a command or endpoint (default 60)")
+    endpoint = p.add_argument_group("OpenAI-compatible endpoint runs")
+    endpoint.add_argument("--cache", type=Path, metavar="DIR",
+                          help="keep every reply in DIR (keyed by endpoint, model, prompt and document); a rerun asks only for what is missing")
+    endpoint.add_argument("--max-reply-bytes", type=_count(1), default=8 * 1024 * 1024, metavar="N",
+                          help="refuse a reply longer than N bytes (default 8 MiB)")
+    endpoint.add_argument("--retries", type=_count(0), default=4, metavar="N",
+                          help="retries after HTTP 429/5xx or a reset connection, with backoff honouring Retry-After (default 4)")
     p.add_argument("--json", action="store_true", help="print report.json instead of the table")
     p.set_defaults(run=_cmd_eval)
 
@@ -447,9 +469,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate_as_interrupt(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM ends a run the way Ctrl-C does: children killed, one line, 130
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+    import threading
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     try:
         return args.run(args)
     except InvalidInput as err:
@@ -459,13 +491,17 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as err:
         print(f"{err.filename or err}: not found", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:  # adapters.Interrupted says how far the run got
+        print(f"newsclaims {args.command}: {err or 'interrupted'}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into a reader that stopped early (| head)
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":
