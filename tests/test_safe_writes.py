@@ -139,6 +139,24 @@ def test_a_report_set_replaces_every_earlier_file(tmp_path):
     assert read_tree(dest) == {"report.json": b"{\"new\": 1}", "report.md": b"new"}
 
 
+def test_report_folder_refusals(tmp_path):
+    from newsclaims.safewrite import check_report_target, write_report_folder
+
+    out = tmp_path / "run"
+    write_report_folder(out, {"report.json": "{}", "predictions.jsonl": "{}\n"})
+    write_report_folder(out, {"report.json": "{}", "report.md": "# new\n"})
+    assert sorted(p.name for p in out.iterdir()) == ["report.json", "report.md"]
+    file = tmp_path / "file.txt"
+    file.write_text("x")
+    for target, found in ((file, "is an existing file"), (file / "sub", "which is a file"),
+                          (REPO / "dataset", "inside the data folder"), (REPO / "annotations" / "gold", "inside the data folder"),
+                          (REPO / "tests", "is a folder with other files in it")):
+        with pytest.raises(InvalidInput) as err:
+            check_report_target(target)
+        assert str(err.value).startswith("--output: found ") and found in str(err.value) and "\n" not in str(err.value)
+    assert file.read_text() == "x"
+
+
 def test_a_read_only_parent_is_one_line(tmp_path, monkeypatch):
     def denied(self, *args, **kwargs):  # as a read-only folder answers (root would ignore a chmod)
         raise PermissionError(13, "Permission denied")

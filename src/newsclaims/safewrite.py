@@ -280,3 +280,34 @@ def pass_folder_for(annotator: str, passes_root: Path) -> Path:
         raise _refuse(label, f"{target} exists and is not an annotation pass", "a new folder or an earlier pass (gold/ and entities.json)")
     return target
 
+
+
+# --- Report folders (newsclaims eval --output) ---------------------------------------------------
+
+REPORT_MARKER = "report.json"
+REPORT_WHAT = "a folder newsclaims eval wrote (with report.json)"
+
+
+def is_report_folder(folder: Path) -> bool:
+    """A folder newsclaims eval wrote: it holds report.json."""
+    return (Path(folder) / REPORT_MARKER).is_file()
+
+
+def check_report_target(folder: Path, label: str = "--output") -> None:
+    """Refuse (one line) an --output that eval may not replace; call it before any model runs.
+
+    Refused: an existing file, a path under a file, a folder with other files (not an earlier
+    report folder), the current folder, and anything inside the installed package or a data folder.
+    """
+    refuse_protected(folder, label)
+    check_folder_target(folder, is_report_folder, label, REPORT_WHAT)
+
+
+def write_report_folder(folder: Path, files: Mapping[str, str | bytes], label: str = "--output") -> None:
+    """Write a report set (report.json, report.md, ... as name -> text) as a whole, replacing the folder.
+
+    Nothing of an earlier report survives beside the new one (an old predictions.jsonl included);
+    a failure leaves the earlier report folder as it was. See ``write_tree_atomically``.
+    """
+    check_report_target(folder, label)
+    write_tree_atomically(folder, files, recognise=is_report_folder, label=label, what=REPORT_WHAT)
