@@ -295,3 +295,55 @@ def test_an_annotator_named_gold_cannot_replace_the_gold(tmp_path):
     with pytest.raises(InvalidInput, match="reserved folder name 'gold'"):
         pass_folder_for("gold", root)
     assert safewrite.is_pass_folder(root) is False
+
+
+# --- an installed wheel ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """The wheel unpacked into a folder (as pip would into site-packages), and a way to run its command."""
+    import subprocess
+    import sys
+    import zipfile
+
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "--no-build-isolation", "-q", "-w", str(out)],
+                   check=True, capture_output=True)
+    site = out / "site"
+    zipfile.ZipFile(next(out.glob("newsclaims-*.whl"))).extractall(site)
+
+    def run(*args, cwd):
+        code = "import sys; sys.path.insert(0, sys.argv[1]); from newsclaims.cli import main; sys.exit(main(sys.argv[2:]))"
+        return subprocess.run([sys.executable, "-c", code, str(site), *map(str, args)], cwd=cwd,
+                              capture_output=True, text=True)
+
+    return site / "newsclaims", run
+
+
+def test_maintainer_commands_refuse_the_installed_package(installed, tmp_path):
+    package, run = installed
+    before = read_tree(package)
+    for args, message in [
+        (["baselines", "refresh"], "newsclaims baselines refresh: found the installed package at"),
+        (["adjudicate", package / "annotations/passes/a", package / "annotations/passes/b"], "not inside a source checkout"),
+        (["adjudicate", package / "annotations/passes/a", package / "annotations/passes/b", "--gold", package / "annotations"],
+         "found the installed package"),
+        (["agree", package / "annotations/passes/a", package / "annotations/passes/b", "--write", package / "annotations/AGREEMENT.md"],
+         "inside the installed package"),
+        (["build"], "is not inside a source checkout"),
+        (["build", "--out", package / "dataset", "--changelog", tmp_path / "CHANGELOG.md"], "inside the installed package"),
+    ]:
+        done = run(*args, cwd=tmp_path)
+        assert done.returncode == 2, (args, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], (args, done.stderr)
+    assert read_tree(package) == before
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ls_out_to_a_folder_or_the_gold_is_one_line(cli, tmp_path):
+    result = cli("ls", "config", "--out", tmp_path)
+    assert result.code == 2 and result.err_lines == [f"--out: found {tmp_path} is a folder; expected a file path"]
+    result = cli("ls", "export", "--out", REPO / "annotations" / "gold" / "tasks.json")
+    assert result.code == 2 and len(result.err_lines) == 1 and "inside the data folder" in result.err
+    assert not (REPO / "annotations" / "gold" / "tasks.json").exists()

@@ -101,8 +101,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
         print(f"newsclaims build: {shown_path(Path.cwd())} is not inside a source checkout; run it in a clone, or give "
               "--out DIR and --changelog FILE (and --annotations/--seeds to build other data)", file=sys.stderr)
         return EXIT_BAD_INPUT
-    seeds = args.seeds or repo / "seeds"
-    annotations = args.annotations or repo / "annotations"
+    from . import paths
+
+    seeds = args.seeds or (repo / "seeds" if repo is not None else paths.seeds_dir())
+    annotations = args.annotations or (repo / "annotations" if repo is not None else paths.annotations_dir())
     out = args.out or repo / "dataset"
     changelog = args.changelog or repo / "CHANGELOG.md"
     if not args.check:
@@ -276,6 +278,9 @@ def _cmd_ls(args: argparse.Namespace) -> int:
     def emit(text: str, note: str) -> int:
         """Write to --out (whole or not at all), or print."""
         if args.out:
+            from .safewrite import file_target, refuse_protected
+
+            refuse_protected(file_target(args.out, "--out"), "--out")
             atomic_write_text(args.out, text)
             print(f"wrote: {args.out}{note}")
         else:
@@ -314,8 +319,11 @@ def _cmd_ls(args: argparse.Namespace) -> int:
         project_id, count = ls.push(args.url, key, args.title, ls.label_config(), ls.tasks(corpus, documents, version))
         print(f"project {project_id} ({args.title!r}): config set, {count} new tasks (pre-annotations: {version})")
         return 0
-    export = ls.pull(args.url, key, args.title)
     out = args.out or Path("label_studio_export.json")
+    from .safewrite import file_target, refuse_protected
+
+    refuse_protected(file_target(out, "--out"), "--out")  # before asking the server
+    export = ls.pull(args.url, key, args.title)
     atomic_write_text(out, json.dumps(export, ensure_ascii=False, indent=1) + "\n")
     print(f"wrote: {out} ({len(export)} tasks); next: newsclaims ls import {out}")
     return 0

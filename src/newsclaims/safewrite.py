@@ -178,11 +178,16 @@ def write_tree_atomically(dest: Path, files: Mapping[str, str | bytes], *, recog
 # --- Targets a command may not write to ----------------------------------------------------------
 
 def installed_package_folder(path: Path) -> Path | None:
-    """The site-packages (or dist-packages) folder ``path`` lies in, if any."""
+    """The installed package ``path`` lies in, if any: a site-packages (or dist-packages) folder,
+    or this package's own folder when it is not part of a source checkout (a wheel unpacked elsewhere)."""
+    from . import paths
+
     real = Path(path).absolute().resolve()
     for folder in (real, *real.parents):
         if folder.name in PACKAGE_FOLDERS:
             return folder
+    if paths.repo_root() is None and (real == paths.PACKAGE_DIR or paths.PACKAGE_DIR in real.parents):
+        return paths.PACKAGE_DIR
     return None
 
 
