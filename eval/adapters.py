@@ -341,17 +341,26 @@ def run_command(command: str, texts: dict[str, str], workers: int = 1, timeout: 
 
 # --- OpenAI-compatible endpoints -----------------------------------------------------------------
 
+def _loads_or_none(text: str):
+    """A JSON value by the strict reader (as for files), or None when the text is not one."""
+    try:
+        value = _parse_strict(text, "reply")
+    except InvalidInput:
+        return None
+    return value
+
+
 def _first_json_object(content: str):
-    """The first JSON object in a reply: inside a code fence, the whole reply, or a balanced {...}."""
+    """The first JSON object in a reply: inside a code fence, the whole reply, or a balanced {...}.
+
+    Each candidate is read by the strict reader: NaN, duplicate keys and the like make it no answer.
+    """
     candidates = re.findall(r"```(?:json)?\s*(.*?)```", content, re.S) + [content]
     for text in candidates:
         text = text.strip()
-        try:
-            value = json.loads(text)
-            if isinstance(value, dict):
-                return value
-        except ValueError:
-            pass
+        value = _loads_or_none(text)
+        if isinstance(value, dict):
+            return value
         start = text.find("{")
         while start >= 0:
             depth, in_string, escape = 0, False, False
@@ -372,12 +381,9 @@ def _first_json_object(content: str):
                 elif ch == "}":
                     depth -= 1
                     if depth == 0:
-                        try:
-                            value = json.loads(text[start:i + 1])
-                            if isinstance(value, dict):
-                                return value
-                        except ValueError:
-                            pass
+                        value = _loads_or_none(text[start:i + 1])
+                        if isinstance(value, dict):
+                            return value
                         break
             start = text.find("{", start + 1)
     return None
@@ -386,17 +392,22 @@ def _first_json_object(content: str):
 def _number(value):
     if isinstance(value, bool):
         return None
+    import math
+
+    number = None
     if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
+        try:
+            number = float(value)
+        except OverflowError:  # a 400-digit integer
+            return None
+    elif isinstance(value, str):
         match = re.search(r"-?\d+(?:[.,]\d+)*", value.replace("\u00a0", ""))
         if match:
-            digits = match.group().replace(",", "")
             try:
-                return float(digits)
+                number = float(match.group().replace(",", ""))
             except ValueError:
                 return None
-    return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 def _text(value) -> str | None:

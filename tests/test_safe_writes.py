@@ -347,3 +347,32 @@ def test_ls_out_to_a_folder_or_the_gold_is_one_line(cli, tmp_path):
     result = cli("ls", "export", "--out", REPO / "annotations" / "gold" / "tasks.json")
     assert result.code == 2 and len(result.err_lines) == 1 and "inside the data folder" in result.err
     assert not (REPO / "annotations" / "gold" / "tasks.json").exists()
+
+
+@pytest.mark.parametrize("killed_at", [1, 2])
+def test_sigkill_during_the_swap_loses_nothing(cli, tmp_path, killed_at):
+    """A real SIGKILL at each rename of the swap; the next build recovers and cleans up."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "dataset"
+    assert cli(*build_args(out)).code == 0
+    complete = read_tree(out)
+    (out / "entities" / "test.jsonl").write_text("")  # stale, so the next build swaps
+    code = (
+        "import os, signal, sys; from pathlib import Path; real = Path.rename; calls = []\n"
+        "def rename(self, target):\n"
+        "    calls.append(1)\n"
+        f"    if len(calls) == {killed_at}: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    return real(self, target)\n"
+        "Path.rename = rename\n"
+        "from newsclaims.cli import main; sys.exit(main(sys.argv[1:]))\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", code, *map(str, build_args(out))], capture_output=True)
+    assert killed.returncode == -9
+    # At this instant a complete dataset is on disk: dataset/ (first rename not done) or .dataset.old-*.
+    olds = list(tmp_path.glob(".dataset.old-*"))
+    assert (out.is_dir() and not olds) or (not out.exists() and len(olds) == 1)
+    assert cli(*build_args(out)).code == 0
+    assert read_tree(out) == complete
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dataset"]
