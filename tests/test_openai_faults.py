@@ -293,3 +293,31 @@ def test_reply_cache_keys_differ_by_every_part(tmp_path):
     for field in base:
         paths.add(ReplyCache(tmp_path).path({**base, field: "other"}))
     assert len(paths) == 5
+
+
+def test_an_interrupted_run_resumes_from_the_cache(server, waits, key, tmp_path):
+    """Ctrl-C while the second document waits: the first reply is kept; the rerun asks only for the rest."""
+    import os
+    import signal
+
+    from newsclaims.eval.adapters import Interrupted
+
+    cache = tmp_path / "cache"
+    server.script = ["ok", "slow"]
+    stalled = threading.Event()
+
+    def interrupt_when_stalled():
+        while not any(r["action"] == "slow" for r in server.requests):
+            time.sleep(0.02)
+        stalled.set()
+        os.kill(os.getpid(), signal.SIGINT)  # the main thread, where Ctrl-C lands
+
+    threading.Thread(target=interrupt_when_stalled, daemon=True).start()
+    with pytest.raises(Interrupted) as err:
+        run_openai(server.url, "tiny", TEXTS, cache_dir=cache, timeout=600)
+    assert stalled.is_set()
+    assert str(err.value) == "interrupted after 1 of 3 documents"
+    server.requests.clear()
+    preds, _ = run_openai(server.url, "tiny", TEXTS, cache_dir=cache)
+    assert server.docs() == ["Seoul", "Moscow"]
+    assert sorted(preds.by_doc) == ["d1", "d2", "d3"]
