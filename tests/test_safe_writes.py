@@ -376,3 +376,41 @@ def test_sigkill_during_the_swap_loses_nothing(cli, tmp_path, killed_at):
     assert cli(*build_args(out)).code == 0
     assert read_tree(out) == complete
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dataset"]
+
+
+# --- eval --output (wired in eval/run.py and eval/report.py by the lead) -------------------------
+
+PENDING = pytest.mark.xfail(strict=False, reason="needs eval/run.py to call safewrite.check_report_target and "
+                                                 "eval/report.py write_outputs to call safewrite.write_report_folder")
+
+
+@pytest.fixture(scope="module")
+def built_mini(tmp_path_factory):
+    from newsclaims.cli import main
+
+    out = tmp_path_factory.mktemp("data") / "dataset"
+    assert main([str(a) for a in build_args(out)]) == 0
+    return out
+
+
+@PENDING
+def test_eval_output_refusals(cli, built_mini, tmp_path):
+    file = tmp_path / "file.txt"
+    file.write_text("x")
+    before = read_tree(built_mini)
+    for target, found in ((file, "is an existing file"), (file / "sub", "which is a file"),
+                          (built_mini / "runs", "inside the data folder"), (built_mini, "inside the data folder")):
+        result = cli("eval", "--data", built_mini, "--model", "rules", "--output", target)
+        assert result.code == 2 and len(result.err_lines) == 1 and found in result.err, (target, result.err)
+    assert file.read_text() == "x" and read_tree(built_mini) == before
+
+
+@PENDING
+def test_eval_output_is_replaced_as_a_set(cli, built_mini, tmp_path):
+    out = tmp_path / "run"
+    assert cli("eval", "--data", built_mini, "--model", "rules", "--output", out).code == 0
+    assert (out / "predictions.jsonl").exists()
+    predictions = tmp_path / "p.jsonl"
+    predictions.write_text((out / "predictions.jsonl").read_text())
+    assert cli("eval", "--data", built_mini, "--predictions", predictions, "--output", out).code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json", "report.md"]
