@@ -414,3 +414,29 @@ def test_eval_output_is_replaced_as_a_set(cli, built_mini, tmp_path):
     predictions.write_text((out / "predictions.jsonl").read_text())
     assert cli("eval", "--data", built_mini, "--predictions", predictions, "--output", out).code == 0
     assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json", "report.md"]
+
+
+def test_concurrent_writers_never_lose_the_folder(tmp_path):
+    """Eight threads replace the same folder at once: the folder is always one whole set, no leftovers."""
+    import threading
+
+    dest = tmp_path / "out"
+    recognise = lambda p: (p / "marker").is_file()
+    errors = []
+
+    def writer(n):
+        try:
+            for i in range(5):
+                write_tree_atomically(dest, {"marker": "", "a.txt": f"{n}-{i}", "b.txt": f"{n}-{i}"}, recognise=recognise)
+        except BaseException as err:  # noqa: BLE001
+            errors.append(err)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    tree = read_tree(dest)
+    assert tree["a.txt"] == tree["b.txt"] and sorted(tree) == ["a.txt", "b.txt", "marker"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

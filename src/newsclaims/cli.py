@@ -124,6 +124,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
     if datasheet is not None:
         from .jsonio import atomic_write_text
 
+        from .safewrite import refuse_protected
+
+        if not args.check:
+            refuse_protected(datasheet, "--datasheet")
         sheet_old = Path(file_target(datasheet, "--datasheet")).read_text("utf-8")
         sheet_new = build.fill_blocks(sheet_old, build.generated_blocks(corpus, ann), str(datasheet))
         if sheet_new != sheet_old:

@@ -56,6 +56,17 @@ def recover(dest: Path) -> Path | None:
     (it was complete: it was ``dest``). Every other ``.NAME.build-*`` / ``.NAME.old-*`` is removed.
     """
     dest = Path(dest).absolute()
+    if not dest.parent.is_dir():
+        return None
+    lock = _lock_folder(dest.parent)
+    try:
+        return _recover(dest)
+    finally:
+        if lock is not None:
+            os.close(lock)
+
+
+def _recover(dest: Path) -> Path | None:
     restored = None
     olds = _leftovers(dest, OLD_TAG)
     if not dest.exists() and not dest.is_symlink() and olds:
@@ -145,8 +156,35 @@ def write_tree_atomically(dest: Path, files: Mapping[str, str | bytes], *, recog
     dest = Path(dest).absolute()
     check_folder_target(dest, recognise, label, what)
     try:
-        recover(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
+        lock = _lock_folder(dest.parent)
+    except OSError as err:
+        raise _refuse(label, f"{dest} cannot be written ({err.strerror})", "a folder this user may write") from None
+    try:
+        _swap_in(dest, files, recognise, label, what)
+    finally:
+        if lock is not None:
+            os.close(lock)  # closing the descriptor releases the lock
+
+
+def _lock_folder(folder: Path) -> int | None:
+    """An exclusive lock on the folder itself (no lock file left behind): two runs never swap at once."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock, the swap is still safe for a single run
+        return None
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _swap_in(dest: Path, files: Mapping[str, str | bytes], recognise: Callable[[Path], bool], label: str, what: str) -> None:
+    try:
+        _recover(dest)
         check_folder_target(dest, recognise, label, what)  # recover may have put an old folder back
         staging = dest.parent / f".{dest.name}.{BUILD_TAG}-{secrets.token_hex(4)}"
         staging.mkdir()
