@@ -7,7 +7,16 @@ OpenAI-compatible chat endpoint. Every answer is validated like a line of a pred
   writes one prediction per line on stdout, in any order (each line names its doc_id).
 - ``--openai-base-url URL --openai-model NAME``: POST ``URL/chat/completions`` with the prompt in
   ``eval/prompts/``; the reply is parsed leniently (JSON inside prose or code fences, missing
-  fields) into text-only spans. The key is read from an environment variable only.
+  fields) into text-only spans. The key is read from an environment variable only. 429, 5xx and
+  reset connections are retried with backoff (``--retries``, Retry-After honoured); ``--cache DIR``
+  keeps every reply so that a rerun asks only for what is missing; ``--timeout`` covers each whole
+  reply and ``--max-reply-bytes`` bounds it.
+
+Every answer goes through the strict JSON reader used for files (``newsclaims.jsonio``), so what
+a run writes to predictions.jsonl can be scored again with ``--predictions``. A model's own
+failure (an exception, ``sys.exit``, a non-zero exit status, output that is not UTF-8) is one
+line and exit status 2. Ctrl-C or SIGTERM ends the workers and every child process group at once
+and says ``interrupted after N of M documents`` (exit status 130); no report is written.
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ def _refuse(label: str, found: str, expected: str) -> InvalidInput:
 
 
 def _leftovers(dest: Path, tag: str) -> list[Path]:
-    pattern = re.compile(rf"\.{re.escape(dest.name)}\.{tag}-[0-9a-f]+$")
+    pattern = re.compile(rf"\.{re.escape(dest.name)}\.{tag}-[A-Za-z0-9_]+$")  # also mkdtemp names of older versions
     try:
         entries = list(dest.parent.iterdir())
     except OSError:
@@ -105,6 +105,8 @@ def check_folder_target(dest: Path, recognise: Callable[[Path], bool], label: st
         raise _refuse(label, f"{dest} cannot be read ({err.strerror})", expected) from None
     if not empty and not recognise(real):
         raise _refuse(label, f"{dest} is a folder with other files in it", expected)
+    if not os.access(real, os.W_OK):
+        raise _refuse(label, f"{dest} is a read-only folder", "a folder this user may write")
 
 
 def _umask() -> int:
