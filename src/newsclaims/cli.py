@@ -90,9 +90,10 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from . import build
+    from . import build, paths
     from .corpus import load_annotation_set, load_corpus
-    from .safewrite import file_target, find_checkout
+    from .jsonio import atomic_write_text
+    from .safewrite import file_target, find_checkout, recover, refuse_protected
 
     # Write targets come from the options or the checkout holding the current folder, never from
     # where the package is installed (an editable install run from another clone writes there).
@@ -101,15 +102,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
         print(f"newsclaims build: {shown_path(Path.cwd())} is not inside a source checkout; run it in a clone, or give "
               "--out DIR and --changelog FILE (and --annotations/--seeds to build other data)", file=sys.stderr)
         return EXIT_BAD_INPUT
-    from . import paths
-
     seeds = args.seeds or (repo / "seeds" if repo is not None else paths.seeds_dir())
     annotations = args.annotations or (repo / "annotations" if repo is not None else paths.annotations_dir())
     out = args.out or repo / "dataset"
     changelog = args.changelog or repo / "CHANGELOG.md"
     if not args.check:
-        from .safewrite import recover
-
         build.check_out_target(out)  # refuse before any work; nothing is touched
         if recover(out):  # an interrupted earlier swap: its complete old folder is back
             print(f"restored: {shown_path(out)} from an interrupted build", file=sys.stderr)
@@ -119,13 +116,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
     version, released = build.data_version(changelog, digest)
     files = build.render(corpus, ann, version, digest, released)
     stale = build.stale_files(out, files)
+    data_stale = bool(stale)
     datasheet = args.datasheet or (repo / build.DATASHEET if repo is not None and args.annotations is None else None)
     sheet_old = sheet_new = None
     if datasheet is not None:
-        from .jsonio import atomic_write_text
-
-        from .safewrite import refuse_protected
-
         if not args.check:
             refuse_protected(datasheet, "--datasheet")
         sheet_old = Path(file_target(datasheet, "--datasheet")).read_text("utf-8")
@@ -138,7 +132,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
             return 1
         print(f"ok: {shown_path(out)} is up to date (data {version})")
         return 0
-    if stale:
+    if data_stale:
         build.write_tree(out, files)
     if sheet_new is not None and sheet_new != sheet_old:
         atomic_write_text(datasheet, sheet_new)
