@@ -66,18 +66,20 @@ def _progress(total: int, desc: str):
     return tqdm(total=total, desc=desc, unit="doc", file=sys.stderr, disable=None)
 
 
-def _map_documents(fn, items: list, workers: int, desc: str, steps=lambda item: 1, on_interrupt=None) -> list:
+def _map_documents(fn, items: list, workers: int, desc: str, steps=lambda item: 1, on_interrupt=None,
+                   on_failure=None) -> list:
     """fn over items on worker threads, results in order, with a progress bar counting documents.
 
     Workers are daemon threads and the main thread only waits, so Ctrl-C reaches it at once: the
     remaining items are dropped, ``on_interrupt()`` ends what the workers wait on (child
     processes, sockets), and ``Interrupted`` says how many documents were done. After the first
-    failure no new item is started; the first failure in item order is raised.
+    failure no new item is started and ``on_failure()`` may end the running ones; that first
+    failure is raised once every worker has stopped.
     """
     total = sum(steps(item) for item in items)
     bar = _progress(total, desc)
     results: list = [None] * len(items)
-    failures: dict[int, BaseException] = {}
+    failures: list[BaseException] = []
     lock = threading.Lock()
     state = {"next": 0, "done": 0, "running": 0, "stop": False}
     finished = threading.Event()
@@ -96,8 +98,11 @@ def _map_documents(fn, items: list, workers: int, desc: str, steps=lambda item: 
                 results[index] = fn(items[index])
             except BaseException as err:  # noqa: BLE001 - handed to the main thread, which raises it
                 with lock:
-                    failures[index] = err
+                    failures.append(err)
+                    first = not state["stop"]
                     state["stop"] = True
+                if first and on_failure is not None:
+                    on_failure()
             else:
                 with lock:
                     state["done"] += steps(items[index])
@@ -125,7 +130,7 @@ def _map_documents(fn, items: list, workers: int, desc: str, steps=lambda item: 
         if bar is not None:
             bar.close()
     if failures:
-        raise failures[min(failures)]
+        raise failures[0]
     return results
 
 
@@ -341,10 +346,10 @@ def run_command(command: str, texts: dict[str, str], workers: int = 1, timeout: 
         return answers
 
     try:
-        answers = _map_documents(run_shard, shards, len(shards), "command", steps=len, on_interrupt=children.end_all)
-    except InvalidInput:
-        children.end_all()  # a failed shard ends the others
-        raise
+        answers = _map_documents(run_shard, shards, len(shards), "command", steps=len, on_interrupt=children.end_all,
+                                 on_failure=children.end_all)  # a failed shard ends the others
+    finally:
+        children.end_all()
     return _collect(name, texts, [a for shard_answers in answers for a in shard_answers])
 
 

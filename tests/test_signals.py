@@ -223,3 +223,23 @@ def test_command_exit_codes_and_strict_output(cli, mini_data, tmp_path, body, me
     script.write_text(body + "\n")
     result = cli("eval", "--data", mini_data, "--command", f"{sys.executable} {script}")
     assert result.code == 2 and len(result.err_lines) == 1 and message in result.err, result.err
+
+
+def test_a_failed_shard_ends_the_others(cli, mini_data, tmp_path):
+    script = tmp_path / "half.py"
+    script.write_text(textwrap.dedent("""
+        import json, os, sys, time
+        first = json.loads(sys.stdin.readline())
+        if first["doc_id"] == "mini_a":
+            sys.exit(3)
+        open(sys.argv[1], "w").write(str(os.getpid()))
+        time.sleep(600)
+    """))
+    pid_file = tmp_path / "pid"
+    started = time.monotonic()
+    result = cli("eval", "--data", mini_data, "--command", f"{sys.executable} {script} {pid_file}", "--workers", "2",
+                 "--timeout", "600")
+    assert time.monotonic() - started < BOUND * 5  # not the 600 s of the other shard (a bound, not a timing test)
+    assert result.code == 2 and len(result.err_lines) == 1 and "exit status 3" in result.err, result.err
+    if pid_file.exists() and pid_file.read_text():
+        assert ended([int(pid_file.read_text())])
