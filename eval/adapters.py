@@ -646,6 +646,9 @@ def _post_with_deadline(url: str, body: bytes, headers: dict, timeout: float, ma
             raise _Failure(Problem(name, where, "", f"no whole reply after {timeout:g} s", expected)) from None
         reason = err.strerror or str(err) or type(err).__name__
         raise _Failure(Problem(name, where, "", f"no answer ({reason})", expected)) from None
+    except ValueError as err:  # http.client refusing a header or URL: its message may quote the key, so it is not shown
+        raise _Failure(Problem(name, where, "", f"a request that cannot be sent ({type(err).__name__})",
+                               "a URL and headers of printable characters")) from None
     except http.client.HTTPException as err:  # RemoteDisconnected, IncompleteRead, BadStatusLine
         if connections.stopped:
             raise KeyboardInterrupt from None
@@ -688,6 +691,10 @@ def run_openai(base_url: str, model: str, texts: dict[str, str], workers: int = 
     system = (PROMPTS / "system.txt").read_text("utf-8")
     template = (PROMPTS / "user.txt").read_text("utf-8")
     key = os.environ.get(key_env)
+    if key and not re.fullmatch(r"[\x21-\x7e]+", key.strip()):
+        raise InvalidInput([Problem(key_env, "", "", "a value with spaces, line breaks or non-ASCII characters (not shown)",
+                                    "an API key of printable ASCII characters")])
+    key = key.strip() if key else key
     url = base_url.rstrip("/") + "/chat/completions"
     shown = public_url(url)
     name = f"endpoint {shown}"

@@ -335,3 +335,18 @@ def test_cli_cache_resumes_and_limits_apply(cli, mini_data, server, waits, key, 
     server.script = ["huge"]
     result = cli("eval", "--data", mini_data, "--openai-base-url", server.url, "--openai-model", "tiny", "--max-reply-bytes", "1000")
     assert result.code == 2 and "more than 1000 bytes" in result.err
+
+
+@pytest.mark.parametrize("value", [f"{SECRET}\nX-Injected: 1", f"{SECRET} extra", SECRET + "\u00e9"])
+def test_a_malformed_key_is_refused_without_showing_it(server, waits, monkeypatch, value):
+    monkeypatch.setenv("OPENAI_API_KEY", value)
+    with pytest.raises(InvalidInput) as err:
+        run_openai(server.url, "tiny", TEXTS)
+    assert str(err.value).startswith("OPENAI_API_KEY: found a value with spaces") and SECRET not in str(err.value)
+    assert server.requests == []
+
+
+def test_a_key_read_from_a_file_with_its_newline_is_sent_without_it(server, waits, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET + "\n")
+    run_openai(server.url, "tiny", {"d1": TEXTS["d1"]})
+    assert server.requests[0]["auth"] == f"Bearer {SECRET}"
