@@ -466,7 +466,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("build", "Regenerate dataset/ (JSON Lines configs and the dataset card) from seeds/ and annotations/.",
             "  newsclaims build\n  newsclaims build --check\n")
     p.add_argument("--annotations", type=Path, help="annotation set (default: annotations/ of the checkout)")
-    p.add_argument("--out", type=Path, help="output folder, replaced as a whole (default: dataset/ of the checkout)")
+    p.add_argument("--out", type=Path, help="output folder: a new path, an empty folder or one build wrote before (it has "
+                   "build_info.json); replaced as a whole, crash-safe (default: dataset/ of the checkout you are in)")
     p.add_argument("--changelog", type=Path, help="CHANGELOG.md giving the data version (default: the checkout's)")
     p.add_argument("--datasheet", type=Path, help="DATASHEET.md whose generated blocks get the numbers (default: the checkout's, "
                    "when building its annotations)")
