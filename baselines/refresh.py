@@ -44,7 +44,9 @@ def score_lines(lines: list[dict], gold) -> dict:
 def run_all(folder: Path = BASELINES_DIR) -> dict:
     from newsclaims.eval.adapters import run_callable
     from newsclaims.eval.gold import load_gold_data
+    from newsclaims.safewrite import require_source_checkout
 
+    require_source_checkout(folder, "newsclaims baselines refresh")  # never rewrite the shipped results in site-packages
     gold = load_gold_data()
     results = {"data_version": gold.info["data_version"], "gold_sha256": gold.info["gold_sha256"], "baselines": {}}
     for name, spec in MAIN + ABLATIONS:

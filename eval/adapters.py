@@ -7,20 +7,32 @@ OpenAI-compatible chat endpoint. Every answer is validated like a line of a pred
   writes one prediction per line on stdout, in any order (each line names its doc_id).
 - ``--openai-base-url URL --openai-model NAME``: POST ``URL/chat/completions`` with the prompt in
   ``eval/prompts/``; the reply is parsed leniently (JSON inside prose or code fences, missing
-  fields) into text-only spans. The key is read from an environment variable only.
+  fields) into text-only spans. The key is read from an environment variable only. 429, 5xx and
+  reset connections are retried with backoff (``--retries``, Retry-After honoured); ``--cache DIR``
+  keeps every reply so that a rerun asks only for what is missing; ``--timeout`` covers each whole
+  reply and ``--max-reply-bytes`` bounds it.
+
+Every answer goes through the strict JSON reader used for files (``newsclaims.jsonio``), so what
+a run writes to predictions.jsonl can be scored again with ``--predictions``. A model's own
+failure (an exception, ``sys.exit``, a non-zero exit status, output that is not UTF-8) is one
+line and exit status 2. Ctrl-C or SIGTERM ends the workers and every child process group at once
+and says ``interrupted after N of M documents`` (exit status 130); no report is written.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from newsclaims.labels import APPROX_VALUES, ENTITY_LABELS, LAYERS, QUOTE_TYPES
@@ -30,6 +42,20 @@ from .loaders import Predictions, check_prediction, missing_documents
 
 PROMPTS = Path(__file__).resolve().parent / "prompts"
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
+DEFAULT_MAX_REPLY_BYTES = 8 * 1024 * 1024
+DEFAULT_RETRIES = 4
+BACKOFF_START = 0.5  # seconds before the first retry; doubled each time
+BACKOFF_CAP = 30.0  # no single wait is longer, whatever Retry-After asks for
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+SLEEP: Callable[[float], None] = time.sleep  # tests replace it so that retries do not wait
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) or SIGTERM during a model run: workers and children stopped, nothing written."""
+
+    def __init__(self, done: int, total: int):
+        self.done, self.total = done, total
+        super().__init__(f"interrupted after {done} of {total} documents")
 
 
 def _progress(total: int, desc: str):
@@ -40,23 +66,90 @@ def _progress(total: int, desc: str):
     return tqdm(total=total, desc=desc, unit="doc", file=sys.stderr, disable=None)
 
 
-def _map_documents(fn, items: list, workers: int, desc: str, steps=lambda item: 1) -> list:
-    """fn over items on a thread pool, in order, with a progress bar counting documents."""
-    bar = _progress(sum(steps(item) for item in items), desc)
+def _map_documents(fn, items: list, workers: int, desc: str, steps=lambda item: 1, on_interrupt=None,
+                   on_failure=None) -> list:
+    """fn over items on worker threads, results in order, with a progress bar counting documents.
 
-    def counted(item):
-        try:
-            return fn(item)
-        finally:
+    Workers are daemon threads and the main thread only waits, so Ctrl-C reaches it at once: the
+    remaining items are dropped, ``on_interrupt()`` ends what the workers wait on (child
+    processes, sockets), and ``Interrupted`` says how many documents were done. After the first
+    failure no new item is started and ``on_failure()`` may end the running ones; that first
+    failure is raised once every worker has stopped.
+    """
+    total = sum(steps(item) for item in items)
+    bar = _progress(total, desc)
+    results: list = [None] * len(items)
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+    state = {"next": 0, "done": 0, "running": 0, "stop": False}
+    finished = threading.Event()
+
+    def worker():
+        while True:
+            with lock:
+                if state["stop"] or state["next"] >= len(items):
+                    state["running"] -= 1
+                    if state["running"] == 0:
+                        finished.set()
+                    return
+                index = state["next"]
+                state["next"] += 1
+            try:
+                results[index] = fn(items[index])
+            except BaseException as err:  # noqa: BLE001 - handed to the main thread, which raises it
+                with lock:
+                    failures.append(err)
+                    first = not state["stop"]
+                    state["stop"] = True
+                if first and on_failure is not None:
+                    on_failure()
+            else:
+                with lock:
+                    state["done"] += steps(items[index])
             if bar is not None:
-                bar.update(steps(item))
+                bar.update(steps(items[index]))
 
+    count = max(1, min(workers, len(items)))
+    state["running"] = count
+    if not items:
+        finished.set()
+    threads = [threading.Thread(target=worker, daemon=True, name=f"newsclaims-{desc}-{i}") for i in range(count)]
     try:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            return list(pool.map(counted, items))
+        for thread in threads:
+            thread.start()
+        while not finished.wait(0.1):  # a short wait, so a signal is handled within 0.1 s
+            pass
+    except KeyboardInterrupt:
+        with lock:
+            state["stop"] = True
+            done = state["done"]
+        if on_interrupt is not None:
+            on_interrupt()
+        raise Interrupted(done, total) from None
     finally:
         if bar is not None:
             bar.close()
+    if failures:
+        raise failures[0]
+    return results
+
+
+def _parse_strict(text: str, label: str, line: int | None = None, where: str = ""):
+    """Parse model output with the same strict JSON reader as files; one Problem on failure."""
+    from newsclaims import jsonio
+
+    try:
+        value = jsonio.parse_json(text)
+    except InvalidInput as err:
+        first = err.problems[0]
+        raise InvalidInput([Problem(label, where, first.field, first.found, first.expected, line)]) from None
+    except (ValueError, RecursionError) as err:
+        message = getattr(err, "msg", None) or str(err)
+        raise InvalidInput([Problem(label, where, "", f"invalid JSON ({message})", "one prediction JSON object", line)]) from None
+    for field, number in getattr(jsonio, "nonfinite_fields", lambda v: [])(value):
+        raise InvalidInput([Problem(label, where, field, str(number).replace("inf", "Infinity").replace("nan", "NaN"),
+                                    "a finite number (JSON has no NaN or Infinity)", line)])
+    return value
 
 
 def _collect(name: str, texts: dict[str, str], answers: list[tuple[str, object]]) -> Predictions:
@@ -105,76 +198,183 @@ def resolve_model(spec: str) -> Callable[[dict], dict]:
     return fn
 
 
+def _as_json(answer, label: str):
+    """A callable's answer as it would read back from predictions.jsonl (NaN, odd keys and objects refused)."""
+    try:
+        text = json.dumps(answer, ensure_ascii=False)
+    except (TypeError, ValueError) as err:
+        raise InvalidInput([Problem(label, "", "", f"an answer that is not JSON ({err})", "a prediction dict of JSON values")]) from None
+    except RecursionError:
+        raise InvalidInput([Problem(label, "", "", "an answer nested too deeply", "a prediction dict of JSON values")]) from None
+    return _parse_strict(text, label)
+
+
 def run_callable(spec: str, texts: dict[str, str], workers: int = 1) -> Predictions:
     fn = resolve_model(spec)
     name = f"model {spec}"
 
     def one(doc_id: str):
+        where = f"document {doc_id}"
         try:
-            return doc_id, fn({"doc_id": doc_id, "text": texts[doc_id]})
+            answer = fn({"doc_id": doc_id, "text": texts[doc_id]})
         except InvalidInput:  # the model's own clear message (a missing pipeline, say)
             raise
-        except Exception as err:  # a model's own failure is reported, not raised
-            raise InvalidInput([Problem(name, f"document {doc_id}", "", f"{type(err).__name__}: {err}",
+        except SystemExit as err:  # the model's own sys.exit() must not end newsclaims with its code, silently
+            raise InvalidInput([Problem(name, where, "", f"a call to sys.exit({err.code!r})",
+                                        "a prediction dict (the model tried to exit)")]) from None
+        except KeyboardInterrupt:  # raised by the model itself: a real Ctrl-C reaches the main thread
+            raise InvalidInput([Problem(name, where, "", "KeyboardInterrupt raised by the model",
                                         "a prediction dict (the model raised)")]) from None
+        except Exception as err:  # a model's own failure is reported, not raised
+            raise InvalidInput([Problem(name, where, "", f"{type(err).__name__}: {err}",
+                                        "a prediction dict (the model raised)")]) from None
+        return doc_id, _as_json(answer, f"{name}: {where}")
 
     return _collect(name, texts, _map_documents(one, list(texts), workers, spec))
 
 
+class _Children:
+    """Child processes of a run, each in its own process group, so that all can be ended at once."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.procs: set[subprocess.Popen] = set()
+        self.stopped = False
+
+    def start(self, argv: list[str], name: str) -> subprocess.Popen:
+        program = argv[0] if argv else ""
+        try:
+            with self.lock:
+                if self.stopped:
+                    raise KeyboardInterrupt
+                proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        start_new_session=True)
+                self.procs.add(proc)
+        except FileNotFoundError:
+            raise InvalidInput([Problem(name, "", "", f"no such program {program!r}", "an executable command")]) from None
+        except PermissionError:
+            what = "a folder" if os.path.isdir(program) else "a file that is not executable"
+            raise InvalidInput([Problem(name, "", "", f"{program!r}, {what}", "an executable program")]) from None
+        except OSError as err:
+            raise InvalidInput([Problem(name, "", "", f"{program!r} cannot be started ({err.strerror})",
+                                        "an executable program")]) from None
+        return proc
+
+    def end(self, proc: subprocess.Popen) -> None:
+        """Kill the child's whole process group (it may have started its own children)."""
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        with self.lock:
+            self.procs.discard(proc)
+
+    def end_all(self) -> None:
+        with self.lock:
+            self.stopped = True
+            procs = list(self.procs)
+        for proc in procs:
+            self.end(proc)
+        for proc in procs:
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+
+
+def _decode_output_line(raw: bytes, label: str, number: int, shard: list[str]) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        where = ""
+        match = re.search(rb'"doc_id"\s*:\s*"([^"\\]*)"', raw)
+        if match:
+            doc_id = match.group(1).decode("utf-8", "replace")
+            where = f"document {doc_id}" if doc_id in shard else ""
+        raise InvalidInput([Problem(label, where, "", f"the byte 0x{raw[err.start]:02x} at byte {err.start} of the line",
+                                    "UTF-8 text", number)]) from None
+
+
 def run_command(command: str, texts: dict[str, str], workers: int = 1, timeout: float = 60.0) -> Predictions:
-    """Run the command on shards of the documents; ``timeout`` is seconds per document."""
+    """Run the command on shards of the documents; ``timeout`` is seconds per document.
+
+    Each worker's command runs in its own process group: a timeout, a failure elsewhere or Ctrl-C
+    kills the group. Output must be UTF-8 JSON lines read by the same strict reader as files.
+    """
     name = f"command {command!r}"
     try:
         argv = shlex.split(command)
     except ValueError as err:
         raise InvalidInput([Problem("--command", "", "", f"{command!r} ({err})", "a shell-style command line")]) from None
+    if not argv:
+        raise InvalidInput([Problem("--command", "", "", "an empty command", "a program to run")])
     doc_ids = list(texts)
     shards = [doc_ids[i::max(1, workers)] for i in range(max(1, min(workers, len(doc_ids))))]
+    children = _Children()
 
     def run_shard(shard: list[str]) -> list[tuple[str, object]]:
-        stdin = "".join(json.dumps({"doc_id": d, "text": texts[d]}, ensure_ascii=False) + "\n" for d in shard)
+        stdin = "".join(json.dumps({"doc_id": d, "text": texts[d]}, ensure_ascii=False) + "\n" for d in shard).encode("utf-8")
         limit = timeout * len(shard)
+        proc = children.start(argv, name)
         try:
-            done = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=limit)
-        except FileNotFoundError:
-            raise InvalidInput([Problem(name, "", "", "no such program", "an executable command")]) from None
+            stdout, stderr = proc.communicate(stdin, timeout=limit)
         except subprocess.TimeoutExpired:
+            children.end(proc)
+            proc.communicate()
             raise InvalidInput([Problem(name, "", "", f"no answer after {limit:g} s ({len(shard)} documents)",
                                         f"one line per document within {timeout:g} s each (--timeout)")]) from None
-        if done.returncode != 0:
-            tail = (done.stderr.strip().splitlines() or ["no stderr"])[-1][:200]
-            raise InvalidInput([Problem(name, "", "", f"exit status {done.returncode} (stderr: {tail})", "exit status 0")])
+        finally:
+            children.end(proc)  # its own children too, even when it exited
+        if children.stopped:
+            raise KeyboardInterrupt
+        if proc.returncode != 0:
+            tail = (stderr.decode("utf-8", "replace").strip().splitlines() or ["no stderr"])[-1][:200]
+            status = (f"death by signal {signal.Signals(-proc.returncode).name}" if proc.returncode < 0
+                      else f"exit status {proc.returncode}")
+            raise InvalidInput([Problem(name, "", "", f"{status} (stderr: {tail})", "exit status 0")])
         answers = []
-        for number, line in enumerate(done.stdout.splitlines(), start=1):
+        label = f"{name} output"
+        for number, raw in enumerate(stdout.split(b"\n"), start=1):
+            line = _decode_output_line(raw, label, number, shard)
             if not line.strip():
                 continue
-            try:
-                obj = json.loads(line)
-            except ValueError as err:
-                raise InvalidInput([Problem(f"{name} output", "", "", f"invalid JSON ({err})", "one prediction JSON per line", number)]) from None
+            obj = _parse_strict(line, label, number)
             doc_id = obj.get("doc_id") if isinstance(obj, dict) else None
-            if doc_id not in shard:
-                raise InvalidInput([Problem(f"{name} output", "", "doc_id", show(doc_id), "the doc_id of a document it was given", number)])
+            if not isinstance(doc_id, str) or doc_id not in shard:
+                raise InvalidInput([Problem(label, "", "doc_id", show(doc_id), "the doc_id of a document it was given", number)])
             answers.append((doc_id, obj))
         return answers
 
-    answers = _map_documents(run_shard, shards, len(shards), "command", steps=len)
+    try:
+        answers = _map_documents(run_shard, shards, len(shards), "command", steps=len, on_interrupt=children.end_all,
+                                 on_failure=children.end_all)  # a failed shard ends the others
+    finally:
+        children.end_all()
     return _collect(name, texts, [a for shard_answers in answers for a in shard_answers])
 
 
 # --- OpenAI-compatible endpoints -----------------------------------------------------------------
 
+def _loads_or_none(text: str):
+    """A JSON value by the strict reader (as for files), or None when the text is not one."""
+    try:
+        value = _parse_strict(text, "reply")
+    except InvalidInput:
+        return None
+    return value
+
+
 def _first_json_object(content: str):
-    """The first JSON object in a reply: inside a code fence, the whole reply, or a balanced {...}."""
+    """The first JSON object in a reply: inside a code fence, the whole reply, or a balanced {...}.
+
+    Each candidate is read by the strict reader: NaN, duplicate keys and the like make it no answer.
+    """
     candidates = re.findall(r"```(?:json)?\s*(.*?)```", content, re.S) + [content]
     for text in candidates:
         text = text.strip()
-        try:
-            value = json.loads(text)
-            if isinstance(value, dict):
-                return value
-        except ValueError:
-            pass
+        value = _loads_or_none(text)
+        if isinstance(value, dict):
+            return value
         start = text.find("{")
         while start >= 0:
             depth, in_string, escape = 0, False, False
@@ -195,12 +395,9 @@ def _first_json_object(content: str):
                 elif ch == "}":
                     depth -= 1
                     if depth == 0:
-                        try:
-                            value = json.loads(text[start:i + 1])
-                            if isinstance(value, dict):
-                                return value
-                        except ValueError:
-                            pass
+                        value = _loads_or_none(text[start:i + 1])
+                        if isinstance(value, dict):
+                            return value
                         break
             start = text.find("{", start + 1)
     return None
@@ -209,17 +406,22 @@ def _first_json_object(content: str):
 def _number(value):
     if isinstance(value, bool):
         return None
+    import math
+
+    number = None
     if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
+        try:
+            number = float(value)
+        except OverflowError:  # a 400-digit integer
+            return None
+    elif isinstance(value, str):
         match = re.search(r"-?\d+(?:[.,]\d+)*", value.replace("\u00a0", ""))
         if match:
-            digits = match.group().replace(",", "")
             try:
-                return float(digits)
+                number = float(match.group().replace(",", ""))
             except ValueError:
                 return None
-    return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 def _text(value) -> str | None:
@@ -267,48 +469,317 @@ def lenient_prediction(doc_id: str, reply: dict) -> dict:
     return out
 
 
-def run_openai(base_url: str, model: str, texts: dict[str, str], workers: int = 1, timeout: float = 120.0,
-               key_env: str = DEFAULT_KEY_ENV) -> tuple[Predictions, dict[str, str]]:
-    """Predictions from a chat endpoint, and each raw reply (kept beside the report)."""
-    import urllib.error
-    import urllib.request
+def public_url(url: str) -> str:
+    """The URL as shown in messages and files: any user:password@ part removed."""
+    from urllib.parse import urlsplit, urlunsplit
 
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds asked for by a Retry-After header (a number of seconds or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, OverflowError):
+            return None
+    return seconds if seconds == seconds else None  # NaN: ignored
+
+
+def backoff_delay(attempt: int, retry_after: str | None, cap: float = BACKOFF_CAP) -> float:
+    """Seconds to wait before retry number ``attempt`` (0-based): Retry-After when given, else
+    0.5, 1, 2, 4 ... seconds; never negative and never more than ``cap``."""
+    asked = _retry_after(retry_after)
+    delay = asked if asked is not None else BACKOFF_START * (2 ** attempt)
+    return max(0.0, min(cap, delay))
+
+
+class _Failure(Exception):
+    """One document's request failed: a Problem, and whether trying again may help."""
+
+    def __init__(self, problem: Problem, retry: bool = False, retry_after: str | None = None, status: int | None = None):
+        super().__init__(str(problem))
+        self.problem, self.retry, self.retry_after, self.status = problem, retry, retry_after, status
+
+
+class ReplyCache:
+    """Replies of an endpoint on disk, one JSON file per request, so that a rerun asks only for what is missing.
+
+    A reply is keyed by the endpoint URL (without any user:password), the model name, the sha256
+    of the prompt (system and user templates) and the sha256 of the document text. Files are
+    written atomically; the key is stored beside the reply (never the API key).
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    @staticmethod
+    def key(endpoint: str, model: str, prompt_sha256: str, document_sha256: str) -> dict:
+        return {"endpoint": endpoint, "model": model, "prompt_sha256": prompt_sha256, "document_sha256": document_sha256}
+
+    def path(self, key: dict) -> Path:
+        digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+        return self.folder / f"{digest}.json"
+
+    def get(self, key: dict) -> str | None:
+        path = self.path(key)
+        if not path.is_file():
+            return None
+        try:
+            entry = _parse_strict(path.read_text("utf-8"), str(path))
+        except (InvalidInput, OSError, UnicodeDecodeError):
+            print(f"{path}: warning: an unreadable cache entry; asking the endpoint again", file=sys.stderr)
+            return None
+        if not isinstance(entry, dict) or entry.get("key") != key or not isinstance(entry.get("content"), str):
+            return None
+        return entry["content"]
+
+    def put(self, key: dict, content: str) -> None:
+        from newsclaims.jsonio import atomic_write_text, dumps_canonical
+
+        atomic_write_text(self.path(key), dumps_canonical({"key": key, "content": content}))
+
+
+class _Connections:
+    """Open HTTP connections of a run, closed at once on Ctrl-C so that no worker waits for its timeout."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.open: set = set()
+        self.stopped = False
+
+    def add(self, conn) -> None:
+        with self.lock:
+            if self.stopped:
+                raise KeyboardInterrupt
+            self.open.add(conn)
+
+    def discard(self, conn) -> None:
+        with self.lock:
+            self.open.discard(conn)
+        conn.close()
+
+    def close_all(self) -> None:
+        import socket
+
+        with self.lock:
+            self.stopped = True
+            conns = list(self.open)
+        for conn in conns:
+            sock = getattr(conn, "sock", None)
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+def _post_with_deadline(url: str, body: bytes, headers: dict, timeout: float, max_bytes: int, shown: str,
+                        where: str, connections: _Connections) -> str:
+    """POST and read the whole reply within ``timeout`` seconds of wall-clock time and ``max_bytes``."""
+    import http.client
+    import ssl
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _Failure(Problem("--openai-base-url", "", "", show(shown), "an http:// or https:// URL"))
+    deadline = time.monotonic() + timeout
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    try:
+        if parts.scheme == "https":
+            conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout, context=ssl.create_default_context())
+        else:
+            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    except ValueError as err:  # a bad port, say
+        raise _Failure(Problem("--openai-base-url", "", "", f"{show(shown)} ({err})", "an http:// or https:// URL")) from None
+    name = f"endpoint {shown}"
+    expected = f"a whole reply within {timeout:g} s (--timeout)"
+    connections.add(conn)
+    try:
+        conn.request("POST", target, body=body, headers=headers)
+        response = conn.getresponse()
+        length = response.getheader("Content-Length")
+        if length and length.isdigit() and int(length) > max_bytes:
+            raise _Failure(Problem(name, where, "", f"a reply of {int(length)} bytes", f"at most {max_bytes} bytes (--max-reply-bytes)"))
+        chunks, size = [], 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _Failure(Problem(name, where, "", f"no whole reply after {timeout:g} s ({size} bytes so far)", expected))
+            if conn.sock is not None:
+                conn.sock.settimeout(remaining)
+            chunk = response.read1(65536) if hasattr(response, "read1") else response.read(65536)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > max_bytes:
+                raise _Failure(Problem(name, where, "", f"a reply of more than {max_bytes} bytes", f"at most {max_bytes} bytes (--max-reply-bytes)"))
+            chunks.append(chunk)
+        raw = b"".join(chunks)
+        if response.status != 200:
+            status = response.status
+            raise _Failure(Problem(name, where, "", f"HTTP {status} {response.reason}", "HTTP 200"),
+                           retry=status in RETRY_STATUSES or 500 <= status < 600,
+                           retry_after=response.getheader("Retry-After"), status=status)
+    except _Failure:
+        raise
+    except (TimeoutError, OSError) as err:
+        if connections.stopped:
+            raise KeyboardInterrupt from None
+        if isinstance(err, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
+            raise _Failure(Problem(name, where, "", f"the connection reset ({type(err).__name__})", "a reply"), retry=True) from None
+        if isinstance(err, TimeoutError) or "timed out" in str(err):
+            raise _Failure(Problem(name, where, "", f"no whole reply after {timeout:g} s", expected)) from None
+        reason = err.strerror or str(err) or type(err).__name__
+        raise _Failure(Problem(name, where, "", f"no answer ({reason})", expected)) from None
+    except ValueError as err:  # http.client refusing a header or URL: its message may quote the key, so it is not shown
+        raise _Failure(Problem(name, where, "", f"a request that cannot be sent ({type(err).__name__})",
+                               "a URL and headers of printable characters")) from None
+    except http.client.HTTPException as err:  # RemoteDisconnected, IncompleteRead, BadStatusLine
+        if connections.stopped:
+            raise KeyboardInterrupt from None
+        raise _Failure(Problem(name, where, "", f"a broken reply ({type(err).__name__})", "a complete HTTP reply"), retry=True) from None
+    finally:
+        connections.discard(conn)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise _Failure(Problem(name, where, "", f"the byte 0x{raw[err.start]:02x} at byte {err.start} of the reply", "UTF-8 JSON")) from None
+
+
+def run_openai(base_url: str, model: str, texts: dict[str, str], workers: int = 1, timeout: float = 120.0,
+               key_env: str = DEFAULT_KEY_ENV, *, cache_dir: Path | None = None,
+               max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES, retries: int = DEFAULT_RETRIES,
+               sleep: Callable[[float], None] | None = None) -> tuple[Predictions, dict[str, str]]:
+    """Predictions from a chat endpoint, and each raw reply (kept beside the report).
+
+    - 429, 5xx, connection resets and broken replies are retried up to ``retries`` times, waiting
+      ``backoff_delay`` (Retry-After honoured, at most 30 s a wait); other failures are not retried.
+    - ``timeout`` covers each whole request, body included, by the wall clock; a reply longer than
+      ``max_reply_bytes`` is refused.
+    - With ``cache_dir`` every reply is stored as it arrives (see ``ReplyCache``) and reused, so a
+      rerun after a failure or Ctrl-C asks only for what is missing.
+    - The first failed document stops the run (replies in flight are still kept); the one line
+      names it and says how many documents were answered.
+    - The API key is read from ``key_env`` only and is never shown; a user:password in the URL is
+      sent as HTTP basic authentication and removed from every message and file.
+    """
+    import base64
+    from urllib.parse import unquote, urlsplit
+
+    sleep = sleep or SLEEP
+    if cache_dir is not None:
+        from newsclaims.safewrite import refuse_protected
+
+        refuse_protected(cache_dir, "--cache")
+        if Path(cache_dir).exists() and not Path(cache_dir).is_dir():
+            raise InvalidInput([Problem("--cache", "", "", f"{cache_dir} is a file", "a folder for the replies (created if missing)")])
     system = (PROMPTS / "system.txt").read_text("utf-8")
     template = (PROMPTS / "user.txt").read_text("utf-8")
     key = os.environ.get(key_env)
+    if key and not re.fullmatch(r"[\x21-\x7e]+", key.strip()):
+        raise InvalidInput([Problem(key_env, "", "", "a value with spaces, line breaks or non-ASCII characters (not shown)",
+                                    "an API key of printable ASCII characters")])
+    key = key.strip() if key else key
     url = base_url.rstrip("/") + "/chat/completions"
-    name = f"endpoint {url}"
+    shown = public_url(url)
+    name = f"endpoint {shown}"
+    parts = urlsplit(url)
+    auth = None
+    if key:
+        auth = f"Bearer {key}"
+    elif parts.username is not None or parts.password is not None:
+        userinfo = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+        auth = "Basic " + base64.b64encode(userinfo.encode()).decode()
+    netloc = parts.hostname or ""
+    if ":" in netloc:
+        netloc = f"[{netloc}]"
+    try:
+        netloc += f":{parts.port}" if parts.port else ""
+    except ValueError:
+        raise InvalidInput([Problem("--openai-base-url", "", "", show(public_url(base_url)), "a URL with a valid port")]) from None
+    request_url = parts._replace(netloc=netloc).geturl()
+    prompt_sha = hashlib.sha256(f"{system}\0{template}".encode()).hexdigest()
+    cache = ReplyCache(cache_dir) if cache_dir is not None else None
+    connections = _Connections()
     replies: dict[str, str] = {}
+    lock = threading.Lock()
 
-    def one(doc_id: str):
+    def content_of(doc_id: str, where: str) -> str:
+        text = texts[doc_id]
+        cache_key = ReplyCache.key(shown, model, prompt_sha, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+        if cache is not None:
+            cached = cache.get(cache_key)
+            if cached is not None:
+                return cached
         body = json.dumps({"model": model, "temperature": 0, "messages": [
             {"role": "system", "content": system},
-            {"role": "user", "content": template.replace("{text}", texts[doc_id])}]}).encode()
+            {"role": "user", "content": template.replace("{text}", text)}]}).encode()
         headers = {"Content-Type": "application/json"}
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-        where = f"document {doc_id}"
+        if auth:
+            headers["Authorization"] = auth
+        for attempt in range(retries + 1):
+            try:
+                raw = _post_with_deadline(request_url, body, headers, timeout, max_reply_bytes, shown, where, connections)
+                break
+            except _Failure as failure:
+                if failure.status == 401 and not key:
+                    state = "unset" if key_env not in os.environ else "empty"
+                    raise InvalidInput([Problem(name, where, "", f"HTTP 401 Unauthorized, and the variable {key_env} is {state}",
+                                                f"the API key in {key_env} (or name another variable with --openai-api-key-env)")]) from None
+                if not failure.retry or attempt == retries:
+                    problem = failure.problem
+                    if failure.retry and retries:
+                        problem = Problem(problem.file, problem.where, problem.field, f"{problem.found} after {retries + 1} tries",
+                                          problem.expected)
+                    raise InvalidInput([problem]) from None
+                sleep(backoff_delay(attempt, failure.retry_after))
+                if connections.stopped:
+                    raise KeyboardInterrupt from None
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                raw = response.read().decode("utf-8", "replace")
-        except urllib.error.HTTPError as err:
-            raise InvalidInput([Problem(name, where, "", f"HTTP {err.code} {err.reason}", "HTTP 200")]) from None
-        except (urllib.error.URLError, TimeoutError, OSError) as err:
-            reason = getattr(err, "reason", err)
-            raise InvalidInput([Problem(name, where, "", f"no answer ({reason})", f"a reply within {timeout:g} s")]) from None
-        try:
-            content = json.loads(raw)["choices"][0]["message"]["content"]
+            completion = _parse_strict(raw, name, where=where)
+            content = completion["choices"][0]["message"]["content"]
             if not isinstance(content, str):
                 raise TypeError
-        except (ValueError, KeyError, IndexError, TypeError):
+        except (InvalidInput, KeyError, IndexError, TypeError):
             raise InvalidInput([Problem(name, where, "", f"a body that is not a chat completion: {show(raw[:80])}",
                                         "JSON with choices[0].message.content")]) from None
-        replies[doc_id] = content
+        if cache is not None:
+            cache.put(cache_key, content)
+        return content
+
+    def one(doc_id: str):
+        where = f"document {doc_id}"
+        content = content_of(doc_id, where)
+        with lock:
+            replies[doc_id] = content
         reply = _first_json_object(content)
         if reply is None:
             raise InvalidInput([Problem(name, where, "choices[0].message.content", show(content[:80]),
                                         "a JSON object with entities, quotes and numeric_claims")])
         return doc_id, lenient_prediction(doc_id, reply)
 
-    return _collect(name, texts, _map_documents(one, list(texts), workers, model)), replies
+    try:
+        answers = _map_documents(one, list(texts), workers, model, on_interrupt=connections.close_all)
+    except InvalidInput as err:
+        answered = len(replies)
+        resume = (f"{answered} of {len(texts)} documents answered and kept in {cache_dir}; rerun the same command to resume"
+                  if cache is not None else f"{answered} of {len(texts)} documents answered; rerun with --cache DIR to resume")
+        first = err.problems[0]
+        raise InvalidInput([Problem(first.file, first.where, first.field, first.found, f"{first.expected} ({resume})",
+                                    first.line)] + err.problems[1:]) from None
+    return _collect(name, texts, answers), replies

@@ -15,8 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -347,27 +345,34 @@ def stale_files(out_dir: Path, files: dict[str, str]) -> list[str]:
     return stale + sorted(present - set(files))
 
 
-def write_tree(out_dir: Path, files: dict[str, str]) -> None:
-    """Replace out_dir with exactly these files: written into a sibling folder, then swapped in."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.build-", dir=out_dir.parent))
+def is_built_folder(folder: Path) -> bool:
+    """A folder newsclaims build wrote: its build_info.json is a JSON object with the gold digest."""
     try:
-        for rel, text in files.items():
-            target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(text.encode("utf-8"))
-        old = None
-        if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-            old.rmdir()
-            out_dir.rename(old)
-        staging.rename(out_dir)
-        if old is not None:
-            shutil.rmtree(old)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        info = json.loads((Path(folder) / BUILD_INFO).read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(info, dict) and "gold_sha256" in info and "files" in info
+
+
+def check_out_target(out_dir: Path, label: str = "--out") -> None:
+    """Refuse (one line) an output folder build may not replace: see ``write_tree``."""
+    from .safewrite import check_folder_target, refuse_protected
+
+    refuse_protected(out_dir, label, allow_data=True)
+    check_folder_target(out_dir, is_built_folder, label, "a folder newsclaims build wrote (with build_info.json)")
+
+
+def write_tree(out_dir: Path, files: dict[str, str], label: str = "--out") -> None:
+    """Replace out_dir with exactly these files, crash-safe (see ``newsclaims.safewrite``).
+
+    out_dir must be a new path, an empty folder or a folder build wrote before (it holds a
+    build_info.json); anything else is refused with one line and left untouched.
+    """
+    from .safewrite import write_tree_atomically
+
+    check_out_target(out_dir, label)
+    write_tree_atomically(out_dir, files, recognise=is_built_folder, label=label,
+                          what="a folder newsclaims build wrote (with build_info.json)")
 
 
 # --- Croissant ---------------------------------------------------------------------------------

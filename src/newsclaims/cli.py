@@ -103,28 +103,37 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 def _cmd_build(args: argparse.Namespace) -> int:
     from . import build, paths
     from .corpus import load_annotation_set, load_corpus
+    from .jsonio import atomic_write_text
+    from .safewrite import file_target, find_checkout, recover, refuse_protected
 
-    repo = paths.repo_root()
+    # Write targets come from the options or the checkout holding the current folder, never from
+    # where the package is installed (an editable install run from another clone writes there).
+    repo = find_checkout()
     if repo is None and not (args.out and args.changelog):
-        print("newsclaims build: not in a source checkout; give --out DIR and --changelog FILE "
-              "(and --annotations/--seeds to build other data)", file=sys.stderr)
+        print(f"newsclaims build: {shown_path(Path.cwd())} is not inside a source checkout; run it in a clone, or give "
+              "--out DIR and --changelog FILE (and --annotations/--seeds to build other data)", file=sys.stderr)
         return EXIT_BAD_INPUT
-    seeds = args.seeds or repo / "seeds"
-    annotations = args.annotations or repo / "annotations"
+    seeds = args.seeds or (repo / "seeds" if repo is not None else paths.seeds_dir())
+    annotations = args.annotations or (repo / "annotations" if repo is not None else paths.annotations_dir())
     out = args.out or repo / "dataset"
     changelog = args.changelog or repo / "CHANGELOG.md"
+    if not args.check:
+        build.check_out_target(out)  # refuse before any work; nothing is touched
+        if recover(out):  # an interrupted earlier swap: its complete old folder is back
+            print(f"restored: {shown_path(out)} from an interrupted build", file=sys.stderr)
     corpus = load_corpus(seeds)
     ann = load_annotation_set(annotations, corpus)
     digest = build.gold_digest(annotations, seeds)
     version, released = build.data_version(changelog, digest)
     files = build.render(corpus, ann, version, digest, released)
     stale = build.stale_files(out, files)
+    data_stale = bool(stale)
     datasheet = args.datasheet or (repo / build.DATASHEET if repo is not None and args.annotations is None else None)
     sheet_old = sheet_new = None
     if datasheet is not None:
-        from .jsonio import atomic_write_text
-
-        sheet_old = Path(datasheet).read_text("utf-8")
+        if not args.check:
+            refuse_protected(datasheet, "--datasheet")
+        sheet_old = Path(file_target(datasheet, "--datasheet")).read_text("utf-8")
         sheet_new = build.fill_blocks(sheet_old, build.generated_blocks(corpus, ann), str(datasheet))
         if sheet_new != sheet_old:
             stale.append(shown_path(datasheet))
@@ -134,7 +143,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
             return 1
         print(f"ok: {shown_path(out)} is up to date (data {version})")
         return 0
-    if stale:
+    if data_stale:
         build.write_tree(out, files)
     if sheet_new is not None and sheet_new != sheet_old:
         atomic_write_text(datasheet, sheet_new)
@@ -156,8 +165,11 @@ def _cmd_agree(args: argparse.Namespace) -> int:
     command = f"newsclaims agree {shown_path(args.pass_a)} {shown_path(args.pass_b)}" + (f" --write {shown_path(args.write)}" if args.write else "")
     text = agreement_markdown(report, command)
     if args.write:
+        from .safewrite import file_target, refuse_protected
+
+        refuse_protected(file_target(args.write, "--write"), "--write")
         atomic_write_text(args.write, text + "\n")
-        print(f"wrote: {args.write}")
+        print(f"wrote: {shown_path(args.write)}")
     print(json.dumps(report, indent=2) if args.json else text)
     return 0
 
@@ -167,12 +179,22 @@ def _cmd_adjudicate(args: argparse.Namespace) -> int:
     from .agreement import adjudication_markdown, agreed_corrections, disagreements
     from .jsonio import atomic_write_text, expect_object, read_json
 
+    from .safewrite import find_checkout, require_source_checkout
+
+    # ADJUDICATION.md goes beside the gold it explains: --gold, else the checkout holding the
+    # current folder (never the installed package).
+    checkout = find_checkout()
+    gold_root = args.gold or (checkout / "annotations" if checkout is not None else None)
+    if gold_root is None:
+        raise InvalidInput([Problem("newsclaims adjudicate", "", "", f"{Path.cwd()}, which is not inside a source checkout",
+                                    "to be run in a clone (a maintainer command), or --gold DIR")])
+    require_source_checkout(gold_root, "newsclaims adjudicate")
     corpus = load_corpus(args.seeds)
-    gold = load_annotation_set(args.gold, corpus)
+    gold = load_annotation_set(gold_root, corpus)
     pass_a, pass_b = load_annotation_set(args.pass_a, corpus), load_annotation_set(args.pass_b, corpus)
     entries = disagreements(pass_a, pass_b, gold)
     corrections = agreed_corrections(pass_a, pass_b, gold)
-    rules_path = Path(args.gold or gold.root) / "adjudication_rules.json"
+    rules_path = Path(gold.root) / "adjudication_rules.json"
     decisions = expect_object(read_json(rules_path), str(rules_path)) if rules_path.exists() else {"rules": {}, "decisions": {}}
     for key in ("rules", "decisions"):
         table = decisions.get(key)
@@ -241,17 +263,33 @@ def _align_for_tasks(obj: dict, text: str) -> dict:
     return {layer: a.records for layer, a in align_document(obj, text).items()}
 
 
+def _checkout_passes(annotations: Path | None) -> Path:
+    """Where ls import puts annotator sets without --passes: beside --annotations, else in the
+    checkout holding the current folder (never the installed package or another clone)."""
+    from .safewrite import find_checkout
+
+    if annotations is not None:
+        return Path(annotations) / "passes"
+    checkout = find_checkout()
+    if checkout is None:
+        raise InvalidInput([Problem("--passes", "", "", f"nothing, and {Path.cwd()} is not inside a source checkout",
+                                    "--passes DIR, or to be run in a clone")])
+    return checkout / "annotations" / "passes"
+
+
 def _cmd_ls(args: argparse.Namespace) -> int:
     import os
 
     from . import labelstudio as ls
-    from . import paths
     from .corpus import load_annotation_set, load_corpus
     from .jsonio import atomic_write_text
 
     def emit(text: str, note: str) -> int:
         """Write to --out (whole or not at all), or print."""
         if args.out:
+            from .safewrite import file_target, refuse_protected
+
+            refuse_protected(file_target(args.out, "--out"), "--out")
             atomic_write_text(args.out, text)
             print(f"wrote: {args.out}{note}")
         else:
@@ -273,7 +311,10 @@ def _cmd_ls(args: argparse.Namespace) -> int:
         if args.dry_run:
             print(ls.diff_summary(sets, gold))
             return 0
-        passes = args.passes or (args.annotations or paths.annotations_dir()) / "passes"
+        passes = args.passes or _checkout_passes(args.annotations)
+        from .safewrite import refuse_protected
+
+        refuse_protected(passes, "--passes", allow_data=True)
         for target in ls.write_sets(sets, Path(passes), corpus, gold):
             print(f"wrote: {shown_path(target)}")
         return 0
@@ -287,8 +328,11 @@ def _cmd_ls(args: argparse.Namespace) -> int:
         project_id, count = ls.push(args.url, key, args.title, ls.label_config(), ls.tasks(corpus, documents, version))
         print(f"project {project_id} ({args.title!r}): config set, {count} new tasks (pre-annotations: {version})")
         return 0
-    export = ls.pull(args.url, key, args.title)
     out = args.out or Path("label_studio_export.json")
+    from .safewrite import file_target, refuse_protected
+
+    refuse_protected(file_target(out, "--out"), "--out")  # before asking the server
+    export = ls.pull(args.url, key, args.title)
     atomic_write_text(out, json.dumps(export, ensure_ascii=False, indent=1) + "\n")
     print(f"wrote: {out} ({len(export)} tasks); next: newsclaims ls import {out}")
     return 0
@@ -298,6 +342,21 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from .eval.compare import run_compare
 
     return run_compare(args)
+
+
+def _count(minimum: int):
+    """An argparse type: a whole number of at least ``minimum`` (no NaN, no fractions, no negatives)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"found {text!r}; expected a whole number >= {minimum}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"found {value}; expected a whole number >= {minimum}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -361,6 +420,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, metavar="DIR", help="write report.json, report.md, report.html (and a model's predictions.jsonl)")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="documents processed in parallel by a model (default 1)")
     p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds per document for a command or endpoint (default 60)")
+    endpoint = p.add_argument_group("OpenAI-compatible endpoint runs")
+    endpoint.add_argument("--cache", type=Path, metavar="DIR",
+                          help="keep every reply in DIR (keyed by endpoint, model, prompt and document); a rerun asks only for what is missing")
+    endpoint.add_argument("--max-reply-bytes", type=_count(1), default=8 * 1024 * 1024, metavar="N",
+                          help="refuse a reply longer than N bytes (default 8 MiB)")
+    endpoint.add_argument("--retries", type=_count(0), default=4, metavar="N",
+                          help="retries after HTTP 429/5xx or a reset connection, with backoff honouring Retry-After (default 4)")
     p.add_argument("--json", action="store_true", help="print report.json instead of the table")
     p.add_argument("--resamples", type=_resample_count, default=1000, metavar="N", help="bootstrap resamples for the 95%% intervals (default 1000)")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="bootstrap seed (default 0); recorded in report.json")
@@ -415,7 +481,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("build", "Regenerate dataset/ (JSON Lines configs and the dataset card) from seeds/ and annotations/.",
             "  newsclaims build\n  newsclaims build --check\n")
     p.add_argument("--annotations", type=Path, help="annotation set (default: annotations/ of the checkout)")
-    p.add_argument("--out", type=Path, help="output folder, replaced as a whole (default: dataset/ of the checkout)")
+    p.add_argument("--out", type=Path, help="output folder: a new path, an empty folder or one build wrote before (it has "
+                   "build_info.json); replaced as a whole, crash-safe (default: dataset/ of the checkout you are in)")
     p.add_argument("--changelog", type=Path, help="CHANGELOG.md giving the data version (default: the checkout's)")
     p.add_argument("--datasheet", type=Path, help="DATASHEET.md whose generated blocks get the numbers (default: the checkout's, "
                    "when building its annotations)")
@@ -424,9 +491,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate_as_interrupt(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM ends a run the way Ctrl-C does: children killed, one line, 130
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+    import threading
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     try:
         return args.run(args)
     except InvalidInput as err:
@@ -436,13 +513,17 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as err:
         print(f"{err.filename or err}: not found", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:  # adapters.Interrupted says how far the run got
+        print(f"newsclaims {args.run.__name__.removeprefix('_cmd_')}: {err or 'interrupted'}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into a reader that stopped early (| head)
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":
