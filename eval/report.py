@@ -294,20 +294,22 @@ def format_html(report: dict, texts: dict[str, str], gold_layers: dict, predicte
 
 def write_outputs(folder: Path, report: dict, gold, predictions, layers, prediction_lines: list[dict] | None,
                   extra: dict[str, str] | None = None) -> None:
-    """Write the report files; each file is written whole or not at all, report.json last."""
-    from newsclaims.jsonio import atomic_write_text, dumps_line
+    """Write the report files as one set: the folder is replaced whole (see newsclaims.safewrite), so
+    nothing of an earlier run survives beside a new report."""
+    from newsclaims.jsonio import dumps_line
+    from newsclaims.safewrite import write_report_folder
 
     from .spans import align_document
 
-    folder = Path(folder)
     drawn = sorted(gold.texts)[:MAX_HTML_DOCUMENTS]
     predicted = {d: {layer: a.records for layer, a in align_document({k: v for k, v in predictions.by_doc[d].items() if k in layers},
                                                                         gold.texts[d]).items()}
                  for d in drawn if d in predictions.by_doc}
+    files: dict[str, str] = {}
     if prediction_lines is not None:
-        atomic_write_text(folder / "predictions.jsonl", "".join(dumps_line(line) for line in prediction_lines))
-    for name, text in (extra or {}).items():
-        atomic_write_text(folder / name, text)
-    atomic_write_text(folder / "report.md", format_markdown(report))
-    atomic_write_text(folder / "report.html", format_html(report, gold.texts, gold.layers, predicted))
-    atomic_write_text(folder / "report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        files["predictions.jsonl"] = "".join(dumps_line(line) for line in prediction_lines)
+    files.update(extra or {})
+    files["report.md"] = format_markdown(report)
+    files["report.html"] = format_html(report, gold.texts, gold.layers, predicted)
+    files["report.json"] = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    write_report_folder(folder, files)

@@ -44,6 +44,10 @@ def run_eval(args) -> int:
     gold = load_gold_data(args.data)
     texts = gold.texts
     extra_files: dict[str, str] = {}
+    if args.output:
+        from newsclaims.safewrite import check_report_target
+
+        check_report_target(args.output)  # refused before any model runs; nothing touched
     chosen = [x for x in (args.predictions, args.model, args.command, args.openai_base_url) if x]
     if len(chosen) > 1:
         raise InvalidInput([Problem("newsclaims eval", "", "", f"{len(chosen)} prediction sources",
@@ -64,8 +68,9 @@ def run_eval(args) -> int:
         if not args.openai_model:
             raise InvalidInput([Problem("--openai-model", "", "", "nothing", "the model name to ask the endpoint for")])
         preds, replies = adapters.run_openai(args.openai_base_url, args.openai_model, texts, args.workers,
-                                             args.timeout, args.openai_api_key_env)
-        source = {"kind": "openai endpoint", "name": f"{args.openai_model} at {args.openai_base_url}"}
+                                             args.timeout, args.openai_api_key_env, cache_dir=args.cache,
+                                             max_reply_bytes=args.max_reply_bytes, retries=args.retries)
+        source = {"kind": "openai endpoint", "name": f"{args.openai_model} at {adapters.public_url(args.openai_base_url)}"}
         extra_files["replies.jsonl"] = "".join(json.dumps({"doc_id": d, "reply": r}, ensure_ascii=False) + "\n" for d, r in replies.items())
     for warning in preds.warnings:
         print(warning, file=sys.stderr)

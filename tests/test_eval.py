@@ -412,7 +412,10 @@ def test_openai_endpoint_with_lenient_reply(cli, mini_data, endpoint, tmp_path, 
     (200, _chat("I cannot help with that."), "found \"I cannot help with that.\"; expected a JSON object"),
     (500, "{}", "found HTTP 500"),
 ])
-def test_endpoint_garbage_is_one_line(cli, mini_data, endpoint, status, body, message):
+def test_endpoint_garbage_is_one_line(cli, mini_data, endpoint, status, body, message, monkeypatch):
+    from newsclaims.eval import adapters
+
+    monkeypatch.setattr(adapters, "SLEEP", lambda seconds: None)  # a 500 is retried: no real waiting here
     _Endpoint.status, _Endpoint.reply = status, body
     result = cli("eval", "--data", mini_data, "--openai-base-url", endpoint, "--openai-model", "tiny")
     assert result.code == 2 and message in result.err and "Traceback" not in result.err

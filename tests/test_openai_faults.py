@@ -268,7 +268,6 @@ def test_the_key_is_in_no_message(cli, mini_data, server, waits, key, tmp_path):
     assert not out.exists()  # no partial report
 
 
-@pytest.mark.xfail(strict=False, reason="eval/run.py names the source with the raw --openai-base-url; it should use adapters.public_url")
 def test_the_key_is_in_no_file(cli, mini_data, server, waits, key, tmp_path):
     secret_url = server.url.replace("http://", f"http://someone:{SECRET}@")
     out = tmp_path / "out"
@@ -322,7 +321,6 @@ def test_an_interrupted_run_resumes_from_the_cache(server, waits, key, tmp_path)
     assert sorted(preds.by_doc) == ["d1", "d2", "d3"]
 
 
-@pytest.mark.xfail(strict=False, reason="needs eval/run.py to pass cache_dir/max_reply_bytes/retries to run_openai")
 def test_cli_cache_resumes_and_limits_apply(cli, mini_data, server, waits, key, tmp_path):
     cache = tmp_path / "cache"
     args = ["eval", "--data", mini_data, "--openai-base-url", server.url, "--openai-model", "tiny", "--cache", cache]

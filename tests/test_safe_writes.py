@@ -380,10 +380,6 @@ def test_sigkill_during_the_swap_loses_nothing(cli, tmp_path, killed_at):
 
 # --- eval --output (wired in eval/run.py and eval/report.py by the lead) -------------------------
 
-PENDING = pytest.mark.xfail(strict=False, reason="needs eval/run.py to call safewrite.check_report_target and "
-                                                 "eval/report.py write_outputs to call safewrite.write_report_folder")
-
-
 @pytest.fixture(scope="module")
 def built_mini(tmp_path_factory):
     from newsclaims.cli import main
@@ -393,7 +389,6 @@ def built_mini(tmp_path_factory):
     return out
 
 
-@PENDING
 def test_eval_output_refusals(cli, built_mini, tmp_path):
     file = tmp_path / "file.txt"
     file.write_text("x")
@@ -405,7 +400,6 @@ def test_eval_output_refusals(cli, built_mini, tmp_path):
     assert file.read_text() == "x" and read_tree(built_mini) == before
 
 
-@PENDING
 def test_eval_output_is_replaced_as_a_set(cli, built_mini, tmp_path):
     out = tmp_path / "run"
     assert cli("eval", "--data", built_mini, "--model", "rules", "--output", out).code == 0
