@@ -22,6 +22,37 @@ EXAMPLES = """examples:
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes are one line too (``newsclaims eval: argument --workers: found 0; expected ...``), exit 2."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _number_option(kind: type, what: str, minimum: float, strict: bool = False):
+    """An argparse type: a finite number of ``kind`` >= minimum (> minimum when ``strict``)."""
+    import math
+
+    bound = f"> {minimum:g}" if strict else f">= {minimum:g}"
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        ok = value is not None and math.isfinite(value) and (value > minimum if strict else value >= minimum)
+        if not ok:
+            raise argparse.ArgumentTypeError(f"found {text!r}; expected {what} {bound}")
+        return value
+
+    parse.__name__ = what  # argparse names the type in some messages
+    return parse
+
+
+positive_seconds = _number_option(float, "a finite number of seconds", 0, strict=True)
+worker_count = _number_option(int, "a whole number of workers", 1)
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from . import corpus as corpus_mod
 
@@ -34,6 +65,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
                   f"{shown_path(ann.root)} ({_record_counts(ann)})")
             continue
         kind = args.kind or _detect_kind(target)
+        if kind == "set" and not target.is_dir():
+            raise InvalidInput([Problem(str(target), "", "", "a file" if target.exists() else "nothing",
+                                        "an annotation set folder (gold/, entities.json, claim_groups.json, quote_groups.json)")])
         if kind == "set":
             ann = corpus_mod.load_annotation_set(target, corpus)
             print(f"ok: {target}: annotation set ({_record_counts(ann)})")
@@ -46,7 +80,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         else:
             from .eval.loaders import load_predictions
 
-            preds = load_predictions(target, {d: doc.text for d, doc in corpus.documents.items()}, str(target))
+            preds = load_predictions(target, {d: doc.text for d, doc in corpus.documents.items()})
             for warning in preds.warnings:
                 print(warning, file=sys.stderr)
             print(f"ok: {target}: predictions for {len(preds.by_doc)} documents")
@@ -58,7 +92,7 @@ def _detect_kind(path: Path) -> str:
 
     if path.is_dir():
         return "set"
-    if path.suffix == ".jsonl":
+    if path.suffix == ".jsonl" or str(path) == "-":
         return "predictions"
     if path.name in (KB_FILE, CLAIM_GROUPS_FILE, QUOTE_GROUPS_FILE):
         return "registry"
@@ -290,7 +324,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="newsclaims",
         description="A benchmark of who said what, and how many, in news text.",
         epilog=EXAMPLES,
@@ -299,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"newsclaims {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     def add(name: str, help_text: str, examples: str):
         p = sub.add_parser(name, help=help_text, description=help_text, epilog="examples:\n" + examples,
@@ -338,7 +372,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "  newsclaims compare runs/*/report.json\n",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     source = p.add_argument_group("what to score (at most one; default: --model rules)")
-    source.add_argument("--predictions", type=Path, metavar="FILE.jsonl", help="a predictions file (see the README for the format)")
+    source.add_argument("--predictions", type=Path, metavar="FILE.jsonl",
+                        help="a predictions file (see the README for the format); - reads standard input")
     source.add_argument("--model", metavar="NAME|module:callable", help="a shipped baseline, or a callable taking {'doc_id', 'text'}")
     source.add_argument("--command", metavar="CMD", help="a program reading document JSON lines on stdin, writing prediction lines")
     source.add_argument("--openai-base-url", metavar="URL", help="an OpenAI-compatible endpoint (vLLM, llama.cpp server, Ollama)")
@@ -348,8 +383,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, metavar="DIR", help="a dataset folder built by newsclaims build (default: the packaged gold)")
     p.add_argument("--layers", metavar="LIST", help="comma-separated layers to score (default: all)")
     p.add_argument("--output", type=Path, metavar="DIR", help="write report.json, report.md, report.html (and a model's predictions.jsonl)")
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="documents processed in parallel by a model (default 1)")
-    p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds per document for a command or endpoint (default 60)")
+    p.add_argument("--workers", type=worker_count, default=1, metavar="N",
+                   help="documents processed in parallel by a model, at most N at a time (default 1)")
+    p.add_argument("--timeout", type=positive_seconds, default=60.0, metavar="S",
+                   help="seconds per document for a command or endpoint, > 0 (default 60)")
     p.add_argument("--json", action="store_true", help="print report.json instead of the table")
     p.set_defaults(run=_cmd_eval)
 
@@ -411,7 +448,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, --version or a usage error: its code, also when called in-process
+        return stop.code if isinstance(stop.code, int) else EXIT_BAD_INPUT
     try:
         return args.run(args)
     except InvalidInput as err:

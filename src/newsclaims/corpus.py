@@ -278,6 +278,9 @@ def _load_gold_file(path: Path, corpus: Corpus, ann: AnnotationSet, check_refere
 def load_annotation_set(root: Path | None = None, corpus: Corpus | None = None, *, require_complete: bool = True) -> AnnotationSet:
     """Load and fully validate an annotation set; raises InvalidInput listing every problem."""
     root = Path(root) if root else paths.annotations_dir()
+    if not root.is_dir():
+        raise InvalidInput([Problem(shown_path(root), "", "", "a file" if root.exists() else "nothing",
+                                    f"an annotation set folder ({GOLD_DIR}/, {KB_FILE}, {CLAIM_GROUPS_FILE}, {QUOTE_GROUPS_FILE})")])
     corpus = corpus or load_corpus()
     problems: list[Problem] = []
     ann = _load_registries(root, corpus, problems)
@@ -317,6 +320,9 @@ def validate_registry(path: Path, corpus: Corpus | None = None) -> int:
     corpus = corpus or load_corpus()
     kinds = {KB_FILE: ("kb", "entities"), CLAIM_GROUPS_FILE: ("claim_groups", "claim_groups"),
              QUOTE_GROUPS_FILE: ("quote_groups", "quote_groups")}
+    if path.name not in kinds:
+        raise InvalidInput([Problem(shown_path(path), "", "", f"a file named {path.name}",
+                                    f"a registry: {', '.join(kinds)} (with --kind registry)")])
     schema, key = kinds[path.name]
     problems: list[Problem] = []
     items, label = _registry(path.parent, path.name, schema, key, problems)
