@@ -40,7 +40,7 @@ def _rows(folder: Path, config: str, schema: str) -> list[tuple[str, int, dict]]
     if not path.is_file():
         raise InvalidInput([Problem(str(folder), "", "", f"no {config}/{SPLIT_FILE}", BUILT_BY)])
     rows = []
-    for line, row in iter_jsonl(path, label, schema_checked=True):
+    for line, row in iter_jsonl(path, label, schema_checked=True, allow_empty=config != "documents"):
         problems = schema_problems(schema, row, label, line, limit=1)
         if problems:
             raise InvalidInput(problems)

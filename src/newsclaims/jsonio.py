@@ -259,8 +259,12 @@ def parse_json_bytes(raw: bytes, label: str) -> Any:
     return loads(text, label)
 
 
-def iter_jsonl_handle(handle: IO[bytes], label: str, *, schema_checked: bool = False) -> Iterator[tuple[int, Any]]:
-    """(line number, value) from an open binary stream of JSON Lines, one line in memory at a time."""
+def iter_jsonl_handle(handle: IO[bytes], label: str, *, schema_checked: bool = False,
+                      allow_empty: bool = False) -> Iterator[tuple[int, Any]]:
+    """(line number, value) from an open binary stream of JSON Lines, one line in memory at a time.
+
+    A stream without any JSON line is an error unless ``allow_empty``.
+    """
     seen_any = False
     number = 0
     while True:
@@ -281,19 +285,20 @@ def iter_jsonl_handle(handle: IO[bytes], label: str, *, schema_checked: bool = F
             continue
         seen_any = True
         yield number, loads(text, label, number, schema_checked=schema_checked)
-    if not seen_any:
+    if not seen_any and not allow_empty:
         raise InvalidInput([Problem(label, "", "", "an empty file", "one JSON object per line")])
 
 
-def iter_jsonl(path: Path, label: str | None = None, *, schema_checked: bool = False) -> Iterator[tuple[int, Any]]:
+def iter_jsonl(path: Path, label: str | None = None, *, schema_checked: bool = False,
+               allow_empty: bool = False) -> Iterator[tuple[int, Any]]:
     """Stream (line number, value) from a JSON Lines file, one line in memory at a time.
 
-    Blank lines are skipped; a file with no JSON line at all is an error. See ``loads`` for
-    ``schema_checked``.
+    Blank lines are skipped; a file with no JSON line at all is an error unless ``allow_empty``.
+    See ``loads`` for ``schema_checked``.
     """
     label = label or str(path)
     with open_input(path, label) as handle:
-        yield from iter_jsonl_handle(handle, label, schema_checked=schema_checked)
+        yield from iter_jsonl_handle(handle, label, schema_checked=schema_checked, allow_empty=allow_empty)
 
 
 def expect_object(value: Any, label: str) -> dict:
