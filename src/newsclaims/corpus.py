@@ -305,6 +305,11 @@ def validate_gold_file(path: Path, corpus: Corpus | None = None) -> dict:
     path = Path(path)
     corpus = corpus or load_corpus()
     root = path.parent.parent if path.parent.name == GOLD_DIR and (path.parent.parent / KB_FILE).is_file() else paths.annotations_dir()
+    # The file on its own first (readable, schema-valid, a known document), so that a file that is no
+    # gold document at all is one line, not a report on registries it never reached.
+    _, found = _load_gold_file(path, corpus, AnnotationSet(root, {}, {}, {}, {}), False)
+    if found:
+        raise InvalidInput(found)
     problems: list[Problem] = []
     ann = _load_registries(root, corpus, problems)
     doc, found = _load_gold_file(path, corpus, ann, not problems)

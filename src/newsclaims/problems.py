@@ -38,7 +38,14 @@ class Problem:
     def __str__(self) -> str:
         parts = [f"{self.file}:{self.line}:" if self.line else f"{self.file}:"]
         parts += [f"{part}:" for part in (self.where, self.field) if part]
-        return " ".join(parts) + f" found {self.found}; expected {self.expected}"
+        return _one_line(" ".join(parts) + f" found {self.found}; expected {self.expected}")
+
+
+def _one_line(text: str) -> str:
+    """A message stays one line whatever the input held (an id ending in a newline, a file name with one)."""
+    if "\n" in text or "\r" in text or "\u2028" in text or "\u2029" in text:
+        text = text.replace("\r", "\\r").replace("\n", "\\n").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return text
 
 
 class InvalidInput(Exception):
