@@ -653,3 +653,20 @@ def test_any_bytes_in_a_dataset_folder(mini_data, tmp_path_factory, raw, config)
     target = folder / "build_info.json" if config == "build_info" else folder / config / "test.jsonl"
     target.write_bytes(raw)
     _accepted_or_refused(load_gold_data, folder)
+
+
+ls_tasks = st.lists(st.fixed_dictionaries({"data": st.dictionaries(st.sampled_from(["doc_id", "text", "text_sha256"]), json_values,
+                                                                     max_size=3)},
+                                          optional={"annotations": json_values, "id": json_values}), max_size=3)
+
+
+@pytest.mark.xfail(strict=True, reason="ls: labelstudio.read_export raises TypeError on an unhashable data.doc_id "
+                                       "(and other shapes); check types before the lookups")
+@PROPERTY
+@given(tasks=ls_tasks)
+def test_any_task_shapes_as_a_label_studio_export(mini_texts, tmp_path_factory, tasks):
+    from newsclaims import labelstudio
+
+    path = tmp_path_factory.mktemp("ls") / "export.json"
+    path.write_bytes(json.dumps(tasks).encode("utf-8", "surrogatepass"))
+    _accepted_or_refused(labelstudio.read_export, path, mini_texts[0])
