@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsclaims.corpus import SPAN_FIELDS, check_span
-from newsclaims.jsonio import expect_object, iter_jsonl, read_json
+from newsclaims.jsonio import expect_object, iter_jsonl, no_cycle_collection, read_json
 from newsclaims.labels import LAYERS
 from newsclaims.problems import InvalidInput, Problem, show
 from newsclaims.schema import schema_problems
@@ -62,6 +62,11 @@ def _info(folder: Path) -> dict:
 
 def load_gold_data(folder: Path | None = None) -> GoldData:
     """Read and check a dataset folder; default: the packaged dataset."""
+    with no_cycle_collection():
+        return _load_gold_data(folder)
+
+
+def _load_gold_data(folder: Path | None) -> GoldData:
     from newsclaims import paths
 
     folder = Path(folder) if folder else paths.dataset_dir()

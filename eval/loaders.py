@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsclaims.corpus import SPAN_FIELDS, check_span
-from newsclaims.jsonio import iter_jsonl_handle, open_input, value_problems
+from newsclaims.jsonio import iter_jsonl_handle, no_cycle_collection, open_input, value_problems
 from newsclaims.labels import LAYERS
 from newsclaims.problems import InvalidInput, Problem, show
 from newsclaims.schema import schema_problems
@@ -137,7 +137,7 @@ def load_predictions(path: Path | str, texts: dict[str, str], label: str | None 
     if str(path) == STDIN and label in (None, STDIN):
         label = "<stdin>"
     label = label or str(path)
-    with open_input(path, label) as handle:
+    with open_input(path, label) as handle, no_cycle_collection():
         return _load_stream(handle, texts, label)
 
 

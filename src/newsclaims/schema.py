@@ -133,6 +133,7 @@ class _Translator:
         self.functions: dict[str, str] = {}  # key -> function name
         self.sources: list[str] = []
         self.constants: dict[str, Any] = {"MAX_NUMBER": MAX_NUMBER}
+        self.inlining = 0  # depth of nested expressions, bounding how far $refs are inlined
 
     def constant(self, value: Any) -> str:
         name = f"C{len(self.constants)}"
@@ -148,6 +149,13 @@ class _Translator:
         return name
 
     def expression(self, schema: Any, base: str, v: str) -> str:
+        self.inlining += 1
+        try:
+            return self._expression(schema, base, v)
+        finally:
+            self.inlining -= 1
+
+    def _expression(self, schema: Any, base: str, v: str) -> str:
         if schema is True or schema == {}:
             return "True"
         if schema is False:
@@ -178,7 +186,11 @@ class _Translator:
             checks.append(f"(type({v}) is str and {v} in {self.constant(frozenset(values))})")
         if "$ref" in schema:
             target, name, key = _resolve_ref(schema["$ref"], base)
-            checks.append(f"{self.function(target, name, key)}({v})")
+            inline = self.expression(target, name, v) if self.inlining < 8 else None
+            if inline is not None and len(inline) <= 400:  # small targets inline: a call costs more than the check
+                checks.append(inline)
+            else:
+                checks.append(f"{self.function(target, name, key)}({v})")
         for keyword, joiner in (("allOf", " and "), ("anyOf", " or ")):
             if keyword in schema:
                 parts = [self.expression(sub, base, v) for sub in schema[keyword]]
