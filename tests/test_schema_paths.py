@@ -162,7 +162,8 @@ def test_an_unknown_keyword_cannot_be_silently_ignored(monkeypatch):
 def test_every_schema_file_is_translated():
     files = {p.name.removesuffix(".schema.json") for p in schema.SCHEMA_DIR.glob("*.schema.json")}
     assert files == set(SCHEMA_NAMES)
-    assert set(schema._fast_validators()) == set(NAMES)
+    for name in NAMES:
+        assert callable(schema.fast_validator(name))
 
 
 def test_version_constant_matches_pyproject():

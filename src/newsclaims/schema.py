@@ -229,24 +229,24 @@ class _Translator:
 
 
 @cache
-def _fast_validators() -> dict:
-    translator = _Translator()
-    names = {name: translator.function(load_schema(name), name, f"{name}#")
-             for name in SCHEMA_NAMES + DATASET_ROW_NAMES if name != "common"}
-    namespace = dict(translator.constants)
-    exec(compile("\n".join(translator.sources), "<newsclaims.schema fast validators>", "exec"), namespace)  # noqa: S102
-    return {schema: namespace[function] for schema, function in names.items()}
-
-
 def fast_validator(name: str):
-    """The fast predicate of one schema: ``fast_validator("kb")(value) -> bool``."""
-    return _fast_validators()[name]
+    """The fast predicate of one schema: ``fast_validator("kb")(value) -> bool``.
+
+    Translated on first use, one schema at a time, so a command pays only for the formats it reads.
+    """
+    if name == "common" or name not in SCHEMA_NAMES + DATASET_ROW_NAMES:
+        raise KeyError(name)
+    translator = _Translator()
+    function = translator.function(load_schema(name), name, f"{name}#")
+    namespace = dict(translator.constants)
+    exec(compile("\n".join(translator.sources), f"<newsclaims.schema fast validator: {name}>", "exec"), namespace)  # noqa: S102
+    return namespace[function]
 
 
 def is_valid(name: str, instance: Any) -> bool:
     """Whether the instance is valid against the schema: the fast path (no explanation)."""
     try:
-        return bool(_fast_validators()[name](instance))
+        return bool(fast_validator(name)(instance))
     except RecursionError:  # nothing valid is that deep: every schema here has a bounded depth
         return False
 
