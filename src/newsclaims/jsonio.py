@@ -122,7 +122,8 @@ def value_problems(value: Any, label: str, line: int | None = None, limit: int =
                         continue  # the common case, checked without a stack entry
                 stack.append((child, _path(path, key), depth + 1))
         else:
-            if problem(path, f"a Python {kind.__name__}", "a JSON value (an object, list, string, number, true, false or null)"):
+            hint = " (convert numpy numbers with int() or float())" if kind.__module__ == "numpy" else ""
+            if problem(path, f"a Python {kind.__name__}", f"a JSON value (an object, list, string, number, true, false or null){hint}"):
                 break
     return problems
 
