@@ -28,18 +28,16 @@ def file_name(name: str) -> str:
 
 def score_lines(lines: list[dict], gold) -> dict:
     """Main scores of prediction lines (as in a predictions file) against the gold."""
-    from newsclaims.eval.evaluator import evaluate
-    from newsclaims.eval.spans import align_document
+    from newsclaims.eval.scoring import score
 
-    aligned = {line["doc_id"]: align_document(line, gold.texts[line["doc_id"]]) for line in lines}
-    results = evaluate(gold, aligned)
+    scores = score(gold, {line["doc_id"]: line for line in lines})
     out = {}
     for layer in LAYERS:
-        r = results[layer]
-        if isinstance(r, str):
-            out[layer] = {"value": r, "ci95": [None, None], "per_document": {}}
+        m = scores.main(layer)
+        if isinstance(m, str):
+            out[layer] = {"value": m, "ci95": [None, None], "per_document": {}}
         else:
-            out[layer] = {"value": r["main"]["value"], "ci95": r["main"]["ci95"], "per_document": r["main"]["per_document"]}
+            out[layer] = {"value": m["value"], "ci95": m["ci95"], "per_document": m["per_document"]}
     return out
 
 

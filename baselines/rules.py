@@ -301,12 +301,11 @@ def _numbers(text: str, quotes: list[dict], entities: list[dict]) -> list[dict]:
                 unit = low[:-1] if low.endswith("s") and not low.endswith("ss") else low
                 break
         claim = {"start": start, "end": end, "value": value, "unit": unit, "approx": approx, "source_id": "author"}
-        enclosing = [q for q in quotes if q["start"] <= start and end <= q["end"] and q.get("speaker_id")]
-        if enclosing:
-            speaker = enclosing[0].get("speaker")
-            claim["source_id"] = enclosing[0]["speaker_id"]
-            if speaker:
-                claim["source"] = {"start": speaker["start"], "end": speaker["end"]}
+        enclosing = [q for q in quotes if q["start"] <= start and end <= q["end"] and q.get("speaker")]
+        if enclosing:  # a figure inside a quote is its speaker's claim
+            speaker = enclosing[0]["speaker"]
+            del claim["source_id"]
+            claim["source"] = speaker if isinstance(speaker, str) else {"start": speaker["start"], "end": speaker["end"]}
         out.append(claim)
     return out
 
@@ -327,14 +326,11 @@ def predict(document: dict, families=FAMILIES) -> dict:
             quotes.append(quote)
     if "indirect_quotes" in families:
         quotes += _indirect(text, persons, [(q["start"], q["end"]) for q in quotes])
-    for quote in quotes:  # a resolved pronoun names its person through speaker_id
+    for quote in quotes:  # the rules know no knowledge-base ids: a speaker is a span, or a resolved pronoun's name
         speaker = quote.get("speaker")
         if speaker and "resolved" in speaker:
-            quote["speaker_id"] = speaker.pop("resolved")["entity_id"]
-        elif speaker:
-            name = text[speaker["start"]:speaker["end"]]
-            match = next((e for e in entities if (e["start"], e["end"]) == (speaker["start"], speaker["end"])), None)
-            quote["speaker_id"] = match["entity_id"] if match else re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+            person = speaker.pop("resolved")
+            quote["speaker"] = text[person["start"]:person["end"]]
         if not ("speakers" in families or quote["type"] == "indirect"):
             quote.pop("speaker", None)
     prediction: dict = {"doc_id": document["doc_id"], "quotes": quotes}

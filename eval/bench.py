@@ -79,7 +79,7 @@ def run_tool(tool: str, docs: int, spans: int) -> dict:
                 r = result["entities"][label][theirs]
                 counts[f"{ours}/{label}"] = [r.correct, r.incorrect, r.partial, r.missed, r.spurious]
     else:
-        from newsclaims.eval.evaluator import scheme_scores
+        from newsclaims.eval.scoring import scheme_scores
 
         result = scheme_scores(gold, pred, LABELS)
         for scheme, data in result.items():

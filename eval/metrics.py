@@ -1,124 +1,22 @@
-"""Counts that add up, and the scores computed from them.
+"""Clustering scores, confidence intervals and what each metric means.
 
-``SchemeCounts`` holds nervaluate's five counts; precision, recall and F1 come from the counts, so
-micro scores are computed from summed counts and a score with nothing to score is ``None``, never
-0. ``PRF`` is the plain true-positive form used by the attribute and end-to-end metrics. Every
-metric declares whether higher is better and how it aggregates (see ``METRIC_INFO``).
+B-cubed and CEAF-e score two clusterings of the same items; ``bootstrap_f1`` gives a seeded
+document-level percentile interval and ``paired_bootstrap`` a paired test of two systems. Counts and
+precision/recall/F1 live in ``newsclaims.counts``. ``METRIC_INFO`` declares, for every metric,
+whether higher is better and how it aggregates.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
-from dataclasses import dataclass
 
-
-def _div(num: float, den: float) -> float | None:
-    return None if den == 0 else num / den
+from newsclaims.counts import ratio
 
 
 def f1_of(p: float | None, r: float | None) -> float | None:
     if p is None or r is None:
         return None
     return 0.0 if p + r == 0 else 2 * p * r / (p + r)
-
-
-@dataclass
-class SchemeCounts:
-    correct: int = 0
-    incorrect: int = 0
-    partial: int = 0
-    missed: int = 0
-    spurious: int = 0
-
-    def __add__(self, other: "SchemeCounts") -> "SchemeCounts":
-        return SchemeCounts(*(a + b for a, b in zip(self.astuple(), other.astuple())))
-
-    def astuple(self) -> tuple[int, int, int, int, int]:
-        return (self.correct, self.incorrect, self.partial, self.missed, self.spurious)
-
-    @property
-    def possible(self) -> int:
-        return self.correct + self.incorrect + self.partial + self.missed
-
-    @property
-    def actual(self) -> int:
-        return self.correct + self.incorrect + self.partial + self.spurious
-
-    @property
-    def credit(self) -> float:
-        return self.correct + 0.5 * self.partial
-
-    @property
-    def precision(self) -> float | None:
-        return _div(self.credit, self.actual)
-
-    @property
-    def recall(self) -> float | None:
-        return _div(self.credit, self.possible)
-
-    @property
-    def f1(self) -> float | None:
-        if self.actual == 0 and self.possible == 0:
-            return None
-        return f1_of(self.precision or 0.0, self.recall or 0.0)
-
-    def as_dict(self) -> dict:
-        return {"correct": self.correct, "incorrect": self.incorrect, "partial": self.partial, "missed": self.missed,
-                "spurious": self.spurious, "precision": self.precision, "recall": self.recall, "f1": self.f1}
-
-
-@dataclass
-class PRF:
-    """True positives against the number predicted and the number in the gold."""
-
-    tp: float = 0
-    predicted: int = 0
-    gold: int = 0
-
-    def __add__(self, other: "PRF") -> "PRF":
-        return PRF(self.tp + other.tp, self.predicted + other.predicted, self.gold + other.gold)
-
-    @property
-    def precision(self) -> float | None:
-        return _div(self.tp, self.predicted)
-
-    @property
-    def recall(self) -> float | None:
-        return _div(self.tp, self.gold)
-
-    @property
-    def f1(self) -> float | None:
-        if self.predicted == 0 and self.gold == 0:
-            return None
-        return f1_of(self.precision or 0.0, self.recall or 0.0)
-
-    def as_dict(self) -> dict:
-        return {"tp": self.tp, "predicted": self.predicted, "gold": self.gold,
-                "precision": self.precision, "recall": self.recall, "f1": self.f1}
-
-
-@dataclass
-class Accuracy:
-    right: int = 0
-    total: int = 0
-
-    def add(self, ok: bool) -> None:
-        self.right += bool(ok)
-        self.total += 1
-
-    @property
-    def value(self) -> float | None:
-        return _div(self.right, self.total)
-
-    def as_dict(self) -> dict:
-        return {"right": self.right, "total": self.total, "accuracy": self.value}
-
-
-def macro_f1(per_label: dict) -> float | None:
-    """Mean F1 over the labels that have a gold or a predicted span (labels with nothing are skipped)."""
-    scores = [c.f1 for c in per_label.values() if c.f1 is not None]
-    return None if not scores else sum(scores) / len(scores)
 
 
 # --- Clustering -------------------------------------------------------------------------------
@@ -155,7 +53,9 @@ def ceaf_e(gold: dict, pred: dict) -> dict:
     """Entity-based CEAF (phi4): clusters aligned one-to-one to maximise the summed similarity
     2|G & P| / (|G| + |P|); precision divides that sum by the number of predicted clusters, recall by
     the number of gold clusters."""
-    from .matching import optimal_matching
+    from fractions import Fraction
+
+    from newsclaims.matching import best_matching
 
     gold_sets = list(_clusters(gold).values())
     pred_sets = list(_clusters(pred).values())
@@ -167,10 +67,10 @@ def ceaf_e(gold: dict, pred: dict) -> dict:
             where[item] = j
     candidates = sorted({(i, where[item]) for i, cluster in enumerate(gold_sets) for item in cluster})
 
-    def phi4(i: int, j: int) -> float:
-        return 2 * len(gold_sets[i] & pred_sets[j]) / (len(gold_sets[i]) + len(pred_sets[j]))
+    def phi4(i: int, j: int) -> Fraction:
+        return Fraction(2 * len(gold_sets[i] & pred_sets[j]), len(gold_sets[i]) + len(pred_sets[j]))
 
-    total = sum(phi4(i, j) for i, j in optimal_matching(candidates, phi4))
+    total = float(sum(phi4(i, j) for i, j in best_matching(candidates, lambda i, j: (phi4(i, j),))))
     p, r = total / len(pred_sets), total / len(gold_sets)
     return {"precision": p, "recall": r, "f1": f1_of(p, r), "items": len(gold)}
 
@@ -190,10 +90,7 @@ def bootstrap_f1(per_doc: list[tuple[float, int, int]], resamples: int = 1000, s
     counts = np.asarray(per_doc, dtype=float)
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, len(counts), size=(resamples, len(counts)))
-    sums = counts[idx].sum(axis=1)
-    tp, predicted, gold = sums[:, 0], sums[:, 1], sums[:, 2]
-    denom = predicted + gold
-    f1 = np.where(denom > 0, 2 * tp / np.where(denom > 0, denom, 1), np.nan)
+    f1 = _resampled_f1(counts, idx)
     f1 = f1[~np.isnan(f1)]
     if len(f1) == 0:
         return None, None
@@ -201,37 +98,53 @@ def bootstrap_f1(per_doc: list[tuple[float, int, int]], resamples: int = 1000, s
     return float(low), float(high)
 
 
-def paired_bootstrap(a: list[tuple[float, int, int]], b: list[tuple[float, int, int]], resamples: int = 1000,
-                     seed: int = 0) -> dict:
-    """Paired bootstrap of F1(a) - F1(b) over the same documents resampled together.
+def _resampled_f1(counts, idx):
+    import numpy as np
 
-    Returns the observed difference, its 95% interval and a two-sided p-value (twice the share of
-    resamples on the far side of zero, at most 1).
+    s = counts[idx].sum(axis=1)
+    denom = s[:, 1] + s[:, 2]
+    return np.where(denom > 0, 2 * s[:, 0] / np.where(denom > 0, denom, 1), np.nan)
+
+
+def paired_bootstrap(a: dict[str, tuple], b: dict[str, tuple], resamples: int = 1000, seed: int = 0) -> dict:
+    """Paired bootstrap of F1(a) - F1(b): the same documents resampled together.
+
+    ``a`` and ``b`` map doc_id to (true positives, predicted, gold); they must hold the same
+    documents (ValueError otherwise). Documents are taken in doc_id order, so the result does not
+    depend on the order given. A resample where either F1 is undefined (nothing predicted and
+    nothing in the gold) is dropped, as in ``bootstrap_f1``. The two-sided p-value is smoothed,
+    (1 + resamples on the far side of zero) / (1 + resamples used), doubled and capped at 1, so it
+    is never reported as 0. With no documents every field is None.
     """
     import numpy as np
 
-    ca, cb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(ca), size=(resamples, len(ca)))
-
-    def f1(counts):
-        s = counts[idx].sum(axis=1)
-        denom = s[:, 1] + s[:, 2]
-        return np.where(denom > 0, 2 * s[:, 0] / np.where(denom > 0, denom, 1), 0.0)
+    if set(a) != set(b):
+        raise ValueError(f"the two systems were scored on different documents ({len(set(a) ^ set(b))} differ)")
+    docs = sorted(a)
+    if not docs:
+        return {"difference": None, "ci95": [None, None], "p_value": None, "resamples": 0, "documents": 0}
+    ca = np.asarray([a[d] for d in docs], dtype=float)
+    cb = np.asarray([b[d] for d in docs], dtype=float)
 
     def observed(counts):
         s = counts.sum(axis=0)
-        return 0.0 if s[1] + s[2] == 0 else 2 * s[0] / (s[1] + s[2])
+        return None if s[1] + s[2] == 0 else 2 * s[0] / (s[1] + s[2])
 
-    diff = f1(ca) - f1(cb)
-    delta = observed(ca) - observed(cb)
+    fa, fb = observed(ca), observed(cb)
+    if fa is None or fb is None:
+        return {"difference": None, "ci95": [None, None], "p_value": None, "resamples": 0, "documents": len(docs)}
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(docs), size=(resamples, len(docs)))
+    diff = _resampled_f1(ca, idx) - _resampled_f1(cb, idx)
+    diff = diff[~np.isnan(diff)]
+    delta = float(fa - fb)
+    if len(diff) == 0:
+        return {"difference": delta, "ci95": [None, None], "p_value": None, "resamples": 0, "documents": len(docs)}
     low, high = np.percentile(diff, [2.5, 97.5])
-    far = np.mean(diff <= 0) if delta > 0 else np.mean(diff >= 0) if delta < 0 else 1.0
-    return {"difference": delta, "ci95": [float(low), float(high)], "p_value": float(min(1.0, 2 * far))}
-
-
-def is_close_value(a: float, b: float) -> bool:
-    return math.isclose(a, b, rel_tol=1e-6, abs_tol=0.0) or a == b
+    far = int(np.sum(diff <= 0)) if delta > 0 else int(np.sum(diff >= 0)) if delta < 0 else len(diff)
+    p_value = min(1.0, 2 * (far + 1) / (len(diff) + 1))
+    return {"difference": delta, "ci95": [float(low), float(high)], "p_value": p_value, "resamples": int(len(diff)),
+            "documents": len(docs)}
 
 
 METRIC_INFO = {
@@ -239,7 +152,8 @@ METRIC_INFO = {
     "precision": {"higher_is_better": True, "aggregation": "micro: from counts summed over documents"},
     "recall": {"higher_is_better": True, "aggregation": "micro: from counts summed over documents"},
     "macro_f1": {"higher_is_better": True, "aggregation": "mean of per-label F1 over labels with any span"},
-    "accuracy": {"higher_is_better": True, "aggregation": "right / total over matched pairs"},
+    "accuracy": {"higher_is_better": True, "aggregation": "right / total over overlap-matched pairs"},
+    "p_value": {"higher_is_better": False, "aggregation": "paired bootstrap over documents, smoothed, two-sided"},
     "bcubed_f1": {"higher_is_better": True, "aggregation": "mean over items of per-item precision and recall"},
     "ceaf_e_f1": {"higher_is_better": True, "aggregation": "optimal cluster alignment, phi4 similarity"},
 }

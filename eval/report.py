@@ -9,11 +9,12 @@ from pathlib import Path
 
 from newsclaims.labels import LAYERS
 
-from .evaluator import MAIN_SCORES, NOT_PREDICTED
 from .metrics import METRIC_INFO
 from .schemes import DEFINITIONS
+from .scoring import MAIN_SCORES, NOT_PREDICTED
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2
+MAX_HTML_DOCUMENTS = 50  # documents drawn in report.html (a large --data run would make it unreadable)
 
 
 def git_commit() -> str | None:
@@ -29,9 +30,11 @@ def git_commit() -> str | None:
     return done.stdout.strip() or None
 
 
-def build_report(results: dict, gold, source: dict, elapsed: float, warnings: list[str]) -> dict:
+def build_report(scores, gold, source: dict, elapsed: float, warnings: list[str]) -> dict:
+    """report.json's content: self-describing (data revision, package version, options, definitions)."""
     from newsclaims import __version__
 
+    results = scores.layers
     main_scores = {}
     for layer, result in results.items():
         name, description = MAIN_SCORES[layer]
@@ -48,13 +51,16 @@ def build_report(results: dict, gold, source: dict, elapsed: float, warnings: li
                     "gold_sha256": gold.info.get("gold_sha256"), "documents": len(gold.texts)},
         "predictions": source,
         "elapsed_seconds": round(elapsed, 3),
-        "bootstrap": {"resamples": 1000, "seed": 0, "unit": "document", "interval": "percentile 95%"},
+        "bootstrap": {"resamples": scores.options.resamples, "seed": scores.options.seed, "unit": "document",
+                      "interval": "percentile 95%"},
         "schemes": DEFINITIONS,
         "metrics": METRIC_INFO,
         "main_scores": main_scores,
-        "layers": {layer: ({k: v for k, v in r.items() if k not in ("main", "errors")} if r != NOT_PREDICTED else NOT_PREDICTED)
+        "layers": {layer: ({k: v for k, v in r.items() if k not in ("main", "errors", "error_summary")} if r != NOT_PREDICTED else NOT_PREDICTED)
                    for layer, r in results.items()},
+        "layers_scored": [layer for layer, r in results.items() if r != NOT_PREDICTED],
         "errors": {layer: r["errors"] for layer, r in results.items() if r != NOT_PREDICTED},
+        "error_summary": {layer: r["error_summary"] for layer, r in results.items() if r != NOT_PREDICTED},
         "warnings": warnings,
     }
 
@@ -71,43 +77,58 @@ def _ci(ci) -> str:
     return "" if not ci or ci[0] is None else f"[{ci[0]:.3f}, {ci[1]:.3f}]"
 
 
+def _prf(d) -> str:
+    return f"{_fmt(d['precision'])} / {_fmt(d['recall'])} / {_fmt(d['f1'])}"
+
+
+def _acc(v) -> str:
+    return v if v == NOT_PREDICTED else f"{_fmt(v['accuracy'])} ({v['right']}/{v['total']})"
+
+
+def _f1_or(v) -> str:
+    return v if v == NOT_PREDICTED else _fmt(v["f1"])
+
+
 def detail_rows(report: dict) -> list[tuple[str, str, str]]:
     """(layer, metric, value) rows of the headline details per layer."""
     rows = []
     layers = report["layers"]
+    for layer, m in report["main_scores"].items():
+        if isinstance(m.get("value"), float):
+            rows.append((layer, "main score P / R / F1 (tp, predicted, gold)",
+                         f"{_fmt(m['precision'])} / {_fmt(m['recall'])} / {_fmt(m['value'])} ({m['tp']:g}, {m['predicted']:g}, {m['gold']:g})"))
     ent = layers.get("entities")
     if isinstance(ent, dict):
         for scheme, data in ent["schemes"].items():
-            if data == NOT_PREDICTED:
-                rows.append(("entities", f"{scheme} F1", NOT_PREDICTED))
-            else:
-                rows.append(("entities", f"{scheme} P / R / F1 (macro F1)",
-                             f"{_fmt(data['micro']['precision'])} / {_fmt(data['micro']['recall'])} / {_fmt(data['micro']['f1'])} "
-                             f"({_fmt(data['macro_f1'])})"))
+            macro = data["macro_f1"]
+            rows.append(("entities", f"{scheme} P / R / F1 (macro F1)",
+                         f"{_prf(data['micro'])} ({macro if macro == NOT_PREDICTED else _fmt(macro)})"))
         link = ent["linking"]
-        rows.append(("entities", "linking B-cubed F1 / CEAF-e F1",
-                     NOT_PREDICTED if link == NOT_PREDICTED else f"{_fmt(link['bcubed']['f1'])} / {_fmt(link['ceaf_e']['f1'])}"))
+        rows.append(("entities", "linking B-cubed F1 / CEAF-e F1 (mentions)",
+                     NOT_PREDICTED if link == NOT_PREDICTED else
+                     f"{_fmt(link['bcubed']['f1'])} / {_fmt(link['ceaf_e']['f1'])} ({link['mentions']} of {link['gold_linked_mentions']})"))
     quotes = layers.get("quotes")
     if isinstance(quotes, dict):
         c = quotes["content"]
-        rows.append(("quotes", "content strict P / R / F1", f"{_fmt(c['strict']['precision'])} / {_fmt(c['strict']['recall'])} / {_fmt(c['strict']['f1'])}"))
-        rows.append(("quotes", "content token-overlap P / R / F1",
-                     f"{_fmt(c['token_overlap']['precision'])} / {_fmt(c['token_overlap']['recall'])} / {_fmt(c['token_overlap']['f1'])}"))
-        for key in ("speaker_accuracy", "type_accuracy"):
-            v = quotes[key]
-            rows.append(("quotes", key.replace("_", " "), v if v == NOT_PREDICTED else f"{_fmt(v['accuracy'])} ({v['right']}/{v['total']})"))
-        rows.append(("quotes", "cue F1", quotes["cue"] if quotes["cue"] == NOT_PREDICTED else _fmt(quotes["cue"]["f1"])))
-        qg = quotes["quote_group_bcubed"]
-        rows.append(("quotes", "quote_group B-cubed F1", qg if qg == NOT_PREDICTED else _fmt(qg["f1"])))
+        rows.append(("quotes", "content strict P / R / F1", _prf(c["strict"])))
+        rows.append(("quotes", "content overlap P / R / F1", _prf(c["overlap"])))
+        rows.append(("quotes", "content token-overlap P / R / F1", _prf(c["token_overlap"])))
+        rows.append(("quotes", "speaker accuracy", _acc(quotes["speaker_accuracy"])))
+        rows.append(("quotes", "type accuracy", _acc(quotes["type_accuracy"])))
+        rows.append(("quotes", "cue F1", _f1_or(quotes["cue"])))
+        rows.append(("quotes", "quote_group B-cubed F1", _f1_or(quotes["quote_group_bcubed"])))
     claims = layers.get("numeric_claims")
     if isinstance(claims, dict):
-        s = claims["span"]
-        rows.append(("numeric_claims", "span strict P / R / F1", f"{_fmt(s['strict']['precision'])} / {_fmt(s['strict']['recall'])} / {_fmt(s['strict']['f1'])}"))
+        sp = claims["span"]
+        rows.append(("numeric_claims", "span strict P / R / F1", _prf(sp["strict"])))
+        rows.append(("numeric_claims", "span overlap P / R / F1", _prf(sp["overlap"])))
         for key in ("value_accuracy", "unit_accuracy", "approx_accuracy", "source_accuracy"):
-            v = claims[key]
-            rows.append(("numeric_claims", key.replace("_", " "), v if v == NOT_PREDICTED else f"{_fmt(v['accuracy'])} ({v['right']}/{v['total']})"))
-        cg = claims["claim_group_bcubed"]
-        rows.append(("numeric_claims", "claim_group B-cubed F1", cg if cg == NOT_PREDICTED else _fmt(cg["f1"])))
+            rows.append(("numeric_claims", key.replace("_", " "), _acc(claims[key])))
+        rows.append(("numeric_claims", "claim_group B-cubed F1", _f1_or(claims["claim_group_bcubed"])))
+    for layer, summary in report.get("error_summary", {}).items():
+        counts = summary["counts"]
+        if counts:
+            rows.append((layer, "errors", ", ".join(f"{k} {v}" for k, v in counts.items())))
     return rows
 
 
@@ -177,6 +198,71 @@ def _highlight(text: str, gold: list[tuple[int, int]], pred: list[tuple[int, int
     return "".join(parts)
 
 
+LABEL_TABLES = {"entities": ("schemes", "strict", "per_label"), "quotes": ("content", "per_type_strict"),
+                "numeric_claims": ("span", "per_approx_strict")}
+
+
+def _per_label_html(report: dict) -> str:
+    """Per-label strict counts with all five categories, so that each row's P/R/F1 can be checked:
+    P = correct / (correct + incorrect + partial + spurious), R = correct / (correct + incorrect +
+    partial + missed)."""
+    e = html.escape
+    out = []
+    for layer, path in LABEL_TABLES.items():
+        node = report["layers"].get(layer)
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or not node:
+            continue
+        out.append(f"<h2>{e(layer)}: strict counts per label</h2><table><tr><th>label</th><th>F1</th><th>correct</th>"
+                   "<th>incorrect</th><th>partial</th><th>missed</th><th>spurious</th><th>P</th><th>R</th></tr>")
+        for label, c in node.items():
+            f1 = c["f1"] or 0.0
+            out.append(f"<tr><td>{e(label)}</td><td><span class='bar' style='width:{f1 * 10:.2f}em'></span> {_fmt(c['f1'])}</td>"
+                       + "".join(f"<td>{c[k]}</td>" for k in ("correct", "incorrect", "partial", "missed", "spurious"))
+                       + f"<td>{_fmt(c['precision'])}</td><td>{_fmt(c['recall'])}</td></tr>")
+        out.append("</table>")
+    return "\n".join(out)
+
+
+def _side(entry: dict, key: str) -> str:
+    span = entry.get(key)
+    if not span:
+        return ""
+    return html.escape(span.get("context") or span.get("text") or "")
+
+
+def _errors_html(report: dict) -> str:
+    """Every error class of every layer, counted, and each listed error in context."""
+    e = html.escape
+    out = []
+    for layer, errs in report["errors"].items():
+        summary = report["error_summary"][layer]
+        main = report["main_scores"][layer]
+        out.append(f"<h2>{e(layer)}: errors</h2><p>main score: {main.get('tp', 0):g} right of {main.get('predicted', 0):g} "
+                   f"predicted and {main.get('gold', 0):g} in the gold. Listed: at most {summary['listed_per_class_at_most']} "
+                   "per class.</p><table><tr><th>class</th><th>count</th></tr>")
+        out += [f"<tr><td>{e(k)}</td><td>{v}</td></tr>" for k, v in summary["counts"].items()]
+        out.append("</table>")
+        by_class: dict[str, list] = {}
+        for x in errs:
+            by_class.setdefault(x["class"], []).append(x)
+        for kind, entries in by_class.items():
+            out.append(f"<h3>{e(kind)} ({summary['counts'][kind]})</h3><ul>")
+            for x in entries:
+                details = {k: v for k, v in x.items() if k not in ("class", "doc_id", "gold", "predicted")}
+                parts = [f"<b>{e(x['doc_id'])}</b>"]
+                if x.get("gold"):
+                    parts.append(f"gold: {_side(x, 'gold')}")
+                if x.get("predicted"):
+                    parts.append(f"predicted: {_side(x, 'predicted')}")
+                if details:
+                    parts.append(e(json.dumps(details, ensure_ascii=False)))
+                out.append("<li>" + " · ".join(parts) + "</li>")
+            out.append("</ul>")
+    return "\n".join(out)
+
+
 def format_html(report: dict, texts: dict[str, str], gold_layers: dict, predicted: dict) -> str:
     e = html.escape
     out = ["<!doctype html><html><head><meta charset='utf-8'><title>newsclaims report</title>",
@@ -186,17 +272,14 @@ def format_html(report: dict, texts: dict[str, str], gold_layers: dict, predicte
     for layer, m in report["main_scores"].items():
         out.append(f"<tr><td>{e(layer)}</td><td>{e(m['name'])}</td><td>{e(_fmt(m['value']))}</td><td>{e(_ci(m['ci95']))}</td></tr>")
     out.append("</table>")
-    ent = report["layers"].get("entities")
-    if isinstance(ent, dict) and ent["schemes"]["strict"] != NOT_PREDICTED:
-        out.append("<h2>Entities: strict F1 per label</h2><table>")
-        for label, counts in ent["schemes"]["strict"]["per_label"].items():
-            f1 = counts["f1"] or 0.0
-            out.append(f"<tr><td>{e(label)}</td><td><span class='bar' style='width:{f1 * 20:.2f}em'></span> {f1:.3f}</td>"
-                       f"<td>{counts['correct']} correct, {counts['missed']} missed, {counts['spurious']} spurious</td></tr>")
-        out.append("</table>")
+    out.append(_per_label_html(report))
     out.append("<h2>Documents</h2><p><span class='both'>gold and predicted</span> <span class='gold'>gold only</span> "
                "<span class='pred'>predicted only</span></p>")
-    for doc_id, text in texts.items():
+    shown = sorted(texts)[:MAX_HTML_DOCUMENTS]
+    if len(texts) > len(shown):
+        out.append(f"<p>The first {len(shown)} of {len(texts)} documents by doc_id; report.json has every count.</p>")
+    for doc_id in shown:
+        text = texts[doc_id]
         out.append(f"<h3>{e(doc_id)}</h3>")
         for layer in LAYERS:
             if report["layers"].get(layer) in (None, NOT_PREDICTED):
@@ -204,30 +287,27 @@ def format_html(report: dict, texts: dict[str, str], gold_layers: dict, predicte
             g = [(r["start"], r["end"]) for r in gold_layers[layer].get(doc_id, [])]
             p = [(r["start"], r["end"]) for r in predicted.get(doc_id, {}).get(layer, [])]
             out.append(f"<h4>{e(layer)}</h4><pre class='doc'>{_highlight(text, g, p)}</pre>")
-    for layer, errs in report["errors"].items():
-        out.append(f"<h2>{e(layer)}: errors</h2>")
-        for kind in ("false_positives", "false_negatives"):
-            out.append(f"<h3>{kind.replace('_', ' ')} ({len(errs[kind])})</h3><ul>")
-            out += [f"<li>{e(x['doc_id'])}: {e(x['context'])}</li>" for x in errs[kind]]
-            out.append("</ul>")
-        if errs["unaligned"]:
-            out.append(f"<h3>unaligned ({len(errs['unaligned'])})</h3><ul>")
-            out += [f"<li>{e(x['doc_id'])}: {e(str(x['text']))}: {e(x['reason'])}</li>" for x in errs["unaligned"]]
-            out.append("</ul>")
+    out.append(_errors_html(report))
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
 
-def write_outputs(folder: Path, report: dict, texts: dict, gold_layers: dict, predicted: dict,
-                  prediction_lines: list[dict] | None, extra: dict[str, str] | None = None) -> None:
+def write_outputs(folder: Path, report: dict, gold, predictions, layers, prediction_lines: list[dict] | None,
+                  extra: dict[str, str] | None = None) -> None:
     """Write the report files; each file is written whole or not at all, report.json last."""
     from newsclaims.jsonio import atomic_write_text, dumps_line
 
+    from .spans import align_document
+
     folder = Path(folder)
+    drawn = sorted(gold.texts)[:MAX_HTML_DOCUMENTS]
+    predicted = {d: {layer: a.records for layer, a in align_document({k: v for k, v in predictions.by_doc[d].items() if k in layers},
+                                                                        gold.texts[d]).items()}
+                 for d in drawn if d in predictions.by_doc}
     if prediction_lines is not None:
         atomic_write_text(folder / "predictions.jsonl", "".join(dumps_line(line) for line in prediction_lines))
     for name, text in (extra or {}).items():
         atomic_write_text(folder / name, text)
     atomic_write_text(folder / "report.md", format_markdown(report))
-    atomic_write_text(folder / "report.html", format_html(report, texts, gold_layers, predicted))
+    atomic_write_text(folder / "report.html", format_html(report, gold.texts, gold.layers, predicted))
     atomic_write_text(folder / "report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n")

@@ -1,46 +1,106 @@
-"""The four matching schemes, named as in SemEval-2013 Task 9 and nervaluate.
+"""The four matching schemes (SemEval-2013 Task 9, nervaluate), each one object owning its rule.
 
-Every scheme pairs gold and predicted spans one-to-one by an optimal assignment over the pairs
-that share at least one character; a gold span left unpaired is *missed*, a predicted span left
-unpaired is *spurious*. The schemes differ in what a pair is worth:
+A ``Scheme`` says, for a gold span and a predicted span that share at least one character, which
+*category* the pair falls in — ``correct``, ``incorrect`` or ``partial`` — and so what *credit* it
+earns (1, 0 or 0.5). The same method decides both the matching and the counting, so the two can never
+disagree. Unpaired gold spans are ``missed``; unpaired predictions are ``spurious``.
 
-- ``strict``: a pair is *correct* when it has the same boundaries and the same type; any other
-  overlapping pair is *incorrect*.
-- ``exact``: a pair is *correct* when it has the same boundaries, whatever the types; any other
-  overlapping pair is *incorrect*.
-- ``partial``: a pair with the same boundaries is *correct* (full credit); any other overlapping
-  pair is *partial* (half credit); types are ignored.
-- ``type``: an overlapping pair with the same type is *correct*; one with another type is
-  *incorrect*; boundaries only need to overlap.
+- ``strict``: same boundaries and same type → correct; any other overlapping pair → incorrect.
+- ``exact``: same boundaries → correct, whatever the types; any other overlap → incorrect.
+- ``partial``: same boundaries → correct (credit 1); any other overlap → partial (credit 0.5);
+  types are ignored.
+- ``type``: same type → correct, boundaries need only overlap; another type → incorrect.
 
-Precision = credit / (correct + incorrect + partial + spurious) and recall = credit / (correct +
-incorrect + partial + missed), where credit = correct + 0.5 * partial (partial is 0 except in the
-partial scheme). Per label, gold and predictions of that label alone are matched, as nervaluate
-does. The assignment maximises, in this order, the credit, then the number of pairs, then the
-total boundary overlap (Jaccard) — so no reordering of the predictions changes a result.
-Offsets are half-open (``end`` exclusive); nervaluate's are inclusive.
+Precision = credit / (correct + incorrect + partial + spurious), recall = credit / (correct +
+incorrect + partial + missed). Per label, the gold and the predictions of that label alone are
+matched, as nervaluate does.
+
+Matching (``Scheme.rank``): the pairs chosen maximise, in this order and as an ordering (see
+``newsclaims.matching``), the total credit, then the number of pairs, then the shared characters, then
+the closeness of the boundaries (``newsclaims.matching.overlap_rank``). So the counts equal nervaluate's wherever its greedy matching is optimal, and give more
+credit where it is not; no reordering of records changes them. Offsets are half-open (``end``
+exclusive); nervaluate's are inclusive.
 """
 
 from __future__ import annotations
 
-SCHEMES = ("strict", "exact", "partial", "type")
-DEFINITIONS = {
-    "strict": "same boundaries and same type",
-    "exact": "same boundaries, any type",
-    "partial": "same boundaries full credit, any other overlap half credit, any type",
-    "type": "any overlap, same type",
-}
-HALF_CREDIT_SCHEMES = {"partial"}
+from dataclasses import dataclass
+
+import numpy as np
+
+from newsclaims.counts import PRF
+from newsclaims.matching import overlap_rank
+
+CATEGORIES = ("correct", "incorrect", "partial", "missed", "spurious")
 
 
-def credit(scheme: str, same_bounds: bool, same_label: bool) -> float:
-    """The credit a paired (overlapping) gold and predicted span earn under a scheme."""
-    if scheme == "strict":
-        return 1.0 if same_bounds and same_label else 0.0
-    if scheme == "exact":
-        return 1.0 if same_bounds else 0.0
-    if scheme == "partial":
-        return 1.0 if same_bounds else 0.5
-    if scheme == "type":
-        return 1.0 if same_label else 0.0
-    raise ValueError(f"unknown scheme {scheme!r}")
+@dataclass(frozen=True)
+class Scheme:
+    name: str
+    definition: str
+    bounds_must_match: bool  # credit needs the same boundaries (else: overlap suffices)
+    label_must_match: bool   # credit needs the same type
+    half_credit: bool = False  # an overlap that is not an exact match earns half credit (partial)
+
+    def categorise(self, same_bounds, same_label):
+        """Category codes (0 correct, 1 incorrect, 2 partial) of paired spans; numpy arrays or bools."""
+        same_bounds = np.asarray(same_bounds, dtype=bool)
+        same_label = np.asarray(same_label, dtype=bool)
+        ok = np.ones_like(same_bounds)
+        if self.bounds_must_match:
+            ok &= same_bounds
+        if self.label_must_match:
+            ok &= same_label
+        other = 2 if self.half_credit else 1
+        return np.where(ok, 0, other)
+
+    def rank(self, gold: tuple[int, int], pred: tuple[int, int], same_label: bool) -> tuple:
+        """The matching rank of one overlapping pair: its credit (in halves), then overlap_rank."""
+        category = int(self.categorise(gold == pred, same_label))
+        return (HALF_CREDITS[category], *overlap_rank(gold, pred))
+
+
+HALF_CREDITS = (2, 0, 1)  # credit of correct / incorrect / partial, in halves
+
+SCHEMES: dict[str, Scheme] = {s.name: s for s in (
+    Scheme("strict", "same boundaries and same type", bounds_must_match=True, label_must_match=True),
+    Scheme("exact", "same boundaries, any type", bounds_must_match=True, label_must_match=False),
+    Scheme("partial", "same boundaries full credit, any other overlap half credit, any type",
+           bounds_must_match=True, label_must_match=False, half_credit=True),
+    Scheme("type", "any overlap, same type", bounds_must_match=False, label_must_match=True),
+)}
+DEFINITIONS = {name: scheme.definition for name, scheme in SCHEMES.items()}
+LABELLED_SCHEMES = tuple(name for name, scheme in SCHEMES.items() if scheme.label_must_match)
+
+
+@dataclass(frozen=True)
+class SchemeCounts:
+    """nervaluate's five counts; they add, and their precision/recall/F1 come from ``PRF``."""
+
+    correct: int = 0
+    incorrect: int = 0
+    partial: int = 0
+    missed: int = 0
+    spurious: int = 0
+
+    def __add__(self, other: "SchemeCounts") -> "SchemeCounts":
+        return SchemeCounts(*(a + b for a, b in zip(self.astuple(), other.astuple())))
+
+    def astuple(self) -> tuple[int, int, int, int, int]:
+        return (self.correct, self.incorrect, self.partial, self.missed, self.spurious)
+
+    @property
+    def possible(self) -> int:
+        return self.correct + self.incorrect + self.partial + self.missed
+
+    @property
+    def actual(self) -> int:
+        return self.correct + self.incorrect + self.partial + self.spurious
+
+    @property
+    def prf(self) -> PRF:
+        return PRF.of(self.correct + 0.5 * self.partial, self.actual, self.possible)
+
+    def as_dict(self) -> dict:
+        prf = self.prf
+        return {**dict(zip(CATEGORIES, self.astuple())), "precision": prf.precision, "recall": prf.recall, "f1": prf.f1}

@@ -1,96 +1,159 @@
-"""Spans: turning predicted records into offsets (the second stage of the harness).
+"""Spans: turning predicted records into offsets (the second stage: loaders -> spans -> matching).
 
-A predicted span gives ``start``/``end`` or ``text`` with an optional ``occurrence``. Text-only
-spans are aligned to the document: ``occurrence`` k (0-based) is the k-th place, left to right,
-where the exact text occurs with no letter or digit immediately before or after it (so "Russia"
-does not occur inside "Russian"); without it, the first such place not already taken by another
-record of the same layer. Records with offsets take their places first, then records with an
-occurrence, then the rest in file order. A record whose text cannot be placed is kept aside as
-unaligned: it counts as a false positive and is listed in the report.
+- A record's span is ``start``/``end``, or ``text`` with an optional 0-based ``occurrence``. An
+  *occurrence* of a text is a place where it occurs exactly and does not continue a word: where the
+  text begins with a letter, a digit or a full stop, no letter or digit stands right before it, and
+  where it ends with one, none right after it. So "Russia" does not occur inside "Russian", nor
+  "U.S." inside "U.S.A"; a cue ":" does occur after "Pentagon".
+  ``occurrence`` k is the k-th occurrence, left to right. Without it, the record takes the first
+  occurrence not already taken by another record of its layer; records with offsets take their
+  places first, then those with an occurrence, then the others in the canonical order of their
+  content (never in file order, so that reordering a file changes nothing).
+- A record whose text cannot be placed is *unplaced*: it counts as a prediction that is wrong
+  (a false positive) and is listed with the reason.
+- A quote's ``speaker`` and ``cue`` and a claim's ``source`` given as text (``{"text": ...}``) are
+  placed at the occurrence nearest to their record's span (the smallest gap; on a tie, the one to
+  the left), or at the k-th with ``occurrence``. One that cannot be placed is wrong and listed. A
+  bare string is a name, not a span.
+- Predictions are sets: two records of one layer and document that are equal after placing, all
+  fields compared but ``id``, count once.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from newsclaims.labels import LAYERS
 
+from .attribution import UNPLACED
+
 ATTRIBUTION_FIELDS = {"quotes": ("speaker", "cue"), "numeric_claims": ("source",), "entities": ()}
+MAX_SHOWN_TEXT = 200  # characters of an unplaced text kept for the report (its length is kept too)
+
+
+def _word_edge(char: str) -> bool:
+    return char.isalnum() or char == "."
 
 
 def occurrences(text: str, needle: str) -> list[int]:
-    """Start offsets where needle occurs in text with no letter or digit right before or after it."""
+    """Start offsets where needle occurs in text without continuing a word (see the module docstring)."""
     found = []
+    if not needle:
+        return found
+    check_before, check_after = _word_edge(needle[0]), _word_edge(needle[-1])
     start = text.find(needle)
     while start >= 0:
         end = start + len(needle)
-        before_ok = start == 0 or not text[start - 1].isalnum() or not needle[0].isalnum()
-        after_ok = end == len(text) or not text[end].isalnum() or not needle[-1].isalnum()
-        if before_ok and after_ok:
+        if ((not check_before or start == 0 or not text[start - 1].isalnum())
+                and (not check_after or end == len(text) or not text[end].isalnum())):
             found.append(start)
         start = text.find(needle, start + 1)
     return found
 
 
+def record_key(record: dict, layer: str):
+    """The canonical identity of a placed record: every field but ``id``."""
+    if layer == "entities":  # the common, large case: a tuple is cheaper than JSON
+        return (record["start"], record["end"], record.get("label") or "", record.get("entity_id") or "",
+                tuple(sorted(k for k, v in record.items() if v is not None)))
+    return json.dumps({k: v for k, v in record.items() if k != "id" and v is not None}, sort_keys=True,
+                      ensure_ascii=False)
+
+
+def _shown(needle: str) -> dict:
+    return {"text": needle[:MAX_SHOWN_TEXT], "length": len(needle)}
+
+
 @dataclass
 class AlignedLayer:
-    """A layer's records with resolved offsets, and the records that could not be placed."""
+    """A layer's placed records (deduplicated, canonical order) and its unplaced records."""
 
     records: list[dict] = field(default_factory=list)
-    unaligned: list[dict] = field(default_factory=list)
+    unplaced: list[dict] = field(default_factory=list)
 
 
-def _place_attribution(value, text: str):
-    """A speaker/cue/source value with offsets where it can have them; a bare name stays a string."""
+def _nearest(places: list[int], length: int, start: int, end: int) -> int:
+    def gap(s: int) -> tuple[int, int]:
+        e = s + length
+        return (max(0, start - e, s - end), s)
+
+    return min(places, key=gap)
+
+
+def _place_attribution(value, text: str, start: int, end: int):
+    """A speaker/cue/source value with offsets; a bare name stays a string."""
     if not isinstance(value, dict):
         return value
     if value.get("start") is not None:
         return {"start": value["start"], "end": value["end"], "text": text[value["start"]:value["end"]]}
-    needle = value.get("text")
-    places = occurrences(text, needle) if needle else []
-    k = value.get("occurrence") or 0
-    if k < len(places):
-        return {"start": places[k], "end": places[k] + len(needle), "text": needle}
-    return needle  # unplaceable text is still a name to judge against aliases
+    needle = value.get("text") or ""
+    places = occurrences(text, needle)
+    k = value.get("occurrence")
+    if k is not None:
+        if k < len(places):
+            return {"start": places[k], "end": places[k] + len(needle), "text": needle}
+        reason = f"occurrence {k} of the text not found ({len(places)} occurrences)"
+    elif places:
+        s = _nearest(places, len(needle), start, end)
+        return {"start": s, "end": s + len(needle), "text": needle}
+    else:
+        reason = "the text does not occur in the document"
+    return {**_shown(needle), UNPLACED: reason}
+
+
+def _content_key(record: dict) -> str:
+    return json.dumps({k: v for k, v in record.items() if k != "id"}, sort_keys=True, ensure_ascii=False, default=str)
 
 
 def align_layer(records: list[dict], text: str, layer: str) -> AlignedLayer:
-    out = AlignedLayer()
     taken: set[tuple[int, int]] = set()
-    placed: dict[int, tuple[int, int]] = {}
-    unplaced: list[tuple[int, dict]] = []
-    with_offsets = [i for i, r in enumerate(records) if r.get("start") is not None]
-    with_occurrence = [i for i, r in enumerate(records) if r.get("start") is None and r.get("occurrence") is not None]
-    text_only = [i for i, r in enumerate(records) if r.get("start") is None and r.get("occurrence") is None]
-    for i in with_offsets:
-        placed[i] = (records[i]["start"], records[i]["end"])
-        taken.add(placed[i])
-    for i in with_occurrence + text_only:
-        needle = records[i]["text"]
+    placed: list[tuple[int, int, dict]] = []
+    unplaced: list[dict] = []
+    if any(r.get("start") is None for r in records):  # exact copies of a text-only record are one record
+        records = list({_content_key(r): r for r in records}.values())
+    with_offsets = [r for r in records if r.get("start") is not None]
+    with_occurrence = [r for r in records if r.get("start") is None and r.get("occurrence") is not None]
+    text_only = sorted((r for r in records if r.get("start") is None and r.get("occurrence") is None), key=_content_key)
+    for r in with_offsets:
+        placed.append((r["start"], r["end"], r))
+        taken.add((r["start"], r["end"]))
+    for r in with_occurrence + text_only:
+        needle = r["text"]
         places = occurrences(text, needle)
-        k = records[i].get("occurrence")
+        k = r.get("occurrence")
         if k is not None:
             start = places[k] if k < len(places) else None
         else:
             start = next((s for s in places if (s, s + len(needle)) not in taken), None)
         if start is None:
-            reason = (f"occurrence {k} of {needle!r} not found ({len(places)} occurrences)" if k is not None
-                      else f"{needle!r} not found" if not places else f"every occurrence of {needle!r} already taken")
-            unplaced.append((i, {**records[i], "reason": reason}))
+            reason = (f"occurrence {k} of the text not found ({len(places)} occurrences)" if k is not None
+                      else "the text does not occur in the document" if not places
+                      else "every occurrence of the text is already taken")
+            shown = {key: value for key, value in r.items() if key not in ("text", "occurrence")}
+            unplaced.append({**shown, **_shown(needle), "reason": reason})
             continue
-        placed[i] = (start, start + len(needle))
-        taken.add(placed[i])
-    out.unaligned = [record for _, record in sorted(unplaced, key=lambda pair: pair[0])]  # in file order
-    for i, record in enumerate(records):
-        if i not in placed:
-            continue
-        start, end = placed[i]
+        placed.append((start, start + len(needle), r))
+        taken.add((start, start + len(needle)))
+    out = AlignedLayer()
+    seen = set()
+    for start, end, record in placed:
         aligned = {**record, "start": start, "end": end, "text": text[start:end]}
         aligned.pop("occurrence", None)
+        aligned.pop("id", None)
         for name in ATTRIBUTION_FIELDS[layer]:
             if name in record:
-                aligned[name] = _place_attribution(record[name], text)
-        out.records.append(aligned)
+                aligned[name] = _place_attribution(record[name], text, start, end)
+        key = record_key(aligned, layer)
+        if key not in seen:
+            seen.add(key)
+            out.records.append((key, aligned))
+    out.records = [r for _, r in sorted(out.records, key=lambda kr: (kr[1]["start"], kr[1]["end"], kr[0]))]
+    unique = {}
+    for r in unplaced:
+        r.pop("id", None)
+        unique.setdefault(_content_key(r), r)
+    out.unplaced = [unique[k] for k in sorted(unique)]
     return out
 
 

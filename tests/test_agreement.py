@@ -8,7 +8,7 @@ import pytest
 
 from conftest import MINI
 from newsclaims.corpus import load_annotation_set, load_corpus
-from newsclaims.eval.agreement import agreement
+from newsclaims.agreement import agreement
 
 
 @pytest.fixture

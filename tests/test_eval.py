@@ -14,9 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import MINI, REPO
-from newsclaims.eval.evaluator import evaluate, fold_unit
 from newsclaims.eval.gold import load_gold_data
-from newsclaims.eval.spans import align_document, occurrences
+from newsclaims.eval.normalise import fold_unit
+from newsclaims.eval.scoring import score as score_predictions
+from newsclaims.eval.spans import occurrences
 
 sys.path.insert(0, str(REPO / "tests"))
 
@@ -33,8 +34,7 @@ def mini_data(tmp_path_factory):
 
 def score(data_dir, lines):
     gold = load_gold_data(data_dir)
-    aligned = {line["doc_id"]: align_document(line, gold.texts[line["doc_id"]]) for line in lines}
-    return evaluate(gold, aligned, resamples=200)
+    return score_predictions(gold, {line["doc_id"]: line for line in lines}, resamples=200).layers
 
 
 ENTITY_CASE = [
@@ -126,11 +126,17 @@ def test_numeric_claims_by_hand(mini_data):
 
 
 def test_a_field_no_record_gives_is_not_predicted(mini_data):
+    """Only the field's own metrics are "not predicted"; a main score that needs it counts it wrong."""
     lines = [{"doc_id": "mini_a", "entities": [{"start": 0, "end": 10}], "quotes": [{"text": "very dangerous."}]}]
     result = score(mini_data, lines)
-    assert result["entities"]["schemes"]["strict"] == "not predicted"
+    for scheme in ("strict", "exact", "partial", "type"):
+        assert result["entities"]["schemes"][scheme]["per_label"] == "not predicted"
+        assert result["entities"]["schemes"][scheme]["macro_f1"] == "not predicted"
+    assert result["entities"]["schemes"]["strict"]["micro"]["correct"] == 0
     assert result["entities"]["schemes"]["exact"]["micro"]["correct"] == 1
-    assert result["quotes"]["main"]["value"] == "not predicted"
+    assert result["entities"]["main"]["value"] == 0.0
+    assert result["quotes"]["main"]["value"] == 0.0  # the gold quote has a speaker; none was given
+    assert result["quotes"]["speaker_accuracy"] == "not predicted"
     assert result["numeric_claims"] == "not predicted"
 
 
@@ -138,15 +144,22 @@ def test_unaligned_text_is_a_listed_false_positive(mini_data):
     lines = [{"doc_id": "mini_a", "entities": [{"text": "Kyiv", "label": "GPE"}, {"text": "Washington", "label": "GPE", "occurrence": 3}]}]
     ent = score(mini_data, lines)["entities"]
     assert ent["schemes"]["strict"]["micro"]["spurious"] == 2
-    assert [u["reason"] for u in ent["errors"]["unaligned"]] == ["'Kyiv' not found", "occurrence 3 of 'Washington' not found (1 occurrences)"]
+    unplaced = [e for e in ent["errors"] if e["class"] == "unplaced"]
+    assert sorted((u["predicted"]["text"], u["reason"]) for u in unplaced) == [
+        ("Kyiv", "the text does not occur in the document"), ("Washington", "occurrence 3 of the text not found (1 occurrences)")]
+    assert ent["error_summary"]["counts"]["unplaced"] == 2
 
 
 def test_occurrence_rule():
     assert occurrences("Russia Russian Russia’s", "Russia") == [0, 15]
-    assert occurrences("a-b a-b", "-") == [1, 5]
+    assert occurrences("a-b a - b", "-") == [1, 6]  # punctuation continues no word
+    assert occurrences("the U.S.A team and the U.S. team", "U.S.") == [23]  # a full stop does
+    assert occurrences("Pentagon: troops", ":") == [8]
 
 
-@pytest.mark.parametrize("unit,folded", [("Soldiers", "soldier"), ("casualties", "casualty"), ("troop", "troop"), ("loss", "loss"), (None, None)])
+@pytest.mark.parametrize("unit,folded", [("Soldiers", "soldier"), ("casualties", "casualty"), ("troop", "troop"), ("loss", "loss"),
+                                         ("boxes", "box"), ("series", "series"), ("churches", "church"), ("North Korean  Troops", "north korean troop"),
+                                         (None, None)])
 def test_unit_folding(unit, folded):
     assert fold_unit(unit) == folded
 
@@ -194,7 +207,7 @@ def perturbed(draw):
     return lines
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, derandomize=True)
 @given(perturbed(), st.randoms())
 def test_reordering_changes_nothing(mini_data, lines, rnd):
     shuffled = [dict(line) for line in lines]
@@ -208,7 +221,7 @@ def test_reordering_changes_nothing(mini_data, lines, rnd):
     assert _mains(a) == _mains(b)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, derandomize=True)
 @given(perturbed())
 def test_a_false_positive_never_raises_precision(mini_data, lines):
     before = score(mini_data, lines)["entities"]["schemes"]
@@ -218,7 +231,7 @@ def test_a_false_positive_never_raises_precision(mini_data, lines):
         assert (after[scheme]["micro"]["precision"] or 0) <= (before[scheme]["micro"]["precision"] or 0) + 1e-12
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, derandomize=True)
 @given(perturbed(), st.data())
 def test_removing_a_prediction_never_raises_recall(mini_data, lines, data):
     candidates = [(i, j) for i, line in enumerate(lines) for j in range(len(line["entities"]))]
@@ -262,9 +275,12 @@ def test_report_html_escapes_everything():
     from newsclaims.eval.report import format_html
 
     report = {"predictions": {"name": "<script>x</script>"}, "dataset": {"data_version": "1", "documents": 1},
-              "newsclaims_version": "0", "main_scores": {}, "layers": {"entities": {"schemes": {"strict": "not predicted"}}},
-              "errors": {"entities": {"false_positives": [{"doc_id": "d", "context": "<b>bold</b>"}], "false_negatives": [],
-                                      "unaligned": [{"doc_id": "d", "text": "<i>", "reason": "&"}]}}}
+              "newsclaims_version": "0", "main_scores": {"entities": {"name": "<x>", "value": 0.5, "ci95": [None, None], "tp": 1,
+                                                                      "predicted": 2, "gold": 2}},
+              "layers": {"entities": {"schemes": {"strict": {"per_label": "not predicted"}}}},
+              "errors": {"entities": [{"class": "<u>spurious</u>", "doc_id": "d", "predicted": {"context": "<b>bold</b>"}},
+                                      {"class": "unplaced", "doc_id": "d", "predicted": {"text": "<i>", "length": 3}, "reason": "&"}]},
+              "error_summary": {"entities": {"counts": {"<u>spurious</u>": 1, "unplaced": 1}, "listed_per_class_at_most": 1000}}}
     out = format_html(report, {"d": "a <script>alert(1)</script> b"}, {"entities": {"d": [{"start": 2, "end": 10}]}},
                       {"d": {"entities": []}})
     assert "<script>" not in out and "<b>bold" not in out and "&lt;script&gt;" in out
@@ -410,15 +426,15 @@ def test_compare_is_a_leaderboard_with_paired_tests(cli, mini_data, tmp_path):
     result = cli("compare", tmp_path / "weak" / "report.json", tmp_path / "good" / "report.json")
     assert result.code == 0, result.err
     lines = result.out.splitlines()
-    assert "good.jsonl" in lines[1] and "weak.jsonl" in lines[2]  # best first
-    assert "paired bootstrap p =" in result.out and "on entities: +" in result.out
+    assert lines[0] == "## entities" and "good.jsonl" in lines[2] and "weak.jsonl" in lines[3]  # best first
+    assert "paired bootstrap p =" in result.out and "p = 0.000" not in result.out
 
 
 def test_not_json_report_is_refused(cli, tmp_path):
     bad = tmp_path / "report.json"
     bad.write_text("{}")
     result = cli("compare", bad)
-    assert result.code == 2 and "expected a report.json written by newsclaims eval" in result.err
+    assert result.code == 2 and "main_scores: found nothing; expected a report.json written by newsclaims eval --output" in result.err
 
 
 def test_packaged_gold_scores_itself(cli, tmp_path):

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsclaims.eval.evaluator import scheme_scores
-from newsclaims.eval.matching import overlap
+from newsclaims.eval.scoring import scheme_scores
+from newsclaims.matching import overlap
 
 nervaluate = pytest.importorskip("nervaluate")
 LABELS = ["PER", "ORG", "LOC"]
@@ -69,7 +69,7 @@ def _inclusive(docs):
     return [[{"label": s["label"], "start": s["start"], "end": s["end"] - 1} for s in doc] for doc in docs]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True)
 @given(st.integers(0, 10**9))
 def test_identical_to_nervaluate_in_all_four_schemes(seed):
     gold, pred = _random_corpus(seed)
@@ -79,14 +79,14 @@ def test_identical_to_nervaluate_in_all_four_schemes(seed):
         ref = theirs["overall"][name]
         mine = ours[scheme]["overall"]
         assert mine.astuple() == (ref.correct, ref.incorrect, ref.partial, ref.missed, ref.spurious), scheme
-        assert (mine.precision or 0) == pytest.approx(ref.precision) and (mine.recall or 0) == pytest.approx(ref.recall)
-        assert (mine.f1 or 0) == pytest.approx(ref.f1)
+        assert (mine.prf.precision or 0) == pytest.approx(ref.precision) and (mine.prf.recall or 0) == pytest.approx(ref.recall)
+        assert (mine.prf.f1 or 0) == pytest.approx(ref.f1)
         for label, counts in ours[scheme]["per_label"].items():
             ref_l = theirs["entities"][label][name]
             assert counts.astuple() == (ref_l.correct, ref_l.incorrect, ref_l.partial, ref_l.missed, ref_l.spurious), (scheme, label)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, derandomize=True)
 @given(st.integers(0, 10**9))
 def test_strict_scheme_matches_seqeval_on_token_tags(seed):
     """One character per token: IOB2 tags from spans, scored by seqeval in strict IOB2 mode."""
@@ -109,6 +109,6 @@ def test_strict_scheme_matches_seqeval_on_token_tags(seed):
     strict = scheme_scores(gold, pred, LABELS)["strict"]["overall"]
     y_true, y_pred = tags(gold), tags(pred)
     kwargs = {"mode": "strict", "scheme": IOB2, "zero_division": 0}
-    assert (strict.precision or 0) == pytest.approx(precision_score(y_true, y_pred, **kwargs))
-    assert (strict.recall or 0) == pytest.approx(recall_score(y_true, y_pred, **kwargs))
-    assert (strict.f1 or 0) == pytest.approx(f1_score(y_true, y_pred, **kwargs))
+    assert (strict.prf.precision or 0) == pytest.approx(precision_score(y_true, y_pred, **kwargs))
+    assert (strict.prf.recall or 0) == pytest.approx(recall_score(y_true, y_pred, **kwargs))
+    assert (strict.prf.f1 or 0) == pytest.approx(f1_score(y_true, y_pred, **kwargs))

@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO
 from newsclaims.corpus import load_annotation_set, load_corpus
 from newsclaims.coverage import load_waivers, number_mentions, quoted_spans, uncovered_numbers, unquoted_marks
-from newsclaims.eval.agreement import adjudication_markdown, agreement, agreement_markdown, disagreements
+from newsclaims.agreement import adjudication_markdown, agreement, agreement_markdown, disagreements
 from newsclaims.labels import LAYERS
 
 ANNOTATIONS = REPO / "annotations"
@@ -90,7 +90,7 @@ def test_agreement_file_is_current(passes):
 
 
 def test_adjudication_log_covers_every_disagreement_and_correction(passes, gold):
-    from newsclaims.eval.agreement import agreed_corrections, correction_key, disagreement_key
+    from newsclaims.agreement import agreed_corrections, correction_key, disagreement_key
 
     entries = disagreements(*passes, gold)
     corrections = agreed_corrections(*passes, gold)

@@ -1,4 +1,4 @@
-"""Optimal one-to-one matching: exact against brute force, independent of order."""
+"""The one matcher (newsclaims.matching): exact against brute force, lexicographic, order-free."""
 
 from __future__ import annotations
 
@@ -7,57 +7,84 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsclaims.eval.matching import optimal_matching, overlap, overlapping_pairs
+from newsclaims.matching import best_matching, overlap, overlapping_pairs
 
-SPAN = st.tuples(st.integers(0, 40), st.integers(1, 8)).map(lambda t: (t[0], t[0] + t[1]))
-
-
-def _weight(gold, pred):
-    def weight(i, j):
-        shared = overlap(gold[i], pred[j])
-        return None if shared == 0 else 1 + shared / (max(gold[i][1], pred[j][1]) - min(gold[i][0], pred[j][0]))
-    return weight
+SPAN = st.tuples(st.integers(0, 30), st.integers(1, 8)).map(lambda t: (t[0], t[0] + t[1]))
+LABEL = st.sampled_from("AB")
 
 
-def _brute_force_best(gold, pred, weight):
-    best = 0.0
-    pairs = [(i, j) for i in range(len(gold)) for j in range(len(pred)) if weight(i, j)]
+def _overlap_rank(gold, pred):
+    def rank(i, j):
+        shared = overlap(gold[i][:2], pred[j][:2])
+        if not shared:
+            return None
+        same_bounds = gold[i][:2] == pred[j][:2]
+        same_label = gold[i][2] == pred[j][2]
+        return (2 * (same_bounds and same_label), 1, shared)  # the strict scheme's rank
+    return rank
+
+
+def _brute_force_best(n_gold, n_pred, rank):
+    """The lexicographically greatest summed rank over every one-to-one subset of allowed pairs."""
+    pairs = [(i, j) for i in range(n_gold) for j in range(n_pred) if rank(i, j) is not None]
+    best = None
     for k in range(len(pairs) + 1):
         for subset in itertools.combinations(pairs, k):
             if len({i for i, _ in subset}) == k == len({j for _, j in subset}):
-                best = max(best, sum(weight(i, j) for i, j in subset))
+                total = tuple(map(sum, zip(*(rank(i, j) for i, j in subset)))) if subset else (0, 0, 0)
+                best = total if best is None or total > best else best
     return best
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(SPAN, min_size=1, max_size=5), st.lists(SPAN, min_size=1, max_size=5))
-def test_matching_is_optimal(gold, pred):
-    weight = _weight(gold, pred)
-    chosen = optimal_matching(overlapping_pairs(gold, pred), weight)
+def _summed(chosen, rank):
+    return tuple(map(sum, zip(*(rank(i, j) for i, j in chosen)))) if chosen else (0, 0, 0)
+
+
+# Bounded: at most 4 x 4 spans (at most 2^16 subsets), a fixed number of derandomized examples.
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(SPAN, LABEL).map(lambda t: (*t[0], t[1])), min_size=1, max_size=4),
+       st.lists(st.tuples(SPAN, LABEL).map(lambda t: (*t[0], t[1])), min_size=1, max_size=4))
+def test_matching_is_lexicographically_optimal(gold, pred):
+    rank = _overlap_rank(gold, pred)
+    chosen = best_matching(overlapping_pairs([g[:2] for g in gold], [p[:2] for p in pred]), rank)
     assert len({i for i, _ in chosen}) == len(chosen) == len({j for _, j in chosen})
-    assert abs(sum(weight(i, j) for i, j in chosen) - _brute_force_best(gold, pred, weight)) < 1e-9
+    assert _summed(chosen, rank) == _brute_force_best(len(gold), len(pred), rank)
 
 
+@settings(max_examples=100, deadline=None, derandomize=True)
 @given(st.lists(SPAN, max_size=8), st.lists(SPAN, max_size=8))
 def test_overlapping_pairs_are_exactly_the_overlapping_ones(gold, pred):
     expected = sorted((i, j) for i in range(len(gold)) for j in range(len(pred)) if overlap(gold[i], pred[j]))
-    assert sorted(overlapping_pairs(gold, pred)) == expected
+    assert overlapping_pairs(gold, pred) == expected
 
 
-@given(st.lists(SPAN, min_size=1, max_size=6), st.lists(SPAN, min_size=1, max_size=6), st.randoms())
-def test_reordering_predictions_changes_nothing(gold, pred, rnd):
-    order = list(range(len(pred)))
-    rnd.shuffle(order)
-    shuffled = [pred[k] for k in order]
-    total = sum(_weight(gold, pred)(i, j) for i, j in optimal_matching(overlapping_pairs(gold, pred), _weight(gold, pred)))
-    total_shuffled = sum(_weight(gold, shuffled)(i, j)
-                         for i, j in optimal_matching(overlapping_pairs(gold, shuffled), _weight(gold, shuffled)))
-    assert abs(total - total_shuffled) < 1e-9
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(st.lists(SPAN, min_size=1, max_size=6), st.lists(SPAN, min_size=1, max_size=6), st.randoms(use_true_random=False))
+def test_candidate_order_changes_nothing(gold, pred, rnd):
+    candidates = overlapping_pairs(gold, pred)
+    shuffled = list(candidates)
+    rnd.shuffle(shuffled)
+    rank = lambda i, j: (1, overlap(gold[i], pred[j]))  # noqa: E731
+    assert best_matching(candidates, rank) == best_matching(shuffled, rank)
 
 
 def test_greedy_trap():
     """Greedy left-to-right pairing would take gold 0 with prediction 0 and leave gold 1 unmatched."""
     gold = [(0, 10), (8, 12)]
     pred = [(5, 11), (0, 4)]
-    chosen = optimal_matching(overlapping_pairs(gold, pred), lambda i, j: 1.0)
-    assert chosen == [(0, 1), (1, 0)]
+    assert best_matching(overlapping_pairs(gold, pred), lambda i, j: (1,)) == [(0, 1), (1, 0)]
+
+
+def test_more_pairs_beat_tighter_pairs():
+    """Gold [0,10) [5,20) [15,25) vs [0,10) [5,20) [0,3): three loose pairs exist and are chosen over
+    two tight ones (a weight of 1 + Jaccard chose the two)."""
+    gold, pred = [(0, 10), (5, 20), (15, 25)], [(0, 10), (5, 20), (0, 3)]
+    chosen = best_matching(overlapping_pairs(gold, pred), lambda i, j: (1, overlap(gold[i], pred[j])))
+    assert chosen == [(0, 2), (1, 0), (2, 1)]
+
+
+def test_a_later_component_never_outweighs_an_earlier_one():
+    """A huge total overlap never buys one unit of credit: the radix is exact, not a constant."""
+    gold, pred = [(0, 1000), (1000, 2000)], [(0, 1000), (0, 2000)]
+    rank = lambda i, j: (int(gold[i] == pred[j]), 1, overlap(gold[i], pred[j]))  # noqa: E731
+    assert best_matching(overlapping_pairs(gold, pred), rank) == [(0, 0), (1, 1)]

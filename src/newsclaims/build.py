@@ -427,7 +427,7 @@ BLOCKS = ("counts", "conflicts", "agreement")
 def generated_blocks(corpus: Corpus, ann: AnnotationSet) -> dict[str, str]:
     """Markdown of the numbers the documentation states: counts, cross-article claims, agreement."""
     from .corpus import load_annotation_set
-    from .eval.agreement import agreement
+    from .agreement import agreement
     from .stats import agreement_summary_markdown, conflicts_markdown, counts_markdown
 
     passes = [ann.root / "passes" / name for name in ("a", "b")]

@@ -51,6 +51,15 @@ def _number_option(kind: type, what: str, minimum: float, strict: bool = False):
 
 positive_seconds = _number_option(float, "a finite number of seconds", 0, strict=True)
 worker_count = _number_option(int, "a whole number of workers", 1)
+def _resample_count(text: str) -> int:
+    """argparse type of --resamples: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"found {text!r}; expected a whole number of at least 1")
+    return value
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -171,7 +180,7 @@ def _cmd_agree(args: argparse.Namespace) -> int:
     import json
 
     from .corpus import load_annotation_set, load_corpus
-    from .eval.agreement import agreement, agreement_markdown
+    from .agreement import agreement, agreement_markdown
     from .jsonio import atomic_write_text
 
     corpus = load_corpus(args.seeds)
@@ -187,7 +196,7 @@ def _cmd_agree(args: argparse.Namespace) -> int:
 
 def _cmd_adjudicate(args: argparse.Namespace) -> int:
     from .corpus import load_annotation_set, load_corpus
-    from .eval.agreement import adjudication_markdown, agreed_corrections, disagreements
+    from .agreement import adjudication_markdown, agreed_corrections, disagreements
     from .jsonio import atomic_write_text, expect_object, read_json
 
     corpus = load_corpus(args.seeds)
@@ -318,7 +327,7 @@ def _cmd_ls(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from .eval.run import run_compare
+    from .eval.compare import run_compare
 
     return run_compare(args)
 
@@ -388,11 +397,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=positive_seconds, default=60.0, metavar="S",
                    help="seconds per document for a command or endpoint, > 0 (default 60)")
     p.add_argument("--json", action="store_true", help="print report.json instead of the table")
+    p.add_argument("--resamples", type=_resample_count, default=1000, metavar="N", help="bootstrap resamples for the 95%% intervals (default 1000)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="bootstrap seed (default 0); recorded in report.json")
     p.set_defaults(run=_cmd_eval)
 
-    p = add("compare", "A leaderboard of reports, with a paired bootstrap test of each difference from the best.",
+    p = add("compare", "One leaderboard per layer, ranked by its main score, with paired bootstrap tests between systems.",
             "  newsclaims compare runs/rules/report.json runs/sklearn/report.json\n")
     p.add_argument("reports", nargs="+", type=Path, help="report.json files written by newsclaims eval --output")
+    p.add_argument("--resamples", type=_resample_count, default=1000, metavar="N", help="paired bootstrap resamples (default 1000)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="paired bootstrap seed (default 0)")
     p.set_defaults(run=_cmd_compare)
 
     p = add("ls", "Label Studio: the labeling config, tasks with pre-annotations, validated import, push and pull.",
@@ -448,10 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as stop:  # --help, --version or a usage error: its code, also when called in-process
-        return stop.code if isinstance(stop.code, int) else EXIT_BAD_INPUT
+    args = parser.parse_args(argv)  # a usage error is one line and SystemExit(2) (see _Parser)
     try:
         return args.run(args)
     except InvalidInput as err:

@@ -467,7 +467,7 @@ def pull(url: str, api_key: str, title: str) -> list:
 
 def diff_summary(sets: dict[str, dict[str, dict]], gold: AnnotationSet) -> str:
     """What an import would change, per annotator, against the current gold."""
-    from .eval.agreement import disagreements
+    from .agreement import disagreements
 
     lines = []
     for annotator, documents in sets.items():

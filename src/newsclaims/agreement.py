@@ -1,9 +1,11 @@
 """Agreement between two annotation sets (``newsclaims agree``), layer by layer.
 
-Spans are paired one-to-one by optimal matching (``matching.py``) in two ways:
+Spans are paired one-to-one by the package's one matcher (``newsclaims.matching``) in two ways:
 - strict: identical boundaries (and, for entities, the same label);
-- overlap: any shared character, preferring the pairs that share the most.
-F1 between two annotators is 2 * matched / (count A + count B), which is symmetric. Attribute
+- overlap: the most pairs sharing a character, then the most shared characters, then the tightest
+  pairs (``newsclaims.matching.overlap_rank``).
+F1 between two annotators is 2 * matched / (count A + count B) (``newsclaims.counts.PRF``), which is
+symmetric. Attribute
 agreement is measured only on overlap-matched pairs, so a span disagreement is not counted twice;
 it is None when there is no pair to compare.
 """
@@ -14,10 +16,10 @@ import json
 import math
 from dataclasses import dataclass
 
-from newsclaims.corpus import AnnotationSet
-from newsclaims.labels import LAYERS
-
-from .matching import optimal_matching, overlap, overlapping_pairs
+from .corpus import AnnotationSet
+from .counts import PRF
+from .labels import LAYERS
+from .matching import best_matching, overlap, overlap_rank, overlapping_pairs
 
 ATTRIBUTES = {
     "entities": ("label", "entity_id"),
@@ -35,7 +37,7 @@ def _same(attr: str, a, b) -> bool:
 
 
 def _f1(matched: int, count_a: int, count_b: int) -> float | None:
-    return None if count_a + count_b == 0 else 2 * matched / (count_a + count_b)
+    return PRF.of(matched, count_b, count_a).f1
 
 
 @dataclass
@@ -63,16 +65,12 @@ def match_layer(layer: str, records_a: list[dict], records_b: list[dict]) -> tup
     spans_b = [(r["start"], r["end"]) for r in records_b]
     candidates = overlapping_pairs(spans_a, spans_b)
 
-    def strict_weight(i, j):
+    def strict_rank(i, j):
         same = spans_a[i] == spans_b[j] and (layer != "entities" or records_a[i]["label"] == records_b[j]["label"])
-        return 1.0 if same else None
+        return (1,) if same else None
 
-    def overlap_weight(i, j):
-        shared = overlap(spans_a[i], spans_b[j])
-        union = max(spans_a[i][1], spans_b[j][1]) - min(spans_a[i][0], spans_b[j][0])
-        return 1.0 + shared / union  # more pairs first, then closer boundaries
-
-    return optimal_matching(candidates, strict_weight), optimal_matching(candidates, overlap_weight)
+    return (best_matching(candidates, strict_rank),
+            best_matching(candidates, lambda i, j: overlap_rank(spans_a[i], spans_b[j])))
 
 
 def agreement(a: AnnotationSet, b: AnnotationSet) -> dict:

@@ -1,0 +1,120 @@
+"""``newsclaims compare``: one leaderboard per layer, with paired bootstrap tests between systems.
+
+- Each layer has its own table, ranked by that layer's main score (a system that did not predict
+  the layer is listed last, as "not predicted"); ties keep the order the reports were given in.
+- A system is named by its model (the predictions' source), the layers it was scored on and its
+  run folder, so two runs of one model can be told apart.
+- Every pair of systems that both have a number on a layer is tested by a paired bootstrap over
+  the documents (``metrics.paired_bootstrap``: smoothed p-value, never 0).
+- Reports of different gold (gold_sha256) are refused, as are files that are not reports.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from newsclaims.labels import LAYERS
+from newsclaims.problems import InvalidInput, Problem, show
+
+from .metrics import paired_bootstrap
+
+
+def _required(report: dict, label: str) -> None:
+    for key in ("main_scores", "dataset", "predictions"):
+        if not isinstance(report.get(key), dict):
+            raise InvalidInput([Problem(label, "", key, show(report.get(key)) if key in report else "nothing",
+                                        "a report.json written by newsclaims eval --output")])
+    if not isinstance(report["dataset"].get("gold_sha256"), str):
+        raise InvalidInput([Problem(label, "", "dataset.gold_sha256", show(report["dataset"].get("gold_sha256")), "a sha256 string")])
+    for layer, m in report["main_scores"].items():
+        if not isinstance(m, dict):
+            raise InvalidInput([Problem(label, "", f"main_scores.{layer}", show(m), "an object")])
+        value = m.get("value")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            per_doc = m.get("per_document")
+            if not isinstance(per_doc, dict) or not all(
+                    isinstance(v, list) and len(v) == 3 and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+                    for v in per_doc.values()):
+                raise InvalidInput([Problem(label, "", f"main_scores.{layer}.per_document", show(per_doc),
+                                            "per-document [tp, predicted, gold] counts (a report of newsclaims 0.4 or later)")])
+
+
+def system_name(path: str, report: dict) -> str:
+    source = report["predictions"].get("name") or report["predictions"].get("kind") or "?"
+    scored = report.get("layers_scored") or [l for l, m in report["main_scores"].items() if isinstance(m.get("value"), (int, float))]
+    folder = Path(path).parent.name or str(Path(path).parent)
+    return f"{source} [{'+'.join(scored) or 'no layer'}] ({folder})"
+
+
+def _number(m: dict | None) -> float | None:
+    value = (m or {}).get("value")
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def leaderboards(reports: list[tuple[str, dict]], resamples: int = 1000, seed: int = 0) -> dict:
+    """Per layer: ranked rows and the paired tests between every two systems with a number."""
+    first_path, first = reports[0]
+    for path, r in reports[1:]:
+        if r["dataset"]["gold_sha256"] != first["dataset"]["gold_sha256"]:
+            raise InvalidInput([Problem(path, "", "dataset.gold_sha256", show(r["dataset"]["gold_sha256"]),
+                                        f"the same gold as {first_path} ({first['dataset']['gold_sha256'][:12]}…)")])
+    names = [system_name(p, r) for p, r in reports]
+    out = {}
+    for layer in LAYERS:
+        if not any(layer in r["main_scores"] for _, r in reports):
+            continue
+        entries = [(names[i], r["main_scores"].get(layer)) for i, (_, r) in enumerate(reports)]
+        ranked = sorted(range(len(entries)), key=lambda i: (_number(entries[i][1]) is None, -(_number(entries[i][1]) or 0.0), i))
+        rows = [{"system": entries[i][0], "value": _number(entries[i][1]),
+                 "shown": (entries[i][1] or {}).get("value", "not scored"), "ci95": (entries[i][1] or {}).get("ci95")}
+                for i in ranked]
+        tests = []
+        scored = [i for i in ranked if _number(entries[i][1]) is not None]
+        for i, j in itertools.combinations(scored, 2):
+            a, b = entries[i][1]["per_document"], entries[j][1]["per_document"]
+            try:
+                test = paired_bootstrap(a, b, resamples, seed)
+            except ValueError as err:
+                test = {"skipped": str(err)}
+            tests.append({"a": entries[i][0], "b": entries[j][0], **test})
+        name = next((m["name"] for _, m in entries if isinstance(m, dict) and m.get("name")), layer)
+        out[layer] = {"score": name, "rows": rows, "tests": tests}
+    return out
+
+
+def format_leaderboards(boards: dict) -> str:
+    from .report import _ci, _fmt
+
+    lines = []
+    for layer, board in boards.items():
+        table = [("rank", "system", board["score"], "95% CI")]
+        for k, row in enumerate(board["rows"], start=1):
+            table.append((str(k), row["system"], _fmt(row["value"]) if row["value"] is not None else str(row["shown"]), _ci(row["ci95"])))
+        widths = [max(len(r[i]) for r in table) for i in range(4)]
+        lines.append(f"## {layer}")
+        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in table]
+        for t in board["tests"]:
+            if "skipped" in t:
+                lines.append(f"  {t['a']} vs {t['b']}: not tested ({t['skipped']})")
+            elif t["p_value"] is None:
+                lines.append(f"  {t['a']} vs {t['b']}: not tested (F1 undefined)")
+            else:
+                lines.append(f"  {t['a']} - {t['b']}: {t['difference']:+.3f} [{t['ci95'][0]:+.3f}, {t['ci95'][1]:+.3f}], "
+                             f"paired bootstrap p = {t['p_value']:.3f} ({t['documents']} documents, {t['resamples']} resamples)")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def run_compare(args) -> int:
+    import sys
+
+    from newsclaims.jsonio import expect_object, read_json
+
+    reports = []
+    for path in args.reports:
+        report = expect_object(read_json(path, str(path)), str(path))
+        _required(report, str(path))
+        reports.append((str(path), report))
+    sys.stdout.write(format_leaderboards(leaderboards(reports, args.resamples, args.seed)))
+    return 0

@@ -1,0 +1,572 @@
+"""Scoring: the one pipeline from the gold and a set of predictions to every number.
+
+``score(gold, predictions)`` is what ``newsclaims eval``, ``newsclaims baselines refresh`` and the
+tests call. Its rules, each enforced in one place (named in brackets):
+
+Order and duplicates
+- No number depends on the order of records or documents. Predictions are sets: exact copies of a
+  record, and records equal after placing (all fields but ``id``), count once [``spans``]. Where
+  several one-to-one pairings are equally good, the choice is made on records in a canonical order,
+  never in file order [``newsclaims.matching``]. Bootstrap resamples documents sorted by doc_id.
+
+Matching
+- Every pairing is one-to-one and optimal, as an ordering (lexicographic), not a weighted sum
+  [``newsclaims.matching``]. Candidates share at least one character.
+- The four entity schemes (strict, exact, partial, type) maximise their own credit, then as in
+  overlap matching [``schemes``]. Their counts equal nervaluate's
+  wherever greedy matching is optimal, and exceed them where it is not.
+- *Overlap matching* (quote content, claim spans, and the pairs on which attribute accuracies are
+  taken) maximises the number of pairs, then the shared characters, then the closeness of the
+  boundaries (summed Jaccard).
+- An end-to-end score matches on its own condition: among the pairs that overlap (quotes) or have
+  the same boundaries (claims) *and* have the right attributes, the most pairs, then as in overlap
+  matching. So a right answer is never hidden by a wrong one beside it.
+
+Attributes
+- An attribute given as an id is judged by the id alone; a name or span only when no id is given
+  [``attribution``]. No record can be right by one field and wrong by another of the same attribute.
+- A speaker, cue or source given as text is placed at the occurrence nearest to its record; one that
+  cannot be placed is predicted and wrong, and listed [``spans``].
+- Values match within a relative 1e-6; units match after folding case and plural; names after
+  folding case, articles and possessives [``normalise``].
+- Attribute accuracies (speaker, type, value, unit, approx, source), cue P/R/F1 and group B-cubed
+  are taken on the overlap-matched pairs, so a detection error is not counted twice.
+
+What is reported
+- A layer that is predicted (present in some line) always has a numeric main score. A field that no
+  record gives is "not predicted" for that field's own metrics only (its accuracy, cue F1, group
+  B-cubed, linking; per-label and macro scores when no label is given); in a main score that needs
+  it, a missing field is simply wrong. A layer that no line gives is "not predicted".
+- A score with nothing to score is None (``newsclaims.counts``). Precision, recall and F1 are
+  computed in one place, from counts that add (``newsclaims.counts.PRF``).
+- Main scores: entities, strict micro F1; quotes, end-to-end F1 (overlap and speaker right);
+  numeric claims, end-to-end F1 (same boundaries and value, unit and source right). Each has a 95%
+  percentile interval from a seeded document-level bootstrap.
+- Linking (entity_id) is computed over the gold mentions that have an entity_id and that a
+  prediction gives with exactly the same boundaries (spaCy's ``score_links`` rule); a predicted
+  mention without an entity_id is its own cluster. B-cubed and CEAF-e; the count of mentions used
+  and of linked gold mentions are reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from newsclaims.counts import PRF, Accuracy, macro_f1, total
+from newsclaims.labels import APPROX_VALUES, ENTITY_LABELS, LAYERS, QUOTE_TYPES
+from newsclaims.matching import best_matching, overlap_rank, overlapping_pairs
+from newsclaims.tokens import tokenize
+
+from .attribution import UNPLACED, Judge
+from .matching import EMPTY, SpanArrays, candidates, match, match_overlap, match_scheme, pair_facts, span_of
+from .metrics import bcubed, bootstrap_f1, ceaf_e
+from .normalise import fold_unit, same_value
+from .schemes import SCHEMES, Scheme, SchemeCounts
+from .spans import align_document
+
+NOT_PREDICTED = "not predicted"
+LABEL_FIELDS = {"entities": ("label", ENTITY_LABELS), "quotes": ("type", QUOTE_TYPES),
+                "numeric_claims": ("approx", APPROX_VALUES)}
+MAIN_SCORES = {
+    "entities": ("strict micro F1", "entity mentions with the same boundaries and type as a gold mention"),
+    "quotes": ("end-to-end quote+speaker F1", "quotes overlapping a gold quote whose speaker is right"),
+    "numeric_claims": ("end-to-end claim F1", "claims with exactly a gold claim's span and the right value, unit and source"),
+}
+CONTEXT = 40  # characters of context either side of an error
+MAX_SURFACE = 120  # characters of a span's text copied into an error entry
+MAX_LISTED = 1000  # errors listed per class and layer (the summary counts them all)
+
+
+@dataclass
+class Options:
+    resamples: int = 1000
+    seed: int = 0
+
+
+@dataclass
+class Scores:
+    """Every number of one evaluation: ``layers[layer]`` is a dict of results or NOT_PREDICTED."""
+
+    layers: dict
+    options: Options = field(default_factory=Options)
+
+    def main(self, layer: str) -> dict | str:
+        result = self.layers.get(layer, NOT_PREDICTED)
+        return result if result == NOT_PREDICTED else result["main"]
+
+    def flat(self) -> dict:
+        """Flat, self-describing keys: ``"entities.schemes.strict.micro.f1": 0.75`` (errors left out)."""
+        out = {}
+
+        def walk(prefix: str, value):
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    if k not in ("errors", "per_document"):
+                        walk(f"{prefix}.{k}" if prefix else str(k), v)
+            else:
+                out[prefix] = value
+
+        walk("", self.layers)
+        return out
+
+
+# --- One layer's spans, corpus-wide ----------------------------------------------------------------
+
+@dataclass
+class LayerData:
+    layer: str
+    doc_ids: list[str]
+    texts: dict[str, str]
+    gold_rows: list[tuple[int, dict]]  # (document index, record), in (document, start, end) order
+    pred_rows: list[tuple[int, dict]]
+    unplaced: list[tuple[int, dict]]
+    g: SpanArrays
+    p: SpanArrays
+    cand_g: np.ndarray
+    cand_p: np.ndarray
+
+    def given(self, *fields: str) -> bool:
+        """Whether some predicted record (placed or not) gives one of the fields."""
+        return any(r.get(f) is not None for rows in (self.pred_rows, self.unplaced) for _, r in rows for f in fields)
+
+    def n_unplaced_per_doc(self) -> np.ndarray:
+        return np.bincount(np.array([d for d, _ in self.unplaced], dtype=np.int64), minlength=len(self.doc_ids))
+
+    def predicted_per_doc(self) -> np.ndarray:
+        return np.bincount(self.p.doc, minlength=len(self.doc_ids)) + self.n_unplaced_per_doc()
+
+    def gold_per_doc(self) -> np.ndarray:
+        return np.bincount(self.g.doc, minlength=len(self.doc_ids))
+
+    def per_doc_prf(self, g_idx: np.ndarray, credit=None) -> list[PRF]:
+        """PRF per document: true positives from the gold side of credited pairs."""
+        tp = np.bincount(self.g.doc[g_idx], weights=credit, minlength=len(self.doc_ids))
+        return [PRF.of(float(t), int(pr), int(go)) for t, pr, go in zip(tp, self.predicted_per_doc(), self.gold_per_doc())]
+
+    def filtered(self, keep) -> tuple[np.ndarray, np.ndarray]:
+        """The candidates for which ``keep(gold record, predicted record, doc_id)`` is true."""
+        mask = np.array([bool(keep(self.gold_rows[g][1], self.pred_rows[p][1], self.doc_ids[self.g.doc[g]]))
+                         for g, p in zip(self.cand_g.tolist(), self.cand_p.tolist())], dtype=bool)
+        return (self.cand_g[mask], self.cand_p[mask]) if len(mask) else (EMPTY, EMPTY)
+
+
+def _rows_to_arrays(rows: list[tuple[int, dict]], label_field: str, names) -> SpanArrays:
+    code = {name: i for i, name in enumerate(names)}
+    return SpanArrays.of([d for d, _ in rows], [r["start"] for _, r in rows], [r["end"] for _, r in rows],
+                         [code.get(r.get(label_field), -1) for _, r in rows])
+
+
+def layer_data(layer: str, texts: dict[str, str], gold_layer: dict[str, list[dict]], aligned: dict, names=None) -> LayerData:
+    doc_ids = sorted(texts)
+    label_field, names = LABEL_FIELDS[layer][0], names or LABEL_FIELDS[layer][1]
+    gold_rows = [(d, r) for d, doc_id in enumerate(doc_ids)
+                 for r in sorted(gold_layer.get(doc_id, []), key=lambda r: (r["start"], r["end"], r.get("id") or ""))]
+    pred_rows, unplaced = [], []
+    for d, doc_id in enumerate(doc_ids):
+        doc = aligned.get(doc_id, {})
+        if layer in doc:
+            pred_rows += [(d, r) for r in doc[layer].records]
+            unplaced += [(d, r) for r in doc[layer].unplaced]
+    g = _rows_to_arrays(gold_rows, label_field, names)
+    p = _rows_to_arrays(pred_rows, label_field, names)
+    cand_g, cand_p = candidates(g, p)
+    return LayerData(layer, doc_ids, texts, gold_rows, pred_rows, unplaced, g, p, cand_g, cand_p)
+
+
+# --- Scheme counting -------------------------------------------------------------------------------
+
+@dataclass
+class SchemeResult:
+    """A scheme's matching and categorisation; every count and error list is read off it."""
+
+    scheme: Scheme
+    g_idx: np.ndarray
+    p_idx: np.ndarray
+    category: np.ndarray  # 0 correct, 1 incorrect, 2 partial, per matched pair
+
+    @property
+    def credit(self) -> np.ndarray:
+        return np.where(self.category == 0, 1.0, np.where(self.category == 2, 0.5, 0.0))
+
+
+def scheme_result(scheme: Scheme, data: LayerData, cand_g=None, cand_p=None) -> SchemeResult:
+    cand_g = data.cand_g if cand_g is None else cand_g
+    cand_p = data.cand_p if cand_p is None else cand_p
+    g_idx, p_idx = match_scheme(scheme, data.g, data.p, cand_g, cand_p)
+    same_bounds, same_label, _ = pair_facts(data.g, data.p, g_idx, p_idx)
+    return SchemeResult(scheme, g_idx, p_idx, scheme.categorise(same_bounds, same_label))
+
+
+def _counts_by(keys_g, keys_p, keys_pairs, category, size: int, extra_spurious) -> list[SchemeCounts]:
+    def count(keys, mask=None):
+        keys = keys if mask is None else keys[mask]
+        keys = keys[(keys >= 0) & (keys < size)]
+        return np.bincount(keys, minlength=size)[:size]
+
+    n_gold, n_pred, n_pairs = count(keys_g), count(keys_p), count(keys_pairs)
+    cols = (count(keys_pairs, category == 0), count(keys_pairs, category == 1), count(keys_pairs, category == 2),
+            n_gold - n_pairs, n_pred - n_pairs + extra_spurious)
+    return [SchemeCounts(*(int(c[i]) for c in cols)) for i in range(size)]
+
+
+def counts_per_doc(result: SchemeResult, data: LayerData) -> list[SchemeCounts]:
+    return _counts_by(data.g.doc, data.p.doc, data.g.doc[result.g_idx], result.category, len(data.doc_ids),
+                      data.n_unplaced_per_doc())
+
+
+def counts_per_label(scheme: Scheme, data: LayerData, names) -> list[SchemeCounts]:
+    """Per label: the gold and the predictions of that label alone, matched by the scheme."""
+    same = (data.g.label[data.cand_g] == data.p.label[data.cand_p]) & (data.g.label[data.cand_g] >= 0)
+    result = scheme_result(scheme, data, data.cand_g[same], data.cand_p[same])
+    label_field = LABEL_FIELDS[data.layer][0]
+    code = {name: i for i, name in enumerate(names)}
+    unplaced = np.bincount(np.array([code[r[label_field]] for _, r in data.unplaced if r.get(label_field) in code],
+                                    dtype=np.int64), minlength=len(names))
+    return _counts_by(data.g.label, data.p.label, data.g.label[result.g_idx], result.category, len(names), unplaced)
+
+
+def scheme_table(data: LayerData, labelled: bool, names) -> dict:
+    """Micro counts of every scheme, and per label and macro F1 when labels are given."""
+    out = {}
+    for name, scheme in SCHEMES.items():
+        result = scheme_result(scheme, data)
+        overall = sum(counts_per_doc(result, data), SchemeCounts())
+        entry = {"micro": overall.as_dict()}
+        if labelled:
+            per_label = dict(zip(names, counts_per_label(scheme, data, names)))
+            entry["macro_f1"] = macro_f1([c.prf for c in per_label.values()])
+            entry["per_label"] = {k: c.as_dict() for k, c in per_label.items() if c.possible or c.actual}
+        else:
+            entry["macro_f1"] = entry["per_label"] = NOT_PREDICTED
+        out[name] = entry
+    return out
+
+
+# --- Errors, each in context -----------------------------------------------------------------------
+
+def _span_entry(text: str, record: dict) -> dict:
+    start, end = record["start"], record["end"]
+    surface = text[start:end]
+    left = text[max(0, start - CONTEXT):start].replace("\n", " ")
+    right = text[end:end + CONTEXT].replace("\n", " ")
+    shown = surface if len(surface) <= MAX_SURFACE else surface[:MAX_SURFACE] + "…"
+    return {"start": start, "end": end, "text": shown, "length": len(surface),
+            "context": f"…{left}[{shown.replace(chr(10), ' ')}]{right}…"}
+
+
+def _error(data: LayerData, kind: str, g: int | None = None, p: int | None = None, detail: dict | None = None) -> dict:
+    d = data.g.doc[g] if g is not None else data.p.doc[p]
+    doc_id = data.doc_ids[int(d)]
+    text = data.texts[doc_id]
+    entry = {"class": kind, "doc_id": doc_id}
+    if g is not None:
+        entry["gold"] = _span_entry(text, data.gold_rows[g][1])
+    if p is not None:
+        entry["predicted"] = _span_entry(text, data.pred_rows[p][1])
+    if detail:
+        entry.update(detail)
+    return entry
+
+
+class ErrorList:
+    """Every error of a layer counted by class; at most MAX_LISTED of each class listed in context."""
+
+    def __init__(self, data: LayerData):
+        self.data, self.entries, self.counts = data, [], {}
+
+    def add(self, kind: str, g: int | None = None, p: int | None = None, detail: dict | None = None) -> None:
+        n = self.counts.get(kind, 0)
+        self.counts[kind] = n + 1
+        if n < MAX_LISTED:
+            self.entries.append(_error(self.data, kind, g, p, detail))
+
+    def add_unmatched(self, missed, spurious) -> None:
+        for g in missed:
+            self.add("missed", g=g)
+        for p in spurious:
+            self.add("spurious", p=p)
+        for d, r in self.data.unplaced:
+            n = self.counts.get("unplaced", 0)
+            self.counts["unplaced"] = n + 1
+            if n < MAX_LISTED:
+                self.entries.append({"class": "unplaced", "doc_id": self.data.doc_ids[d],
+                                     "predicted": {"text": r["text"], "length": r["length"]}, "reason": r["reason"]})
+
+    def as_dict(self) -> dict:
+        return {"errors": self.entries, "error_summary": {"counts": dict(sorted(self.counts.items())),
+                                                          "listed_per_class_at_most": MAX_LISTED}}
+
+
+def _leftover_pairs(data: LayerData, g_done: np.ndarray, p_done: np.ndarray) -> tuple[list, list, list]:
+    """Of the gold and predictions a main score left unmatched: overlap-matched (gold, prediction)
+    pairs (wrong in some attribute or boundary), the gold missed and the predictions spurious."""
+    free_g = np.ones(len(data.g), dtype=bool)
+    free_p = np.ones(len(data.p), dtype=bool)
+    free_g[g_done] = False
+    free_p[p_done] = False
+    keep = free_g[data.cand_g] & free_p[data.cand_p]
+    g_idx, p_idx = match_overlap(data.g, data.p, data.cand_g[keep], data.cand_p[keep])
+    free_g[g_idx] = False
+    free_p[p_idx] = False
+    return list(zip(g_idx.tolist(), p_idx.tolist())), np.flatnonzero(free_g).tolist(), np.flatnonzero(free_p).tolist()
+
+
+# --- Main score ------------------------------------------------------------------------------------
+
+def main_score(data: LayerData, per_doc: list[PRF], options: Options) -> dict:
+    overall = total(per_doc)
+    by_id = dict(zip(data.doc_ids, per_doc))
+    low, high = bootstrap_f1([(c.tp, c.predicted, c.gold) for _, c in sorted(by_id.items())], options.resamples, options.seed)
+    return {"value": overall.f1, "precision": overall.precision, "recall": overall.recall,
+            "tp": overall.tp, "predicted": overall.predicted, "gold": overall.gold, "ci95": [low, high],
+            "n_documents": len(per_doc), "per_document": {d: [c.tp, c.predicted, c.gold] for d, c in sorted(by_id.items())},
+            "higher_is_better": True}
+
+
+def _group_bcubed(data: LayerData, pairs: list[tuple[int, int]], field: str) -> dict | str:
+    if not data.given(field):
+        return NOT_PREDICTED
+    gold_c, pred_c = {}, {}
+    for g, p in pairs:
+        key = g
+        gold_value, pred_value = data.gold_rows[g][1].get(field), data.pred_rows[p][1].get(field)
+        gold_c[key] = gold_value if gold_value is not None else ("singleton", key)
+        pred_c[key] = pred_value if pred_value is not None else ("singleton", key)
+    return {**bcubed(gold_c, pred_c), "computed_over": "overlap-matched pairs"}
+
+
+# --- Entities --------------------------------------------------------------------------------------
+
+def score_entities(data: LayerData, options: Options) -> dict:
+    labelled = data.given("label")
+    strict = scheme_result(SCHEMES["strict"], data)
+    per_doc_counts = counts_per_doc(strict, data)
+    per_doc = [c.prf for c in per_doc_counts]
+    schemes = scheme_table(data, labelled, ENTITY_LABELS)
+
+    linking = NOT_PREDICTED
+    if data.given("entity_id"):
+        same_g, same_p = data.filtered(lambda g, p, d: (g["start"], g["end"]) == (p["start"], p["end"]))
+        g_idx, p_idx = match(same_g, same_p, lambda g, p: (1, int(data.g.label[g] == data.p.label[p])))
+        gold_c, pred_c = {}, {}
+        for g, p in zip(g_idx.tolist(), p_idx.tolist()):
+            gold_id = data.gold_rows[g][1].get("entity_id")
+            if gold_id is not None:
+                pred_id = data.pred_rows[p][1].get("entity_id")
+                gold_c[g] = gold_id
+                pred_c[g] = pred_id if pred_id is not None else ("singleton", g)
+        linked = sum(1 for _, r in data.gold_rows if r.get("entity_id") is not None)
+        linking = {"mentions": len(gold_c), "gold_linked_mentions": linked,
+                   "computed_over": "gold mentions with an entity_id predicted with exactly the same boundaries",
+                   "bcubed": bcubed(gold_c, pred_c), "ceaf_e": ceaf_e(gold_c, pred_c)}
+
+    errors = ErrorList(data)
+    for g, p, category in zip(strict.g_idx.tolist(), strict.p_idx.tolist(), strict.category.tolist()):
+        if category != 0:
+            gold, pred = data.gold_rows[g][1], data.pred_rows[p][1]
+            same_bounds = (gold["start"], gold["end"]) == (pred["start"], pred["end"])
+            kind = "wrong type" if same_bounds else ("boundary" if gold["label"] == pred.get("label") else "boundary and type")
+            errors.add(kind, g, p, {"gold_label": gold["label"], "predicted_label": pred.get("label")})
+    missed = np.setdiff1d(np.arange(len(data.g)), strict.g_idx, assume_unique=True).tolist()
+    spurious = np.setdiff1d(np.arange(len(data.p)), strict.p_idx, assume_unique=True).tolist()
+    errors.add_unmatched(missed, spurious)
+    return {"main": main_score(data, per_doc, options), "schemes": schemes, "linking": linking,
+            "per_document": {d: c.as_dict() for d, c in zip(data.doc_ids, per_doc_counts)},
+            **errors.as_dict()}
+
+
+# --- Quotes ----------------------------------------------------------------------------------------
+
+def _token_overlap(data: LayerData) -> dict:
+    """PARC/citron-style content scores: tokens shared by quotes paired to share the most tokens."""
+    shared_total = pred_total = gold_total = 0
+    for d, doc_id in enumerate(data.doc_ids):
+        gold = [r for dd, r in data.gold_rows if dd == d]
+        pred = [r for dd, r in data.pred_rows if dd == d]
+        if not gold and not pred:
+            continue
+        tokens = tokenize(data.texts[doc_id])
+        starts = np.array([a for a, _ in tokens], dtype=np.int64)
+        ends = np.array([b for _, b in tokens], dtype=np.int64)
+
+        def token_set(r):  # the tokens a span touches
+            return set(range(int(np.searchsorted(ends, r["start"], "right")), int(np.searchsorted(starts, r["end"], "left"))))
+
+        tg, tp = [token_set(r) for r in gold], [token_set(r) for r in pred]
+        gold_total += sum(map(len, tg))
+        pred_total += sum(map(len, tp))
+        pairs = best_matching(overlapping_pairs([(r["start"], r["end"]) for r in gold], [(r["start"], r["end"]) for r in pred]),
+                              lambda i, j: (len(tg[i] & tp[j]),))
+        shared_total += sum(len(tg[i] & tp[j]) for i, j in pairs)
+    pred_total += sum(len(tokenize(r.get("text") or "")) for _, r in data.unplaced)
+    prf = PRF.of(shared_total, pred_total, gold_total)
+    return {"precision": prf.precision, "recall": prf.recall, "f1": prf.f1,
+            "shared_tokens": shared_total, "predicted_tokens": pred_total, "gold_tokens": gold_total}
+
+
+def _same_span(a: dict | None, b: dict | None) -> bool:
+    return isinstance(a, dict) and isinstance(b, dict) and not a.get(UNPLACED) and (a["start"], a["end"]) == (b["start"], b["end"])
+
+
+def score_quotes(data: LayerData, judge: Judge, options: Options) -> dict:
+    overlap_g, overlap_p = match_overlap(data.g, data.p, data.cand_g, data.cand_p)
+    pairs = list(zip(overlap_g.tolist(), overlap_p.tolist()))
+    n_predicted, n_gold = int(data.predicted_per_doc().sum()), len(data.g)
+    exact = sum(counts_per_doc(scheme_result(SCHEMES["exact"], data), data), SchemeCounts())
+    typed = data.given("type")
+    per_type = dict(zip(QUOTE_TYPES, counts_per_label(SCHEMES["strict"], data, QUOTE_TYPES))) if typed else None
+
+    def gold_of(g):
+        return data.doc_ids[int(data.g.doc[g])], data.gold_rows[g][1]
+
+    speaker, type_acc, cue = Accuracy(), Accuracy(), PRF()
+    cues_given = data.given("cue")
+    errors = ErrorList(data)
+    for g, p in pairs:
+        doc_id, gold = gold_of(g)
+        pred = data.pred_rows[p][1]
+        speaker += Accuracy(judge.right(doc_id, pred, gold, "speaker"), 1)
+        right_type = pred.get("type") == gold["type"]
+        type_acc += Accuracy(right_type, 1)
+        if typed and not right_type:
+            errors.add("wrong type", g, p, {"gold_type": gold["type"], "predicted_type": pred.get("type")})
+        pred_cue = pred.get("cue")
+        hit = _same_span(pred_cue, gold["cue"])
+        cue += PRF(int(hit), int(pred_cue is not None and not hit), int(gold["cue"] is not None and not hit))
+        if cues_given and not hit and (pred_cue is not None or gold["cue"] is not None):
+            errors.add("wrong cue", g, p, {"gold_cue": gold["cue"] and gold["cue"]["text"],
+                                           "predicted_cue": pred_cue and pred_cue.get("text")})
+
+    e2e_g, e2e_p = match(*data.filtered(lambda g, p, d: judge.right(d, p, g, "speaker")),
+                         lambda g, p: overlap_rank(span_of(data.g, g), span_of(data.p, p)))
+    per_doc = data.per_doc_prf(e2e_g)
+
+    wrong, missed, spurious = _leftover_pairs(data, e2e_g, e2e_p)
+    for g, p in wrong:
+        gold, pred = data.gold_rows[g][1], data.pred_rows[p][1]
+        shown = pred.get("speaker_id") or (pred["speaker"].get("text") if isinstance(pred.get("speaker"), dict) else pred.get("speaker"))
+        errors.add("wrong speaker", g, p, {"gold_speaker": gold["speaker_id"] or (gold["speaker"] or {}).get("text"),
+                                           "predicted_speaker": shown})
+    errors.add_unmatched(missed, spurious)
+    return {
+        "main": main_score(data, per_doc, options),
+        "content": {"strict": exact.as_dict(), "overlap": PRF.of(len(pairs), n_predicted, n_gold).as_dict(),
+                    "token_overlap": _token_overlap(data),
+                    "per_type_strict": NOT_PREDICTED if per_type is None else {k: v.as_dict() for k, v in per_type.items() if v.possible or v.actual},
+                    "macro_f1_over_types": NOT_PREDICTED if per_type is None else macro_f1([c.prf for c in per_type.values()])},
+        "speaker_accuracy": speaker.as_dict() if data.given("speaker", "speaker_id") else NOT_PREDICTED,
+        "type_accuracy": type_acc.as_dict() if typed else NOT_PREDICTED,
+        "cue": cue.as_dict() if data.given("cue") else NOT_PREDICTED,
+        "quote_group_bcubed": _group_bcubed(data, pairs, "quote_group"),
+        "per_document": {d: c.as_dict() for d, c in zip(data.doc_ids, per_doc)},
+        **errors.as_dict(),
+    }
+
+
+# --- Numeric claims ----------------------------------------------------------------------------------
+
+CLAIM_ATTRIBUTES = ("value", "unit", "approx", "source")
+
+
+def _claim_checks(judge: Judge, doc_id: str, pred: dict, gold: dict) -> dict[str, bool]:
+    return {"value": same_value(pred.get("value"), gold["value"]),
+            "unit": fold_unit(pred.get("unit")) == fold_unit(gold["unit"]),
+            "approx": pred.get("approx") == gold["approx"],
+            "source": judge.right(doc_id, pred, gold, "source")}
+
+
+def score_numeric_claims(data: LayerData, judge: Judge, options: Options) -> dict:
+    exact = sum(counts_per_doc(scheme_result(SCHEMES["exact"], data), data), SchemeCounts())
+    approx_given = data.given("approx")
+    per_approx = dict(zip(APPROX_VALUES, counts_per_label(SCHEMES["strict"], data, APPROX_VALUES))) if approx_given else None
+    overlap_g, overlap_p = match_overlap(data.g, data.p, data.cand_g, data.cand_p)
+    pairs = list(zip(overlap_g.tolist(), overlap_p.tolist()))
+    accs = {name: Accuracy() for name in CLAIM_ATTRIBUTES}
+    errors = ErrorList(data)
+    for g, p in pairs:
+        doc_id = data.doc_ids[int(data.g.doc[g])]
+        gold, pred = data.gold_rows[g][1], data.pred_rows[p][1]
+        checks = _claim_checks(judge, doc_id, pred, gold)
+        for name, ok in checks.items():
+            accs[name] += Accuracy(ok, 1)
+        if approx_given and not checks["approx"]:
+            errors.add("wrong approx", g, p, {"gold_approx": gold["approx"], "predicted_approx": pred.get("approx")})
+
+    def e2e(gold, pred, doc_id):
+        if (gold["start"], gold["end"]) != (pred["start"], pred["end"]):
+            return False
+        checks = _claim_checks(judge, doc_id, pred, gold)
+        return checks["value"] and checks["unit"] and checks["source"]
+
+    e2e_g, e2e_p = match(*data.filtered(e2e), lambda g, p: (1,))
+    per_doc = data.per_doc_prf(e2e_g)
+    wrong, missed, spurious = _leftover_pairs(data, e2e_g, e2e_p)
+    for g, p in wrong:
+        doc_id = data.doc_ids[int(data.g.doc[g])]
+        gold, pred = data.gold_rows[g][1], data.pred_rows[p][1]
+        checks = _claim_checks(judge, doc_id, pred, gold)
+        bad = ([] if (gold["start"], gold["end"]) == (pred["start"], pred["end"]) else ["boundary"])
+        bad += [f"wrong {n}" for n in ("value", "unit", "source") if not checks[n]]
+        errors.add(" + ".join(bad), g, p, {"gold_claim": {k: gold[k] for k in ("value", "unit", "source_id")},
+                                           "predicted_claim": {k: pred.get(k) for k in ("value", "unit", "source_id", "source")}})
+    errors.add_unmatched(missed, spurious)
+    return {
+        "main": main_score(data, per_doc, options),
+        "span": {"strict": exact.as_dict(), "overlap": PRF.of(len(pairs), int(data.predicted_per_doc().sum()), len(data.g)).as_dict(),
+                 "per_approx_strict": NOT_PREDICTED if per_approx is None else {k: v.as_dict() for k, v in per_approx.items() if v.possible or v.actual},
+                 "macro_f1_over_approx": NOT_PREDICTED if per_approx is None else macro_f1([c.prf for c in per_approx.values()])},
+        **{f"{name}_accuracy": (acc.as_dict() if data.given(name, f"{name}_id") else NOT_PREDICTED) for name, acc in accs.items()},
+        "claim_group_bcubed": _group_bcubed(data, pairs, "claim_group"),
+        "per_document": {d: c.as_dict() for d, c in zip(data.doc_ids, per_doc)},
+        **errors.as_dict(),
+    }
+
+
+# --- The pipeline ----------------------------------------------------------------------------------
+
+def score(gold, predictions, layers=LAYERS, *, resamples: int = 1000, seed: int = 0) -> Scores:
+    """Every number of the requested layers.
+
+    ``gold`` is a ``GoldData`` (``newsclaims.eval.gold.load_gold_data``); ``predictions`` maps doc_id
+    to one validated prediction object (``Predictions.by_doc``, or a plain dict of them). Layers a
+    prediction leaves out are "not predicted"; documents without a prediction predicted nothing.
+    """
+    by_doc = getattr(predictions, "by_doc", predictions)
+    aligned = {d: align_document({k: v for k, v in obj.items() if k in layers}, gold.texts[d]) for d, obj in by_doc.items()}
+    options = Options(resamples, seed)
+    judge = Judge(gold.kb, gold.layers["entities"])
+    out = {}
+    for layer in layers:
+        if not any(layer in doc for doc in aligned.values()):
+            out[layer] = NOT_PREDICTED
+            continue
+        data = layer_data(layer, gold.texts, gold.layers[layer], aligned)
+        if layer == "entities":
+            out[layer] = score_entities(data, options)
+        elif layer == "quotes":
+            out[layer] = score_quotes(data, judge, options)
+        else:
+            out[layer] = score_numeric_claims(data, judge, options)
+    return Scores(out, options)
+
+
+def scheme_scores(gold_docs: list[list[dict]], pred_docs: list[list[dict]], labels) -> dict:
+    """Counts of the four schemes, overall and per label, for plain span lists (one list per document
+    of {"start", "end", "label"} dicts, end exclusive): the entry point of the cross-checks and the
+    benchmark of the matcher alone."""
+    from .spans import AlignedLayer
+
+    texts = {f"{i:09d}": "" for i in range(len(gold_docs))}
+    gold_layer = dict(zip(texts, gold_docs))
+    order = lambda r: (r["start"], r["end"], str(r.get("label")))  # noqa: E731 - canonical, as spans.py does
+    aligned = {doc_id: {"entities": AlignedLayer(sorted(spans, key=order))} for doc_id, spans in zip(texts, pred_docs)}
+    code_names = list(labels)
+    data = layer_data("entities", texts, gold_layer, aligned, code_names)
+    out = {}
+    for name, scheme in SCHEMES.items():
+        overall = sum(counts_per_doc(scheme_result(scheme, data), data), SchemeCounts())
+        per_label = dict(zip(code_names, counts_per_label(scheme, data, code_names)))
+        out[name] = {"overall": overall, "per_label": {k: c for k, c in per_label.items() if c.possible or c.actual}}
+    return out
