@@ -353,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("validate", "Check seeds, annotation sets, gold files, registries or predictions files; exit 2 on any problem.",
             "  newsclaims validate\n  newsclaims validate annotations/passes/a annotations/gold/000_956b89daf0f4f269.json\n"
             "  newsclaims validate predictions.jsonl\n")
-    p.add_argument("paths", nargs="*", type=Path, help="files or annotation-set folders (default: the packaged gold)")
+    p.add_argument("paths", nargs="*", type=Path, help="files or annotation-set folders (default: the packaged gold); - reads a predictions file from standard input")
     p.add_argument("--kind", choices=["set", "gold", "registry", "predictions"], help="what the paths are (default: guessed from the name)")
     p.add_argument("--annotations", type=Path, help="annotation set checked when no path is given (default: the packaged gold)")
     p.set_defaults(run=_cmd_validate)
