@@ -63,3 +63,19 @@ def test_process_substitution(tmp_path, build_mini):
     done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["predictions"]["sha256"] == hashlib.sha256(LINES).hexdigest()
+
+
+def test_lines_and_files_have_a_size_limit(tmp_path, monkeypatch):
+    from newsclaims import jsonio
+    from newsclaims.problems import InvalidInput
+
+    monkeypatch.setattr(jsonio, "MAX_BYTES", 40)
+    path = tmp_path / "p.jsonl"
+    path.write_bytes(LINES)
+    with pytest.raises(InvalidInput) as err:
+        load_predictions(path, TEXTS)
+    assert str(err.value) == f"{path}:1: found a line longer than 40 bytes; expected at most 40 bytes"
+    whole = tmp_path / "w.json"
+    whole.write_bytes(b"[" + b"1," * 30 + b"1]")
+    with pytest.raises(InvalidInput, match="found a file longer than 40 bytes"):
+        jsonio.read_json(whole)

@@ -213,9 +213,13 @@ def _unreadable(label: str, err: OSError) -> InvalidInput:
     return InvalidInput([Problem(label, "", "", f"an unreadable file ({err.strerror or err})", "a readable file")])
 
 
+def _size(count: int) -> str:
+    return f"{count >> 20} MiB" if count >= 1 << 20 else f"{count} bytes"
+
+
 def _too_big(label: str, line: int | None = None) -> InvalidInput:
     what = "a line" if line else "a file"
-    return InvalidInput([Problem(label, "", "", f"{what} longer than {MAX_BYTES >> 20} MiB", f"at most {MAX_BYTES >> 20} MiB", line)])
+    return InvalidInput([Problem(label, "", "", f"{what} longer than {_size(MAX_BYTES)}", f"at most {_size(MAX_BYTES)}", line)])
 
 
 def open_input(path: Path | str, label: str | None = None) -> IO[bytes]:
