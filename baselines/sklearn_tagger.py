@@ -26,23 +26,21 @@ from . import rules
 SEED = 0
 NATIVE_THREADS = 1
 _LOCK = threading.Lock()
-_native_limit = None  # the threadpoolctl limit, kept for the life of the process
 
 
 def limit_native_threads() -> None:
-    """Limit OpenMP/BLAS pools to NATIVE_THREADS threads for the rest of the process (idempotent).
+    """Limit OpenMP/BLAS pools to NATIVE_THREADS threads for the rest of the process.
 
-    Set once rather than around each call: threadpoolctl's limits are process-wide, so a context
-    entered and left by several worker threads would undo another thread's limit mid-call.
+    Set, not entered as a context: threadpoolctl's limits are process-wide, so a context entered and
+    left by several worker threads would undo another thread's limit mid-call. Applied again on each
+    call (about 4 ms, once per document) because it reaches only libraries already loaded.
     """
-    global _native_limit
-    if _native_limit is None:
-        # threadpoolctl limits the libraries loaded so far: load every one the tagger uses first.
-        import sklearn.feature_extraction  # noqa: F401
-        import sklearn.linear_model  # noqa: F401
-        from threadpoolctl import threadpool_limits
+    # Load every library the tagger uses first, so that the first call limits them all.
+    import sklearn.feature_extraction  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
+    from threadpoolctl import threadpool_limits
 
-        _native_limit = threadpool_limits(limits=NATIVE_THREADS)
+    threadpool_limits(limits=NATIVE_THREADS)
 
 
 def _shape(word: str) -> str:
