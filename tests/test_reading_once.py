@@ -79,3 +79,13 @@ def test_lines_and_files_have_a_size_limit(tmp_path, monkeypatch):
     whole.write_bytes(b"[" + b"1," * 30 + b"1]")
     with pytest.raises(InvalidInput, match="found a file longer than 40 bytes"):
         jsonio.read_json(whole)
+
+
+def test_a_model_run_can_be_rescored_from_its_own_predictions(tmp_path, build_mini, cli):
+    sys.path.insert(0, str(MINI.parent.parent))  # tests/ on the path: fixtures.models
+    data = build_mini()
+    first = cli("eval", "--data", data, "--model", "fixtures.models:capitalised", "--output", tmp_path / "run", "--json")
+    assert first.code == 0, first.err
+    again = cli("eval", "--data", data, "--predictions", tmp_path / "run" / "predictions.jsonl", "--json")
+    assert again.code == 0, again.err
+    assert json.loads(again.out)["main_scores"] == json.loads(first.out)["main_scores"]
