@@ -30,18 +30,27 @@ A predictions file is JSON Lines, one object per document::
 - Only ``doc_id`` and each record's span are required; ``null`` counts as not given; ``id`` is
   allowed and ignored. A field the gold has and a record leaves out counts as wrong for the metrics
   that need it; a field that no record of the whole file gives is reported as "not predicted".
-- Unknown fields, NaN or infinite numbers, duplicate keys and non-UTF-8 bytes are errors, each
-  reported as ``file:line: record: field: found ...; expected ...`` (exit code 2). The file is
-  streamed line by line.
+- Offsets and ``occurrence`` are integers (``0.0`` is refused); ``value`` is a finite number a float
+  can hold.
+- Unknown fields, NaN or infinite numbers, duplicate keys, lone surrogates (``"\\ud800"``), nesting
+  deeper than 100 levels and non-UTF-8 bytes are errors, each reported as
+  ``file:line: record: field: found ...; expected ...`` (exit code 2). The file is streamed line by
+  line and read once: ``-`` reads standard input, and a pipe or FIFO works like a file; the sha256
+  in the report is of the bytes read.
+
+A model's answers (``--model``, ``--command``, an OpenAI-compatible endpoint) are checked by
+``check_prediction`` exactly like a line of a file, so whatever ``eval`` writes as predictions.jsonl
+reads back with ``eval --predictions``.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsclaims.corpus import SPAN_FIELDS, check_span
-from newsclaims.jsonio import iter_jsonl
+from newsclaims.jsonio import iter_jsonl_handle, no_cycle_collection, open_input, value_problems
 from newsclaims.labels import LAYERS
 from newsclaims.problems import InvalidInput, Problem, show
 from newsclaims.schema import schema_problems
@@ -57,6 +66,7 @@ class Predictions:
     by_doc: dict[str, dict] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)  # doc_id -> line number, for messages
     warnings: list[str] = field(default_factory=list)
+    sha256: str | None = None  # of the bytes read, for a file or standard input
 
     def layers_predicted(self) -> set[str]:
         return {layer for doc in self.by_doc.values() for layer in LAYERS if layer in doc}
@@ -77,9 +87,18 @@ def check_prediction_line(obj: dict, text: str, label: str, line: int) -> list[P
     return problems
 
 
-def check_prediction(obj, texts: dict[str, str], label: str, line: int | None, seen: dict[str, int]) -> list[Problem]:
-    """Every problem of one prediction object (a line of a file, or a model's answer)."""
-    if not isinstance(obj, dict):
+def check_prediction(obj, texts: dict[str, str], label: str, line: int | None, seen: dict[str, int], *,
+                     from_text: bool = False) -> list[Problem]:
+    """Every problem of one prediction object (a line of a file, or a model's answer).
+
+    A value a model produced in Python is first checked to be a JSON value (no NaN, no tuple, no
+    lone surrogate, ...), as the reader checks a file; ``from_text=True`` says the reader already did.
+    """
+    if not from_text:
+        found = value_problems(obj, label, line)
+        if found:
+            return found
+    if type(obj) is not dict:
         return [Problem(label, "", "", show(obj), "a JSON object for one document", line)]
     found = schema_problems("predictions_line", obj, label, line)
     if found:
@@ -93,13 +112,41 @@ def check_prediction(obj, texts: dict[str, str], label: str, line: int | None, s
     return check_prediction_line(obj, texts[doc_id], label, line or 0)
 
 
-def load_predictions(path: Path, texts: dict[str, str], label: str | None = None) -> Predictions:
-    """Stream and validate a predictions file; raises InvalidInput with up to MAX_PROBLEMS lines."""
+class _HashingReader:
+    """A binary stream read once, line by line, hashing every byte it hands out."""
+
+    def __init__(self, handle):
+        self.handle = handle
+        self.digest = hashlib.sha256()
+
+    def readline(self, limit: int = -1) -> bytes:
+        data = self.handle.readline(limit)
+        self.digest.update(data)
+        return data
+
+
+STDIN = "-"
+
+
+def load_predictions(path: Path | str, texts: dict[str, str], label: str | None = None) -> Predictions:
+    """Stream and validate a predictions file; raises InvalidInput with up to MAX_PROBLEMS lines.
+
+    ``-`` is standard input. The file is opened and read once (a FIFO or ``<(...)`` works), and
+    ``Predictions.sha256`` is the digest of the bytes read.
+    """
+    if str(path) == STDIN and label in (None, STDIN):
+        label = "<stdin>"
     label = label or str(path)
+    with open_input(path, label) as handle, no_cycle_collection():
+        return _load_stream(handle, texts, label)
+
+
+def _load_stream(handle, texts: dict[str, str], label: str) -> Predictions:
     result = Predictions(label)
     problems: list[Problem] = []
-    for number, obj in iter_jsonl(Path(path), label):
-        found = check_prediction(obj, texts, label, number, result.lines)
+    reader = _HashingReader(handle)
+    for number, obj in iter_jsonl_handle(reader, label, schema_checked=True):
+        found = check_prediction(obj, texts, label, number, result.lines, from_text=True)
         if not found:
             result.by_doc[obj["doc_id"]] = obj
         if isinstance(obj, dict) and isinstance(obj.get("doc_id"), str):
@@ -110,6 +157,7 @@ def load_predictions(path: Path, texts: dict[str, str], label: str | None = None
             break
     if problems:
         raise InvalidInput(problems)
+    result.sha256 = reader.digest.hexdigest()
     result.warnings += missing_documents(result, texts, "no line")
     return result
 

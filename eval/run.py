@@ -56,8 +56,8 @@ def run_eval(args) -> int:
         args.model = DEFAULT_MODEL
         print(f"newsclaims eval: no predictions given; scoring the default baseline --model {DEFAULT_MODEL}", file=sys.stderr)
     if args.predictions:
-        preds = load_predictions(args.predictions, texts, str(args.predictions))
-        source = {"kind": "predictions file", "name": str(args.predictions), "sha256": _file_sha256(args.predictions)}
+        preds = load_predictions(args.predictions, texts)  # read once: "-", a FIFO and <(...) work
+        source = {"kind": "predictions file", "name": str(args.predictions), "sha256": preds.sha256}
     elif args.model:
         preds = adapters.run_callable(args.model, texts, args.workers)
         source = {"kind": "model", "name": args.model}

@@ -125,10 +125,11 @@ def test_seed_and_resamples_are_recorded(cli, tmp_path):
     assert report["bootstrap"]["seed"] == 7 and report["bootstrap"]["resamples"] == 50
 
 
-@pytest.mark.parametrize("option,value", [("--seed", "x"), ("--resamples", "x"), ("--resamples", "0")])
+@pytest.mark.parametrize("option,value", [("--seed", "x"), ("--seed", "-1"), ("--resamples", "x"), ("--resamples", "0")])
 def test_seed_and_resamples_are_range_checked(capsys, option, value):
     from newsclaims.cli import main
 
     with pytest.raises(SystemExit) as stop:
         main(["eval", option, value])
-    assert stop.value.code == 2 and f"argument {option}: " in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and f"argument {option}: found " in err and len(err.strip().splitlines()) == 1

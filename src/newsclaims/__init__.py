@@ -8,14 +8,11 @@ indirect, with speakers) and numeric claims (value, unit, approximation, source)
     >>> corpus = newsclaims.load_corpus()      # the seed articles, checksums verified
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from .corpus import AnnotationSet, Corpus, Document, load_annotation_set, load_corpus, load_gold
 
-try:
-    __version__ = version("newsclaims")
-except PackageNotFoundError:  # running from a source tree without an install
-    __version__ = "0+unknown"
+# The code version, kept equal to pyproject.toml's by tests/test_reader_internals.py. A constant, not
+# importlib.metadata: that import alone costs ~50 ms of every command's start-up.
+__version__ = "0.3.0"
 
 __all__ = ["AnnotationSet", "Corpus", "Document", "load_annotation_set", "load_corpus", "load_gold", "__version__"]
 

@@ -22,17 +22,35 @@ EXAMPLES = """examples:
 """
 
 
-def _resample_count(text: str) -> int:
-    """argparse type of --resamples: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"found {text!r}; expected a whole number of at least 1")
-    return value
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes are one line too (``newsclaims eval: argument --workers: found 0; expected ...``), exit 2."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
+def _number_option(kind: type, what: str, minimum: float, strict: bool = False):
+    """An argparse type: a finite number of ``kind`` >= minimum (> minimum when ``strict``)."""
+    import math
+
+    bound = f"> {minimum:g}" if strict else f">= {minimum:g}"
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        ok = value is not None and math.isfinite(value) and (value > minimum if strict else value >= minimum)
+        if not ok:
+            raise argparse.ArgumentTypeError(f"found {text!r}; expected {what} {bound}")
+        return value
+
+    parse.__name__ = what  # argparse names the type in some messages
+    return parse
+
+
+positive_seconds = _number_option(float, "a finite number of seconds", 0, strict=True)
+worker_count = _number_option(int, "a whole number of workers", 1)
 def _cmd_validate(args: argparse.Namespace) -> int:
     from . import corpus as corpus_mod
 
@@ -45,6 +63,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
                   f"{shown_path(ann.root)} ({_record_counts(ann)})")
             continue
         kind = args.kind or _detect_kind(target)
+        if kind == "set" and not target.is_dir():
+            raise InvalidInput([Problem(str(target), "", "", "a file" if target.exists() else "nothing",
+                                        "an annotation set folder (gold/, entities.json, claim_groups.json, quote_groups.json)")])
         if kind == "set":
             ann = corpus_mod.load_annotation_set(target, corpus)
             print(f"ok: {target}: annotation set ({_record_counts(ann)})")
@@ -57,7 +78,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         else:
             from .eval.loaders import load_predictions
 
-            preds = load_predictions(target, {d: doc.text for d, doc in corpus.documents.items()}, str(target))
+            preds = load_predictions(target, {d: doc.text for d, doc in corpus.documents.items()})
             for warning in preds.warnings:
                 print(warning, file=sys.stderr)
             print(f"ok: {target}: predictions for {len(preds.by_doc)} documents")
@@ -69,7 +90,7 @@ def _detect_kind(path: Path) -> str:
 
     if path.is_dir():
         return "set"
-    if path.suffix == ".jsonl":
+    if path.suffix == ".jsonl" or str(path) == "-":
         return "predictions"
     if path.name in (KB_FILE, CLAIM_GROUPS_FILE, QUOTE_GROUPS_FILE):
         return "registry"
@@ -344,23 +365,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return run_compare(args)
 
 
-def _count(minimum: int):
-    """An argparse type: a whole number of at least ``minimum`` (no NaN, no fractions, no negatives)."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"found {text!r}; expected a whole number >= {minimum}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"found {value}; expected a whole number >= {minimum}")
-        return value
-
-    return parse
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="newsclaims",
         description="A benchmark of who said what, and how many, in news text.",
         epilog=EXAMPLES,
@@ -369,7 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"newsclaims {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     def add(name: str, help_text: str, examples: str):
         p = sub.add_parser(name, help=help_text, description=help_text, epilog="examples:\n" + examples,
@@ -380,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("validate", "Check seeds, annotation sets, gold files, registries or predictions files; exit 2 on any problem.",
             "  newsclaims validate\n  newsclaims validate annotations/passes/a annotations/gold/000_956b89daf0f4f269.json\n"
             "  newsclaims validate predictions.jsonl\n")
-    p.add_argument("paths", nargs="*", type=Path, help="files or annotation-set folders (default: the packaged gold)")
+    p.add_argument("paths", nargs="*", type=Path, help="files or annotation-set folders (default: the packaged gold); - reads a predictions file from standard input")
     p.add_argument("--kind", choices=["set", "gold", "registry", "predictions"], help="what the paths are (default: guessed from the name)")
     p.add_argument("--annotations", type=Path, help="annotation set checked when no path is given (default: the packaged gold)")
     p.set_defaults(run=_cmd_validate)
@@ -408,7 +414,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "  newsclaims compare runs/*/report.json\n",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     source = p.add_argument_group("what to score (at most one; default: --model rules)")
-    source.add_argument("--predictions", type=Path, metavar="FILE.jsonl", help="a predictions file (see the README for the format)")
+    source.add_argument("--predictions", type=Path, metavar="FILE.jsonl",
+                        help="a predictions file (see the README for the format); - reads standard input")
     source.add_argument("--model", metavar="NAME|module:callable", help="a shipped baseline, or a callable taking {'doc_id', 'text'}")
     source.add_argument("--command", metavar="CMD", help="a program reading document JSON lines on stdin, writing prediction lines")
     source.add_argument("--openai-base-url", metavar="URL", help="an OpenAI-compatible endpoint (vLLM, llama.cpp server, Ollama)")
@@ -418,25 +425,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, metavar="DIR", help="a dataset folder built by newsclaims build (default: the packaged gold)")
     p.add_argument("--layers", metavar="LIST", help="comma-separated layers to score (default: all)")
     p.add_argument("--output", type=Path, metavar="DIR", help="write report.json, report.md, report.html (and a model's predictions.jsonl)")
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="documents processed in parallel by a model (default 1)")
-    p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds per document for a command or endpoint (default 60)")
+    p.add_argument("--workers", type=worker_count, default=1, metavar="N",
+                   help="documents processed in parallel by a model, at most N at a time (default 1)")
+    p.add_argument("--timeout", type=positive_seconds, default=60.0, metavar="S",
+                   help="seconds per document for a command or endpoint, > 0 (default 60)")
     endpoint = p.add_argument_group("OpenAI-compatible endpoint runs")
     endpoint.add_argument("--cache", type=Path, metavar="DIR",
                           help="keep every reply in DIR (keyed by endpoint, model, prompt and document); a rerun asks only for what is missing")
-    endpoint.add_argument("--max-reply-bytes", type=_count(1), default=8 * 1024 * 1024, metavar="N",
+    endpoint.add_argument("--max-reply-bytes", type=_number_option(int, "a whole number of bytes", 1), default=8 * 1024 * 1024, metavar="N",
                           help="refuse a reply longer than N bytes (default 8 MiB)")
-    endpoint.add_argument("--retries", type=_count(0), default=4, metavar="N",
+    endpoint.add_argument("--retries", type=_number_option(int, "a whole number of retries", 0), default=4, metavar="N",
                           help="retries after HTTP 429/5xx or a reset connection, with backoff honouring Retry-After (default 4)")
     p.add_argument("--json", action="store_true", help="print report.json instead of the table")
-    p.add_argument("--resamples", type=_resample_count, default=1000, metavar="N", help="bootstrap resamples for the 95%% intervals (default 1000)")
-    p.add_argument("--seed", type=int, default=0, metavar="N", help="bootstrap seed (default 0); recorded in report.json")
+    p.add_argument("--resamples", type=_number_option(int, "a whole number of resamples", 1), default=1000, metavar="N", help="bootstrap resamples for the 95%% intervals (default 1000)")
+    p.add_argument("--seed", type=_number_option(int, "a whole number", 0), default=0, metavar="N", help="bootstrap seed (default 0); recorded in report.json")
     p.set_defaults(run=_cmd_eval)
 
     p = add("compare", "One leaderboard per layer, ranked by its main score, with paired bootstrap tests between systems.",
             "  newsclaims compare runs/rules/report.json runs/sklearn/report.json\n")
     p.add_argument("reports", nargs="+", type=Path, help="report.json files written by newsclaims eval --output")
-    p.add_argument("--resamples", type=_resample_count, default=1000, metavar="N", help="paired bootstrap resamples (default 1000)")
-    p.add_argument("--seed", type=int, default=0, metavar="N", help="paired bootstrap seed (default 0)")
+    p.add_argument("--resamples", type=_number_option(int, "a whole number of resamples", 1), default=1000, metavar="N", help="paired bootstrap resamples (default 1000)")
+    p.add_argument("--seed", type=_number_option(int, "a whole number", 0), default=0, metavar="N", help="paired bootstrap seed (default 0)")
     p.set_defaults(run=_cmd_compare)
 
     p = add("ls", "Label Studio: the labeling config, tasks with pre-annotations, validated import, push and pull.",
@@ -500,7 +509,7 @@ def main(argv: list[str] | None = None) -> int:
     import threading
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # a usage error is one line and SystemExit(2) (see _Parser)
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)

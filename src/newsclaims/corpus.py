@@ -278,6 +278,9 @@ def _load_gold_file(path: Path, corpus: Corpus, ann: AnnotationSet, check_refere
 def load_annotation_set(root: Path | None = None, corpus: Corpus | None = None, *, require_complete: bool = True) -> AnnotationSet:
     """Load and fully validate an annotation set; raises InvalidInput listing every problem."""
     root = Path(root) if root else paths.annotations_dir()
+    if not root.is_dir():
+        raise InvalidInput([Problem(shown_path(root), "", "", "a file" if root.exists() else "nothing",
+                                    f"an annotation set folder ({GOLD_DIR}/, {KB_FILE}, {CLAIM_GROUPS_FILE}, {QUOTE_GROUPS_FILE})")])
     corpus = corpus or load_corpus()
     problems: list[Problem] = []
     ann = _load_registries(root, corpus, problems)
@@ -302,6 +305,11 @@ def validate_gold_file(path: Path, corpus: Corpus | None = None) -> dict:
     path = Path(path)
     corpus = corpus or load_corpus()
     root = path.parent.parent if path.parent.name == GOLD_DIR and (path.parent.parent / KB_FILE).is_file() else paths.annotations_dir()
+    # The file on its own first (readable, schema-valid, a known document), so that a file that is no
+    # gold document at all is one line, not a report on registries it never reached.
+    _, found = _load_gold_file(path, corpus, AnnotationSet(root, {}, {}, {}, {}), False)
+    if found:
+        raise InvalidInput(found)
     problems: list[Problem] = []
     ann = _load_registries(root, corpus, problems)
     doc, found = _load_gold_file(path, corpus, ann, not problems)
@@ -317,6 +325,9 @@ def validate_registry(path: Path, corpus: Corpus | None = None) -> int:
     corpus = corpus or load_corpus()
     kinds = {KB_FILE: ("kb", "entities"), CLAIM_GROUPS_FILE: ("claim_groups", "claim_groups"),
              QUOTE_GROUPS_FILE: ("quote_groups", "quote_groups")}
+    if path.name not in kinds:
+        raise InvalidInput([Problem(shown_path(path), "", "", f"a file named {path.name}",
+                                    f"a registry: {', '.join(kinds)} (with --kind registry)")])
     schema, key = kinds[path.name]
     problems: list[Problem] = []
     items, label = _registry(path.parent, path.name, schema, key, problems)

@@ -1,25 +1,46 @@
-"""Strict JSON and JSON Lines reading, and atomic writing.
+"""Strict JSON and JSON Lines reading, and atomic writing: the one reader of every untrusted input.
 
-Reading rejects what Python's json module lets through silently: NaN and Infinity, numbers that
-overflow to infinity (each reported with the field that holds it), duplicate keys and non-UTF-8 bytes. A UTF-8 byte-order mark at the start of a
-file is skipped with a warning. Writing goes to a temporary file in the same folder, then a rename,
-so a reader never sees a half-written file.
+What is accepted, wherever it comes from (a file, standard input, a model's answer):
+
+- UTF-8 only; a UTF-8 byte-order mark at the start of a file is skipped with a warning;
+- each key once per object (Python's json keeps the last of two silently);
+- JSON values only: objects with string keys, lists, strings, integers, finite numbers, true, false,
+  null. No NaN or Infinity, no number a float cannot hold (a 400-digit integer, ``1e999``), no string
+  with a lone surrogate (``"\\ud800"``, which no UTF-8 file can hold), nesting at most ``MAX_DEPTH``
+  levels, files and lines at most ``MAX_BYTES``;
+- ``0.0`` stays a float: where a schema asks for an integer, an integral float is refused
+  (``newsclaims.schema``).
+
+Each refusal is an ``InvalidInput`` with one line naming the file, the line, the field, what was
+found and what was expected. ``read_json`` checks all of it at once; ``iter_jsonl`` with
+``schema_checked=True`` leaves the value checks to ``newsclaims.schema.schema_problems``, which
+makes them only for a record its fast path refused, so valid input is not walked twice.
+
+Writing goes to a temporary file in the same folder, then a rename, so a reader never sees a
+half-written file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import re
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .problems import InvalidInput, Problem, show
 
 BOM = b"\xef\xbb\xbf"
+MAX_DEPTH = 100  # the deepest a valid file of ours goes is 5
+MAX_BYTES = 1 << 30  # one file read whole, or one line of a JSON Lines file
+MAX_NUMBER = int(sys.float_info.max)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+_JSON_SCALARS = (str, int, float, bool, type(None))
 
 
 class _JsonValueError(ValueError):
@@ -27,33 +48,123 @@ class _JsonValueError(ValueError):
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in obj:
-            raise _JsonValueError(f"the key {key!r} twice in one object")
-        obj[key] = value
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _JsonValueError(f"the key {key!r} twice in one object")
+            seen.add(key)
     return obj
+
+
+def _path(parent: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{parent}[{key}]"
+    return f"{parent}.{key}" if parent else str(key)
+
+
+def _number_found(number: float) -> str:
+    return "NaN" if math.isnan(number) else f"{'-' if number < 0 else ''}Infinity"
+
+
+def value_problems(value: Any, label: str, line: int | None = None, limit: int = 1) -> list[Problem]:
+    """What makes a (parsed or produced) value something JSON cannot hold; [] when it is a JSON value.
+
+    Walks the value without recursion, so any depth is safe to check. At most ``limit`` problems.
+    """
+    problems: list[Problem] = []
+
+    def problem(path: str, found: str, expected: str) -> bool:
+        problems.append(Problem(label, "", path, found, expected, line))
+        return len(problems) >= limit
+
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        kind = type(item)
+        if kind is str:
+            match = _LONE_SURROGATE.search(item)
+            if match and problem(path, f"a lone surrogate \\u{ord(match.group()):04x} at character {match.start()}",
+                                 "text without lone surrogates (Unicode scalar values only)"):
+                break
+        elif kind is int:
+            if not -MAX_NUMBER <= item <= MAX_NUMBER and problem(path, f"an integer of {len(str(abs(item)))} digits",
+                                                                "a number a float can hold (at most about 1.8e308)"):
+                break
+        elif kind is float:
+            if not math.isfinite(item) and problem(path, _number_found(item), "a finite number (JSON has no NaN or Infinity)"):
+                break
+        elif kind is bool or item is None:
+            pass
+        elif kind is dict or kind is list:
+            if depth >= MAX_DEPTH:
+                shown = path if len(path) <= 40 else path[:40] + "..."
+                if problem(shown, f"JSON nested more than {MAX_DEPTH} levels deep", f"at most {MAX_DEPTH} levels"):
+                    break
+                continue
+            pairs = list(item.items()) if kind is dict else list(enumerate(item))
+            for key, child in reversed(pairs):  # reversed: problems come out in document order
+                if kind is dict and type(key) is not str:
+                    if problem(path, f"the key {key!r} of type {type(key).__name__}", "string keys"):
+                        return problems
+                    continue
+                if kind is dict:
+                    match = _LONE_SURROGATE.search(key)
+                    if match:
+                        if problem(path, f"the key {key.encode('utf-8', 'backslashreplace').decode()!r} with a lone surrogate",
+                                   "text without lone surrogates (Unicode scalar values only)"):
+                            return problems
+                        continue
+                child_type = type(child)
+                if child_type is str or child_type is int and -MAX_NUMBER <= child <= MAX_NUMBER or child is None:
+                    if child_type is not str or _LONE_SURROGATE.search(child) is None:
+                        continue  # the common case, checked without a stack entry
+                stack.append((child, _path(path, key), depth + 1))
+        else:
+            hint = " (convert numpy numbers with int() or float())" if kind.__module__ == "numpy" else ""
+            if problem(path, f"a Python {kind.__name__}", f"a JSON value (an object, list, string, number, true, false or null){hint}"):
+                break
+    return problems
 
 
 def nonfinite_fields(value: Any, path: str = "") -> Iterator[tuple[str, float]]:
     """(field path, value) of every NaN or infinite number inside a parsed JSON value."""
-    if isinstance(value, float) and not math.isfinite(value):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from nonfinite_fields(item, f"{path}.{key}" if path else key)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from nonfinite_fields(item, f"{path}[{index}]")
+    stack = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            yield where, item
+        elif isinstance(item, dict):
+            stack.extend((child, _path(where, key)) for key, child in reversed(list(item.items())))
+        elif isinstance(item, list):
+            stack.extend((child, _path(where, index)) for index, child in reversed(list(enumerate(item))))
+
+
+def check_value(value: Any, label: str, line: int | None = None) -> Any:
+    """The value itself when it is a JSON value; else InvalidInput naming the first problem."""
+    problems = value_problems(value, label, line)
+    if problems:
+        raise InvalidInput(problems)
+    return value
 
 
 def parse_json(text: str) -> Any:
     """Parse one JSON document; raises ValueError with a readable reason.
 
-    NaN, Infinity and overflowing numbers parse here (to non-finite floats) so that the caller can
-    name the field that holds them; see ``nonfinite_fields``.
+    Duplicate keys, nesting Python's parser cannot follow and integers too long to convert are
+    refused here. NaN, Infinity and overflowing numbers parse (to non-finite floats) so that the
+    caller can name the field that holds them; ``value_problems`` finds them.
     """
-    return json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except RecursionError:
+        raise _JsonValueError(f"JSON nested more than {MAX_DEPTH} levels deep") from None
+    except ValueError as err:
+        if isinstance(err, (json.JSONDecodeError, _JsonValueError)):
+            raise
+        # int('9' * 5000): Python refuses to convert integers longer than sys.get_int_max_str_digits()
+        raise _JsonValueError(f"an integer too long to read ({err.args[0].split(':')[0]})") from None
 
 
 def _warn_bom(label: str) -> None:
@@ -68,69 +179,149 @@ def _decode(raw: bytes, label: str, line: int | None) -> str:
         raise InvalidInput([Problem(label, "", "", f"the byte 0x{raw[err.start]:02x} at {at}", "UTF-8 text", line)]) from None
 
 
-def _finite_or_raise(value: Any, label: str, line: int | None) -> Any:
-    problems = [Problem(label, "", field, "NaN" if math.isnan(number) else f"{'-' if number < 0 else ''}Infinity",
-                        "a finite number (JSON has no NaN or Infinity)", line)
-                for field, number in nonfinite_fields(value)]
-    if problems:
-        raise InvalidInput(problems)
-    return value
-
-
 def _parse_problem(label: str, line: int | None, err: ValueError) -> Problem:
     if isinstance(err, json.JSONDecodeError):
         found = f"invalid JSON ({err.msg} at column {err.colno})"
         return Problem(label, "", "", found, "a JSON value", line or err.lineno)
-    return Problem(label, "", "", str(err), "each key once per object", line)
+    message = str(err)
+    if message.startswith("JSON nested"):
+        return Problem(label, "", "", message, f"at most {MAX_DEPTH} levels", line)
+    if message.startswith("an integer too long"):
+        return Problem(label, "", "", message, "a number a float can hold (at most about 1.8e308)", line)
+    return Problem(label, "", "", message, "each key once per object", line)
+
+
+def loads(text: str, label: str, line: int | None = None, *, schema_checked: bool = False) -> Any:
+    """Parse one JSON text strictly (see the module docstring); raises InvalidInput.
+
+    With ``schema_checked=True`` the caller validates the value with ``schema.schema_problems``,
+    which refuses NaN, Infinity, huge integers and deep nesting on its own; only lone surrogates,
+    which no schema sees, are looked for here, and only when the text holds such an escape.
+    """
+    try:
+        value = parse_json(text)
+    except ValueError as err:
+        raise InvalidInput([_parse_problem(label, line, err)]) from None
+    if not schema_checked or ("\\u" in text and _SURROGATE_ESCAPE.search(text)):
+        check_value(value, label, line)
+    return value
+
+
+def _unreadable(label: str, err: OSError) -> InvalidInput:
+    if isinstance(err, IsADirectoryError):
+        return InvalidInput([Problem(label, "", "", "a folder", "a file")])
+    return InvalidInput([Problem(label, "", "", f"an unreadable file ({err.strerror or err})", "a readable file")])
+
+
+def _size(count: int) -> str:
+    return f"{count >> 20} MiB" if count >= 1 << 20 else f"{count} bytes"
+
+
+def _too_big(label: str, line: int | None = None) -> InvalidInput:
+    what = "a line" if line else "a file"
+    return InvalidInput([Problem(label, "", "", f"{what} longer than {_size(MAX_BYTES)}", f"at most {_size(MAX_BYTES)}", line)])
+
+
+def open_input(path: Path | str, label: str | None = None) -> IO[bytes]:
+    """A binary stream of a file, or of standard input for ``-`` (left open when the stream is closed)."""
+    label = label or str(path)
+    if str(path) == "-":
+        return contextlib.nullcontext(sys.stdin.buffer)  # type: ignore[return-value]
+    try:
+        return open(path, "rb")
+    except OSError as err:
+        raise _unreadable(label, err) from None
+
+
+def read_bytes(path: Path | str, label: str | None = None) -> bytes:
+    """All bytes of a file (``-`` is standard input), read once; InvalidInput when unreadable or too big."""
+    label = label or str(path)
+    try:
+        with open_input(path, label) as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as err:
+        raise _unreadable(label, err) from None
+    if len(raw) > MAX_BYTES:
+        raise _too_big(label)
+    return raw
 
 
 def read_json(path: Path, label: str | None = None) -> Any:
     """Read a whole JSON file strictly. Raises InvalidInput naming the file."""
     label = label or str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as err:
-        raise InvalidInput([Problem(label, "", "", f"an unreadable file ({err.strerror})", "a readable file")]) from None
+    return parse_json_bytes(read_bytes(path, label), label)
+
+
+def parse_json_bytes(raw: bytes, label: str) -> Any:
+    """A whole JSON document from bytes (a file's or an export's), checked as ``read_json`` does."""
     if raw.startswith(BOM):
         _warn_bom(label)
         raw = raw[len(BOM):]
     text = _decode(raw, label, None)
     if not text.strip():
         raise InvalidInput([Problem(label, "", "", "an empty file", "a JSON object")])
-    try:
-        value = parse_json(text)
-    except ValueError as err:
-        raise InvalidInput([_parse_problem(label, None, err)]) from None
-    return _finite_or_raise(value, label, None)
+    return loads(text, label)
 
 
-def iter_jsonl(path: Path, label: str | None = None) -> Iterator[tuple[int, Any]]:
+def iter_jsonl_handle(handle: IO[bytes], label: str, *, schema_checked: bool = False,
+                      allow_empty: bool = False) -> Iterator[tuple[int, Any]]:
+    """(line number, value) from an open binary stream of JSON Lines, one line in memory at a time.
+
+    A stream without any JSON line is an error unless ``allow_empty``.
+    """
+    seen_any = False
+    number = 0
+    while True:
+        try:
+            raw = handle.readline(MAX_BYTES + 1)
+        except OSError as err:
+            raise _unreadable(label, err) from None
+        if not raw:
+            break
+        number += 1
+        if len(raw) > MAX_BYTES:
+            raise _too_big(label, number)
+        if number == 1 and raw.startswith(BOM):
+            _warn_bom(label)
+            raw = raw[len(BOM):]
+        text = _decode(raw, label, number)
+        if not text.strip():
+            continue
+        seen_any = True
+        yield number, loads(text, label, number, schema_checked=schema_checked)
+    if not seen_any and not allow_empty:
+        raise InvalidInput([Problem(label, "", "", "an empty file", "one JSON object per line")])
+
+
+def iter_jsonl(path: Path, label: str | None = None, *, schema_checked: bool = False,
+               allow_empty: bool = False) -> Iterator[tuple[int, Any]]:
     """Stream (line number, value) from a JSON Lines file, one line in memory at a time.
 
-    Blank lines are skipped; a file with no JSON line at all is an error.
+    Blank lines are skipped; a file with no JSON line at all is an error unless ``allow_empty``.
+    See ``loads`` for ``schema_checked``.
     """
     label = label or str(path)
+    with open_input(path, label) as handle:
+        yield from iter_jsonl_handle(handle, label, schema_checked=schema_checked, allow_empty=allow_empty)
+
+
+@contextlib.contextmanager
+def no_cycle_collection():
+    """Pause Python's cycle collector while many parsed values are created.
+
+    Parsed JSON holds no reference cycles, yet every few hundred new dicts the collector walks all
+    live ones: reading a million records spent half its time there. The previous state comes back
+    on leaving, also on an error.
+    """
+    import gc
+
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
-        handle = open(path, "rb")
-    except OSError as err:
-        raise InvalidInput([Problem(label, "", "", f"an unreadable file ({err.strerror})", "a readable file")]) from None
-    seen_any = False
-    with handle:
-        for number, raw in enumerate(handle, start=1):
-            if number == 1 and raw.startswith(BOM):
-                _warn_bom(label)
-                raw = raw[len(BOM):]
-            text = _decode(raw, label, number)
-            if not text.strip():
-                continue
-            try:
-                value = parse_json(text)
-            except ValueError as err:
-                raise InvalidInput([_parse_problem(label, number, err)]) from None
-            seen_any = True
-            yield number, _finite_or_raise(value, label, number)
-    if not seen_any:
-        raise InvalidInput([Problem(label, "", "", "an empty file", "one JSON object per line")])
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def expect_object(value: Any, label: str) -> dict:
@@ -150,6 +341,8 @@ def dumps_line(value: Any) -> str:
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write text to path via a temporary file in the same folder and a rename."""
+    import tempfile  # only commands that write pay for it
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

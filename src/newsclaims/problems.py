@@ -13,13 +13,26 @@ MAX_SHOWN = 60  # chars of a found value quoted in a message
 
 
 def show(value: object) -> str:
-    """A short, single-line rendering of a found value."""
+    """A short, single-line rendering of a found value.
+
+    Renders lazily and stops after MAX_SHOWN characters, so a 200 MB string or a million-record
+    list costs no more to name than a short one.
+    """
     import json
 
+    if isinstance(value, str) and len(value) > MAX_SHOWN:
+        value = value[:MAX_SHOWN]
+    pieces: list[str] = []
+    size = 0
     try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = repr(value)
+        for piece in json.JSONEncoder(ensure_ascii=False).iterencode(value):  # the pure-Python, lazy encoder
+            pieces.append(piece)
+            size += len(piece)
+            if size > MAX_SHOWN:
+                break
+        text = "".join(pieces)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value)[: MAX_SHOWN + 1] if not isinstance(value, (list, dict)) else type(value).__name__
     text = text.replace("\n", "\\n")
     return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 3] + "..."
 
@@ -38,7 +51,19 @@ class Problem:
     def __str__(self) -> str:
         parts = [f"{self.file}:{self.line}:" if self.line else f"{self.file}:"]
         parts += [f"{part}:" for part in (self.where, self.field) if part]
-        return " ".join(parts) + f" found {self.found}; expected {self.expected}"
+        return _one_line(" ".join(parts) + f" found {self.found}; expected {self.expected}")
+
+
+def _one_line(text: str) -> str:
+    """A message stays one printable line whatever the input held (an id ending in a newline, a file
+    name with one, a lone surrogate from a file name that is not UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if "\n" in text or "\r" in text or "\u2028" in text or "\u2029" in text:
+        text = text.replace("\r", "\\r").replace("\n", "\\n").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return text
 
 
 class InvalidInput(Exception):
