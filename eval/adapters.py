@@ -135,21 +135,14 @@ def _map_documents(fn, items: list, workers: int, desc: str, steps=lambda item: 
 
 
 def _parse_strict(text: str, label: str, line: int | None = None, where: str = ""):
-    """Parse model output with the same strict JSON reader as files; one Problem on failure."""
+    """Parse model output with the strict reader used for files (``jsonio.loads``); one Problem on failure."""
     from newsclaims import jsonio
 
     try:
-        value = jsonio.parse_json(text)
+        return jsonio.loads(text, label, line)
     except InvalidInput as err:
         first = err.problems[0]
-        raise InvalidInput([Problem(label, where, first.field, first.found, first.expected, line)]) from None
-    except (ValueError, RecursionError) as err:
-        message = getattr(err, "msg", None) or str(err)
-        raise InvalidInput([Problem(label, where, "", f"invalid JSON ({message})", "one prediction JSON object", line)]) from None
-    for field, number in getattr(jsonio, "nonfinite_fields", lambda v: [])(value):
-        raise InvalidInput([Problem(label, where, field, str(number).replace("inf", "Infinity").replace("nan", "NaN"),
-                                    "a finite number (JSON has no NaN or Infinity)", line)])
-    return value
+        raise InvalidInput([Problem(label, where or first.where, first.field, first.found, first.expected, line)]) from None
 
 
 def _collect(name: str, texts: dict[str, str], answers: list[tuple[str, object]]) -> Predictions:
@@ -187,6 +180,8 @@ def resolve_model(spec: str) -> Callable[[dict], dict]:
     else:
         known = ", ".join(sorted(registry)) or "none yet"
         raise InvalidInput([Problem("--model", "", "", show(spec), f"a shipped baseline ({known}) or package.module:callable")])
+    if os.getcwd() not in sys.path:  # as `python -m` does: a module in the current folder imports first
+        sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
         fn = getattr(module, attr)
@@ -196,17 +191,6 @@ def resolve_model(spec: str) -> Callable[[dict], dict]:
     if not callable(fn):
         raise InvalidInput([Problem("--model", "", "", f"{spec!r} is not callable", "a function taking a document dict")])
     return fn
-
-
-def _as_json(answer, label: str):
-    """A callable's answer as it would read back from predictions.jsonl (NaN, odd keys and objects refused)."""
-    try:
-        text = json.dumps(answer, ensure_ascii=False)
-    except (TypeError, ValueError) as err:
-        raise InvalidInput([Problem(label, "", "", f"an answer that is not JSON ({err})", "a prediction dict of JSON values")]) from None
-    except RecursionError:
-        raise InvalidInput([Problem(label, "", "", "an answer nested too deeply", "a prediction dict of JSON values")]) from None
-    return _parse_strict(text, label)
 
 
 def run_callable(spec: str, texts: dict[str, str], workers: int = 1) -> Predictions:
@@ -228,7 +212,7 @@ def run_callable(spec: str, texts: dict[str, str], workers: int = 1) -> Predicti
         except Exception as err:  # a model's own failure is reported, not raised
             raise InvalidInput([Problem(name, where, "", f"{type(err).__name__}: {err}",
                                         "a prediction dict (the model raised)")]) from None
-        return doc_id, _as_json(answer, f"{name}: {where}")
+        return doc_id, answer  # checked by check_prediction as the reader checks a file (_collect)
 
     return _collect(name, texts, _map_documents(one, list(texts), workers, spec))
 

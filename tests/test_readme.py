@@ -281,8 +281,7 @@ COMMANDS = {
     "pip install -e '.[test]' && python -m pytest":
         not_run_here("the command running this suite; CI runs it verbatim (tests/test_packaging.py checks .ci/run)"),
     "newsclaims eval --predictions predictions.jsonl --output runs/mine": check_predictions_example,
-    "newsclaims eval --model mypackage.extract:predict --workers 4": pytest.param(
-        check_model_callable, marks=pytest.mark.xfail(strict=True, reason="lead merges adapters change (import from the current folder)")),
+    "newsclaims eval --model mypackage.extract:predict --workers 4": check_model_callable,
     'newsclaims eval --command "python my_tagger.py" --timeout 30': check_command,
     "OPENAI_API_KEY=... newsclaims eval --openai-base-url http://127.0.0.1:8000/v1 --openai-model NAME": check_openai,
     "newsclaims compare runs/*/report.json": check_compare,

@@ -377,10 +377,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"newsclaims {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
-    def add(name: str, help_text: str, examples: str):
+    def add(name: str, help_text: str, examples: str, seeds: bool = True):
         p = sub.add_parser(name, help=help_text, description=help_text, epilog="examples:\n" + examples,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
-        p.add_argument("--seeds", type=Path, help="seed folder with MANIFEST.json (default: the packaged seeds)")
+        if seeds:  # compare reads reports and baselines the packaged gold: no seeds option to ignore
+            p.add_argument("--seeds", type=Path, help="seed folder with MANIFEST.json (default: the packaged seeds)")
         return p
 
     p = add("validate", "Check seeds, annotation sets, gold files, registries or predictions files; exit 2 on any problem.",
@@ -442,7 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_eval)
 
     p = add("compare", "One leaderboard per layer, ranked by its main score, with paired bootstrap tests between systems.",
-            "  newsclaims compare runs/rules/report.json runs/sklearn/report.json\n")
+            "  newsclaims compare runs/rules/report.json runs/sklearn/report.json\n", seeds=False)
     p.add_argument("reports", nargs="+", type=Path, help="report.json files written by newsclaims eval --output")
     p.add_argument("--resamples", type=_number_option(int, "a whole number of resamples", 1), default=1000, metavar="N", help="paired bootstrap resamples (default 1000)")
     p.add_argument("--seed", type=_number_option(int, "a whole number", 0), default=0, metavar="N", help="paired bootstrap seed (default 0)")
@@ -467,7 +468,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_ls)
 
     p = add("baselines", "Re-run every baseline, keep its predictions and regenerate baselines/README.md.",
-            "  newsclaims baselines refresh\n")
+            "  newsclaims baselines refresh\n", seeds=False)
     p.add_argument("action", choices=["refresh"], help="refresh: run the baselines and rewrite their results")
     p.set_defaults(run=_cmd_baselines)
 
