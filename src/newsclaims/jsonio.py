@@ -149,6 +149,62 @@ def check_value(value: Any, label: str, line: int | None = None) -> Any:
     return value
 
 
+try:  # a compiled parser for the valid path; the standard library's explains every refusal
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - orjson is a dependency; without it, only slower
+    _orjson = None
+
+_KEY = re.compile(r'"(?:[^"\\]|\\.)*"\s*:')  # a string token followed by a colon: one key
+_SPACED_COLON = re.compile(r'"\s+:')
+_LONG_INTEGER = re.compile(r"\d{16}")  # where orjson and Python could disagree on a number's type
+
+
+def _count_keys(value: Any) -> int:
+    if type(value) is dict:
+        n = len(value)
+        for item in value.values():
+            if type(item) is dict or type(item) is list:
+                n += _count_keys(item)
+        return n
+    return sum(_count_keys(item) for item in value if type(item) is dict or type(item) is list)
+
+
+def _parse_fast(text: str) -> Any:
+    """The value of a JSON text that ``json.loads`` with the strict hooks would give, or None when
+    only the standard parser can tell (then it parses, and refuses with its own message).
+
+    orjson refuses what the strict reader refuses (NaN, Infinity, lone surrogates, invalid JSON),
+    but keeps the last of two equal keys and reads very long integers as floats: a text with a digit
+    run of 16 or more goes the slow way, and one whose parsed objects hold fewer keys than its text
+    has key tokens (a string token followed by ``:``, found left to right) had a duplicate.
+    """
+    if _orjson is None or _LONG_INTEGER.search(text):
+        return None
+    try:
+        value = _orjson.loads(text)
+    except _orjson.JSONDecodeError:
+        return None
+    if type(value) is dict or type(value) is list:
+        try:
+            keys = _count_keys(value)
+        except RecursionError:
+            return None
+        if keys != _key_tokens(text):
+            return None
+    return value
+
+
+def _key_tokens(text: str) -> int:
+    """How many keys a JSON text's objects hold, duplicates counted, read off the text.
+
+    With no backslash (no escaped quote) and no white space between a closing quote and a colon,
+    every key ends in '":'; other occurrences (a string that starts with a colon) only add to the
+    count, so a duplicate can never hide. Otherwise the string tokens are scanned exactly."""
+    if "\\" not in text and _SPACED_COLON.search(text) is None:
+        return text.count('":')
+    return len(_KEY.findall(text))
+
+
 def parse_json(text: str) -> Any:
     """Parse one JSON document; raises ValueError with a readable reason.
 
@@ -156,6 +212,9 @@ def parse_json(text: str) -> Any:
     refused here. NaN, Infinity and overflowing numbers parse (to non-finite floats) so that the
     caller can name the field that holds them; ``value_problems`` finds them.
     """
+    value = _parse_fast(text)
+    if value is not None:
+        return value
     try:
         return json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except RecursionError:
