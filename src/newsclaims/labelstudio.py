@@ -120,11 +120,6 @@ def label_config() -> str:
         "  </View>",
         '  <View style="flex: 0 0 42%; position: sticky; top: 0; max-height: 100vh; overflow-y: auto; '
         'padding: 0 8px; border-left: 1px solid #ddd">',
-        labels("entity", NAME_LABELS, "Entity mention (linked to the knowledge base)"),
-        labels("time", TIME_LABELS, "Date or time (not linked)"),
-        labels("span", SPAN_LABELS, "Quote, number; speaker / cue / source that is no entity mention"),
-        f'    <Header value="Speaker, cue, source: a relation from the QUOTE or NUMBER to the entity mention or to a '
-        f'SPEAKER / CUE / SOURCE region (its label is optional)." style="{HINT_STYLE}"/>',
         *panel("entity", None, "Entity", [
             pick("entity_id", "Knowledge-base entity", "entity", None),
             textarea("new_entity", "New entity (only with + new entity): id | name | TYPE", when("entity", None),
@@ -138,7 +133,7 @@ def label_config() -> str:
         *panel("span", "NUMBER", "Numeric claim", [
             heading("Value (a number: 10,000 is 10000)"),
             f'      <Number name="value" toName="{TEXT}" perRegion="true" step="any" required="true" whenLabelValue="NUMBER"/>',
-            textarea("unit", "Unit (singular noun: troop, soldier, death)", when("span", "NUMBER"), "troop", required=True),
+            textarea("unit", "Unit (singular noun: troop, soldier, death)", when("span", "NUMBER"), "e.g. troop", required=True),
             choices("approx", "Approximation", APPROX_VALUES, "NUMBER"),
             pick("source_id", "Source (who claims it; author = the article)", "span", "NUMBER"),
             select("claim_group", "Claim group (the quantity claimed)", "NUMBER"),
@@ -148,6 +143,11 @@ def label_config() -> str:
         textarea("new_speaker", "New speaker or source entity: id | name | TYPE", "", "e.g. kim_jong_un | Kim Jong Un | PERSON"),
         textarea("new_group", "New group: id | description", "", "e.g. nk_troops_casualties | North Korean troops killed"),
         "    </View>",
+        labels("entity", NAME_LABELS, "Entity mention (linked to the knowledge base)"),
+        labels("time", TIME_LABELS, "Date or time (not linked)"),
+        labels("span", SPAN_LABELS, "Quote, number; speaker / cue / source that is no entity mention"),
+        f'    <Header value="Speaker, cue, source: a relation from the QUOTE or NUMBER to the entity mention or to a '
+        f'SPEAKER / CUE / SOURCE region (its label is optional)." style="{HINT_STYLE}"/>',
         f"    <Relations>\n{relations}\n    </Relations>",
         "  </View>",
         "</View>",
