@@ -179,7 +179,8 @@ def test_an_annotator_creates_regions_in_the_real_ui_and_the_import_holds_exactl
     page.close()
 
     export = tmp_path / "export.json"
-    assert cli("ls", "pull", "--url", url, "--title", "browser", "--seeds", seeds, "--out", export).code == 0
+    pulled = cli("ls", "pull", "--url", url, "--title", "browser", "--seeds", seeds, "--out", export)
+    assert pulled.code == 0, pulled.err
     status = cli("ls", "status", "--url", url, "--title", "browser", "--seeds", seeds)
     assert status.code == 0 and f"{USER}: 1 done" in status.out and "1 open" in status.out, status.out
     passes = tmp_path / "passes"

@@ -250,8 +250,9 @@ def _cmd_ls(args: argparse.Namespace) -> int:
     corpus = load_corpus(args.seeds)
     if args.action == "config":
         return emit(ls.label_config(), "")
-    gold = load_annotation_set(args.annotations, corpus)
-    registry = ls.Registry.of(gold)
+    if args.action in ("export", "import", "push"):
+        gold = load_annotation_set(args.annotations, corpus)
+        registry = ls.Registry.of(gold)
     if args.action == "export":
         documents, version = _prediction_documents(args, corpus)
         return emit(ls.task_file_json(ls.tasks(corpus, documents, version, registry)),
@@ -263,6 +264,9 @@ def _cmd_ls(args: argparse.Namespace) -> int:
         plan = ls.read_export(args.file, corpus, gold, passes)
         for note in plan.notes:
             print(note, file=sys.stderr)
+        if not plan.sets:
+            print("nothing to import: every annotation in the export was skipped; no pass changed")
+            return 0
         if args.dry_run:
             ls.check_import(plan, passes, corpus, gold)
             print(ls.diff_summary(plan, gold))

@@ -9,7 +9,8 @@ prefix; per-region attributes are perRegion controls sharing the region's id:
   base) and ``time`` Labels (DATE, TIME: never linked);
 - ``span`` Labels QUOTE with ``quote_type``, ``speaker_id`` and ``quote_group``;
 - ``span`` Labels NUMBER with ``value``, ``unit``, ``approx``, ``source_id`` and ``claim_group``;
-- ``span`` Labels SPEAKER, CUE, SOURCE for speakers, cues and sources that are no entity mention.
+- ``span`` Labels SPEAKER, CUE, SOURCE for speakers, cues and sources that are no entity mention
+  (one region per span: a SPEAKER region can also be a claim's source, and the other way round).
 
 A quote's speaker and a claim's source are relations from the QUOTE/NUMBER region to an entity
 mention or to a SPEAKER/SOURCE region; a cue is a relation to a CUE region. A relation needs no
@@ -254,10 +255,11 @@ def document_result(doc: dict, registry: Registry | None = None) -> list[dict]:
             return
         key = (span["start"], span["end"])
         target = by_span.get(key) if part != "cue" else None
+        role = "cue" if part == "cue" else "who"  # a speaker that is also a source: one region
         if target is None:
-            target = parts.get((part, *key))
+            target = parts.get((role, *key))
         if target is None:
-            target = parts[(part, *key)] = ATTRIBUTE_PREFIX[part] + record_id
+            target = parts[(role, *key)] = ATTRIBUTE_PREFIX[part] + record_id
             out.append(_region(target, "span", span, part.upper()))
         out.append(_relation(owner, target, part))
 
@@ -465,7 +467,8 @@ class _Reader:
             if regions[target]["label"] in ("QUOTE", "NUMBER") and regions[source]["label"] not in ("QUOTE", "NUMBER"):
                 source, target = target, source  # drawn from the speaker to the quote: same link
             owner, part = regions[source], regions[target]
-            kinds = {("QUOTE", "SPEAKER"): "speaker", ("QUOTE", "CUE"): "cue", ("NUMBER", "SOURCE"): "source"}
+            kinds = {("QUOTE", "SPEAKER"): "speaker", ("QUOTE", "SOURCE"): "speaker", ("QUOTE", "CUE"): "cue",
+                     ("NUMBER", "SOURCE"): "source", ("NUMBER", "SPEAKER"): "source"}
             kind = kinds.get((owner["label"], part["label"]))
             if part["control"] == "entity" and owner["label"] in ("QUOTE", "NUMBER"):
                 kind = "speaker" if owner["label"] == "QUOTE" else "source"  # the mention itself is the speaker/source
@@ -481,7 +484,7 @@ class _Reader:
         linked_targets = set(links.values())
         for rid, reg in regions.items():
             if reg["label"] in ("SPEAKER", "CUE", "SOURCE") and rid not in linked_targets:
-                owner = "a QUOTE" if reg["label"] != "SOURCE" else "a NUMBER"
+                owner = "a QUOTE" if reg["label"] == "CUE" else "a QUOTE or NUMBER"
                 self.problem(rid, "relations", f"a {reg['label']} region that nothing points to",
                              f"a relation from {owner} region to it")
         return links
@@ -699,9 +702,8 @@ def read_export(path: Path, corpus: Corpus, gold: AnnotationSet | None = None, p
             where.setdefault(name, {})[doc_id] = (at, reader.region_of)
     if problems:
         raise InvalidInput(problems[:60])
-    if not sets:
-        raise InvalidInput([Problem(label, "", "annotations", "no submitted annotations" + (f" ({len(notes)} skipped)" if notes else ""),
-                                    "at least one submitted annotation")])
+    if not sets and not notes:
+        raise InvalidInput([Problem(label, "", "annotations", "no annotations", "at least one submitted annotation")])
     return ImportPlan(sets, news, notes, where)
 
 
