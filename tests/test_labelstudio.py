@@ -179,3 +179,38 @@ def test_round_trip_through_a_real_server(cli, server, tmp_path, monkeypatch, ro
     if root == MINI / "annotations":  # a non-BMP character before the spans: offsets are code points on the server too
         quote = next(q for q in result.documents["mini_a"]["quotes"] if "\U0001F1F0" in q["text"])
         assert corpus.documents["mini_a"].text[quote["start"]:quote["end"]] == quote["text"]
+
+
+@pytest.mark.slow
+def test_server_commands_say_what_they_did_in_one_line(cli, server, tmp_path, monkeypatch):
+    from label_studio_sdk import LabelStudio
+
+    url, token = server
+    seeds, annotations = MINI / "seeds", MINI / "annotations"
+    common = ("--url", url, "--seeds", seeds, "--annotations", annotations)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "not-the-token")
+    refused = cli("ls", "push", *common, "--title", "loop")
+    assert refused.code == 2 and refused.err_lines == [
+        "LABEL_STUDIO_API_KEY: found a token the server refuses (HTTP 401); expected the API token of a Label Studio user "
+        "(Account & Settings)"], refused.err
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", token)
+    first = cli("ls", "push", *common, "--title", "loop", "--source", "model:rules")
+    assert first.code == 0 and "created: config set, 2 new tasks (pre-annotations: rules)" in first.out, first.err
+    again = cli("ls", "push", *common, "--title", "loop", "--source", "gold")
+    assert again.code == 0, again.err
+    assert "0 new tasks (pre-annotations: gold), 2 tasks were already there" in again.out
+    assert "2 of them keep other pre-annotations (add --update-predictions to replace them by gold)" in again.out
+    replaced = cli("ls", "push", *common, "--title", "loop", "--source", "gold", "--update-predictions")
+    assert replaced.code == 0 and "pre-annotations of 2 of them replaced by gold" in replaced.out, replaced.out
+    client = LabelStudio(base_url=url, api_key=token)
+    project = next(p for p in client.projects.list() if p.title == "loop")
+    for task in client.tasks.list(project=project.id):
+        assert [p.model_version for p in client.predictions.list(task=task.id)] == ["gold"]
+    status = cli("ls", "status", "--url", url, "--title", "loop", "--seeds", seeds)
+    assert status.code == 0 and "no annotations yet: every document is open" in status.out, status.out
+
+    other = client.projects.create(title="someone else's")
+    client.projects.import_tasks(id=other.id, request=[{"data": {"text": "an unrelated task"}}])
+    taken = cli("ls", "push", *common, "--title", "someone else's")
+    assert taken.code == 2 and len(taken.err_lines) == 1, taken.err
+    assert "tasks: found 1 tasks that are not these documents" in taken.err and "give another --title" in taken.err
