@@ -219,8 +219,10 @@ def _attribute(region_id: str, record: dict, name: str, value) -> dict:
     return {"id": region_id, "from_name": name, "to_name": TEXT, "type": "textarea", "value": {**base, "text": [value]}}
 
 
-def _relation(source: str, target: str, label: str) -> dict:
-    return {"type": "relation", "from_id": source, "to_id": target, "direction": "right", "labels": [label]}
+def _relation(source: str, target: str) -> dict:
+    """A relation without a label: speaker, cue or source follows from the regions it joins, and
+    unlabeled arcs keep the text readable."""
+    return {"type": "relation", "from_id": source, "to_id": target, "direction": "right"}
 
 
 def document_result(doc: dict, registry: Registry | None = None) -> list[dict]:
@@ -261,7 +263,7 @@ def document_result(doc: dict, registry: Registry | None = None) -> list[dict]:
         if target is None:
             target = parts[(role, *key)] = ATTRIBUTE_PREFIX[part] + record_id
             out.append(_region(target, "span", span, part.upper()))
-        out.append(_relation(owner, target, part))
+        out.append(_relation(owner, target))
 
     def fill(rid: str, record: dict, name: str, value, null_means_none: bool) -> None:
         value = known(name, value)
