@@ -3,7 +3,7 @@
 The test starts its own Label Studio server, pushes the mini fixture's tasks without
 pre-annotations, and then, with mouse and keyboard only, creates an entity mention, a QUOTE with
 a relation to that mention (its speaker), and a NUMBER whose value, unit, approximation, source and
-claim group are filled from the lists; it submits, pulls the export and imports it, and checks that
+claim group are filled from the lists (after Label Studio refused to submit it without them); it submits, pulls the export and imports it, and checks that
 the pass holds exactly those records.
 
 Needs chromium (Debian's package at /usr/bin/chromium, or NEWSCLAIMS_CHROMIUM) and the playwright
@@ -167,6 +167,11 @@ def test_an_annotator_creates_regions_in_the_real_ui_and_the_import_holds_exactl
     you.click_region("Joe Biden")
 
     you.region("NUMBER", "10,000")
+    page.get_by_role("button", name="Submit current annotation").click()  # too early: the UI refuses, as the import would
+    warning = page.get_by_text("Every NUMBER needs: Value.")
+    warning.wait_for()
+    page.get_by_role("button", name="OK").click()  # Label Studio has selected the region that lacks it
+    warning.wait_for(state="hidden")
     you.type_into("input[name=value]:visible", "10000", enter=False)
     you.type_into("input[placeholder='e.g. troop']:visible", "troop", enter=True)
     you.choose("approximate")

@@ -188,7 +188,7 @@ def test_a_required_field_left_empty_is_named(cli, tmp_path, mini):
     result = _import(cli, _export(tmp_path, _one_task_export(mini, edit)), tmp_path / "passes")
     assert result.code == 2
     assert result.err_lines[0].endswith("task 12 (mini_a), region num-n1: claim_group: found nothing; expected an answer "
-                                        "(the field is required; pick - none where the text gives none)")
+                                        "(the field is required)")
 
 
 def test_a_relation_without_a_label_to_an_entity_mention_is_the_speaker(cli, tmp_path, mini):

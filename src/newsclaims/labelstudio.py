@@ -80,6 +80,11 @@ def label_config() -> str:
         return (f'    <Header value={quoteattr(title)} style="{FIELD_STYLE}"/>\n'
                 f'    <Labels name="{name}" toName="{TEXT}" showInline="true">\n{inner}\n    </Labels>')
 
+    def needed(title: str, label: str) -> str:
+        field_name = title.split(" (")[0]
+        message = f"Every {label} needs: {field_name}. See annotations/GUIDELINES.md, section 6."
+        return f" requiredMessage={quoteattr(message)}"
+
     def when(tag: str, label: str | None) -> str:
         # on the control itself too: Label Studio's "required" check reads the control's own conditions
         return (f' visibleWhen="region-selected" whenTagName="{tag}"'
@@ -91,23 +96,24 @@ def label_config() -> str:
     def pick(name: str, title: str, tag: str, label: str | None) -> str:
         return (heading(title) + "\n" +
                 f'      <Taxonomy name="{name}" toName="{TEXT}" perRegion="true" value="${LISTS[name]}" required="true"'
-                f'{when(tag, label)} placeholder="search by id or name" maxUsages="1" leafsOnly="true"/>')
+                f'{needed(title, label or "entity mention")}{when(tag, label)} placeholder="search by id or name" maxUsages="1"'
+                f' leafsOnly="true" dropdownWidth="400px"/>')
 
     def select(name: str, title: str, label: str) -> str:
         return (heading(title) + "\n" +
                 f'      <Choices name="{name}" toName="{TEXT}" perRegion="true" value="${LISTS[name]}" layout="select"'
-                f' required="true"{when("span", label)}/>')
+                f' required="true"{needed(title, label)}{when("span", label)}/>')
 
     def choices(name: str, title: str, values, label: str) -> str:
         inner = "".join(f"<Choice value={quoteattr(v)}/>" for v in values)
         return (heading(title) + "\n" +
                 f'      <Choices name="{name}" toName="{TEXT}" perRegion="true" choice="single-radio" showInline="true"'
-                f' required="true"{when("span", label)}>{inner}</Choices>')
+                f' required="true"{needed(title, label)}{when("span", label)}>{inner}</Choices>')
 
     def textarea(name: str, title: str, condition: str, hint: str, required: bool = False) -> str:
         return (heading(title) + "\n" +
                 f'      <TextArea name="{name}" toName="{TEXT}" perRegion="true" maxSubmissions="1" editable="true" rows="1"'
-                f'{REQUIRED if required else ""}{condition} placeholder={quoteattr(hint)}/>')
+                f'{REQUIRED + needed(title, "NUMBER") if required else ""}{condition} placeholder={quoteattr(hint)}/>')
 
     def panel(tag: str, label: str | None, title: str, body: list[str]) -> list[str]:
         return [f"    <View{when(tag, label)}>", f'      <Header value={quoteattr(title)} style="{PANEL_STYLE}"/>', *body, "    </View>"]
@@ -133,7 +139,8 @@ def label_config() -> str:
         ]),
         *panel("span", "NUMBER", "Numeric claim", [
             heading("Value (a number: 10,000 is 10000)"),
-            f'      <Number name="value" toName="{TEXT}" perRegion="true" step="any" required="true" whenLabelValue="NUMBER"/>',
+            f'      <Number name="value" toName="{TEXT}" perRegion="true" step="any" required="true"{needed("Value", "NUMBER")}'
+            ' whenLabelValue="NUMBER"/>',
             textarea("unit", "Unit (singular noun: troop, soldier, death)", when("span", "NUMBER"), "e.g. troop", required=True),
             choices("approx", "Approximation", APPROX_VALUES, "NUMBER"),
             pick("source_id", "Source (who claims it; author = the article)", "span", "NUMBER"),
@@ -571,7 +578,8 @@ class _Reader:
     def missing(self, rid: str, attrs: dict, names) -> None:
         for name in names:
             if attrs.get(name) is None:
-                self.problem(rid, name, "nothing", "an answer (the field is required; pick - none where the text gives none)")
+                hint = "; pick - none where the text gives none" if name in ("speaker_id", "source_id", "quote_group") else ""
+                self.problem(rid, name, "nothing", f"an answer (the field is required{hint})")
 
     def _records(self, regions: dict, attributes: dict, links: dict) -> dict:
         doc = {"entities": [], "quotes": [], "numeric_claims": []}
@@ -703,10 +711,22 @@ def read_export(path: Path, corpus: Corpus, gold: AnnotationSet | None = None, p
             sets.setdefault(name, {})[doc_id] = {"doc_id": doc_id, "text_sha256": document.sha256, **doc}
             where.setdefault(name, {})[doc_id] = (at, reader.region_of)
     if problems:
-        raise InvalidInput(problems[:60])
+        _refuse(problems)
     if not sets and not notes:
         raise InvalidInput([Problem(label, "", "annotations", "no annotations", "at least one submitted annotation")])
     return ImportPlan(sets, news, notes, where)
+
+
+MAX_LINES = 60
+
+
+def _refuse(problems: list[Problem]) -> None:
+    """Raise with at most MAX_LINES problems, and a last line counting the rest."""
+    shown = problems[:MAX_LINES]
+    if len(problems) > MAX_LINES:
+        shown.append(Problem(problems[MAX_LINES].file, "", "", f"{len(problems) - MAX_LINES} more problems not shown",
+                             "none (fix the ones above and run again)"))
+    raise InvalidInput(shown)
 
 
 def _bad_name(name: str, passes_dir: Path | None) -> str | None:
@@ -816,7 +836,7 @@ def write_sets(plan: ImportPlan, passes_dir: Path, corpus: Corpus, gold: Annotat
     try:
         problems = stage(plan, passes_dir, corpus, gold, staging)
         if problems:
-            raise InvalidInput(problems[:60])
+            _refuse(problems)
         written = []
         for annotator in plan.sets:
             target = passes_dir / annotator
@@ -836,7 +856,7 @@ def check_import(plan: ImportPlan, passes_dir: Path | None, corpus: Corpus, gold
     with tempfile.TemporaryDirectory(prefix="newsclaims-dry-run-") as tmp:
         problems = stage(plan, passes_dir, corpus, gold, Path(tmp))
     if problems:
-        raise InvalidInput(problems[:60])
+        _refuse(problems)
 
 
 # --- server ------------------------------------------------------------------------------------
