@@ -44,8 +44,8 @@ TEXT_BOXES = """([needle, nth]) => {
 
 
 def _chromium() -> str | None:
-    return os.environ.get("NEWSCLAIMS_CHROMIUM") or shutil.which("chromium") or (
-        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    found = os.environ.get("NEWSCLAIMS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    return found if Path(found).is_file() else None
 
 
 @pytest.fixture(scope="module")

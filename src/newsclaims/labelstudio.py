@@ -68,7 +68,7 @@ RESERVED_NAMES = frozenset({"gold", "passes", "label_studio"})
 # Task data fields holding the pick lists (built from the registries by ``choice_lists``).
 LISTS = {"entity_id": "kb_choices", "speaker_id": "speaker_choices", "source_id": "source_choices",
          "quote_group": "quote_group_choices", "claim_group": "claim_group_choices"}
-# field -> (region label it belongs to, the gold record field, must be given)
+# The per-region fields a QUOTE and a NUMBER must have (the config marks them required).
 QUOTE_FIELDS = ("quote_type", "speaker_id", "quote_group")
 NUMBER_FIELDS = ("value", "unit", "approx", "source_id", "claim_group")
 
