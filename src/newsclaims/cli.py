@@ -303,7 +303,7 @@ def _cmd_ls(args: argparse.Namespace) -> int:
 
     from . import labelstudio as ls
     from .corpus import load_annotation_set, load_corpus
-    from .jsonio import atomic_write_text
+    from .jsonio import atomic_write_text, read_json
 
     def emit(text: str, note: str) -> int:
         """Write to --out (whole or not at all), or print."""
@@ -320,24 +320,36 @@ def _cmd_ls(args: argparse.Namespace) -> int:
     corpus = load_corpus(args.seeds)
     if args.action == "config":
         return emit(ls.label_config(), "")
+    if args.action in ("export", "import", "push"):
+        gold = load_annotation_set(args.annotations, corpus)
+        registry = ls.Registry.of(gold)
     if args.action == "export":
         documents, version = _prediction_documents(args, corpus)
-        return emit(ls.task_file_json(ls.tasks(corpus, documents, version)),
+        return emit(ls.task_file_json(ls.tasks(corpus, documents, version, registry)),
                     f" ({len(corpus.documents)} tasks, pre-annotations: {version})")
     if args.action == "import":
         if not args.file:
             raise InvalidInput([Problem("newsclaims ls import", "", "", "no export file", "the path of a Label Studio JSON export")])
-        sets = ls.read_export(args.file, corpus)
-        gold = load_annotation_set(args.annotations, corpus)
-        if args.dry_run:
-            print(ls.diff_summary(sets, gold))
-            return 0
-        passes = args.passes or _checkout_passes(args.annotations)
         from .safewrite import refuse_protected
 
+        passes = Path(args.passes or _checkout_passes(args.annotations))  # never the installed or another checkout's
         refuse_protected(passes, "--passes", allow_data=True)
-        for target in ls.write_sets(sets, Path(passes), corpus, gold):
-            print(f"wrote: {shown_path(target)}")
+        plan = ls.read_export(args.file, corpus, gold, passes)
+        for note in plan.notes:
+            print(note, file=sys.stderr)
+        if not plan.sets:
+            print("nothing to import: every annotation in the export was skipped; no pass changed")
+            return 0
+        if args.dry_run:
+            ls.check_import(plan, passes, corpus, gold)
+            print(ls.diff_summary(plan, gold))
+            print("dry run: the import would succeed; nothing written")
+            return 0
+        for target in ls.write_sets(plan, passes, corpus, gold):
+            print(f"wrote: {shown_path(target)} ({len(plan.sets[target.name])} documents from this export merged into the pass)")
+        return 0
+    if args.action == "status" and args.file:
+        print(ls.status(read_json(args.file, str(args.file)), corpus))
         return 0
     key = os.environ.get("LABEL_STUDIO_API_KEY")
     if not key:
@@ -346,8 +358,21 @@ def _cmd_ls(args: argparse.Namespace) -> int:
         raise InvalidInput([Problem("--url", "", "", "nothing", "the Label Studio server's address, e.g. http://127.0.0.1:8080")])
     if args.action == "push":
         documents, version = _prediction_documents(args, corpus)
-        project_id, count = ls.push(args.url, key, args.title, ls.label_config(), ls.tasks(corpus, documents, version))
-        print(f"project {project_id} ({args.title!r}): config set, {count} new tasks (pre-annotations: {version})")
+        result = ls.push(args.url, key, args.title, ls.label_config(), ls.tasks(corpus, documents, version, registry), version,
+                         update_predictions=args.update_predictions)
+        said = [f"project {result.project_id} ({args.title!r}) {'created' if result.created else 'updated'}: config set",
+                f"{result.new_tasks} new tasks (pre-annotations: {version})"]
+        if result.present:
+            said.append(f"{result.present} tasks were already there (pick lists refreshed)")
+        if result.updated_predictions:
+            said.append(f"pre-annotations of {result.updated_predictions} of them replaced by {version}")
+        if result.stale_predictions:
+            said.append(f"{result.stale_predictions} of them keep other pre-annotations (add --update-predictions to replace "
+                        f"them by {version})")
+        print(", ".join(said))
+        return 0
+    if args.action == "status":
+        print(ls.status(ls.pull(args.url, key, args.title), corpus))
         return 0
     out = args.out or Path("label_studio_export.json")
     from .safewrite import file_target, refuse_protected
@@ -449,19 +474,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_number_option(int, "a whole number", 0), default=0, metavar="N", help="paired bootstrap seed (default 0)")
     p.set_defaults(run=_cmd_compare)
 
-    p = add("ls", "Label Studio: the labeling config, tasks with pre-annotations, validated import, push and pull.",
+    p = add("ls", "Label Studio: the labeling config, tasks with pre-annotations, validated import, push, pull and status.",
             "  newsclaims ls config --out annotations/label_studio/config.xml\n"
             "  newsclaims ls export --source gold --out tasks.json\n"
             "  newsclaims ls export --source model:rules --out tasks.json\n"
             "  newsclaims ls import export.json --dry-run\n"
             "  LABEL_STUDIO_API_KEY=... newsclaims ls push --url http://127.0.0.1:8080 --source gold\n"
-            "  LABEL_STUDIO_API_KEY=... newsclaims ls pull --url http://127.0.0.1:8080 --out export.json\n")
-    p.add_argument("action", choices=["config", "export", "import", "push", "pull"])
-    p.add_argument("file", nargs="?", type=Path, help="import: the Label Studio JSON export to import")
+            "  LABEL_STUDIO_API_KEY=... newsclaims ls push --url http://127.0.0.1:8080 --source model:rules --update-predictions\n"
+            "  LABEL_STUDIO_API_KEY=... newsclaims ls pull --url http://127.0.0.1:8080 --out export.json\n"
+            "  LABEL_STUDIO_API_KEY=... newsclaims ls status --url http://127.0.0.1:8080\n"
+            "  newsclaims ls status export.json\n")
+    p.add_argument("action", choices=["config", "export", "import", "push", "pull", "status"])
+    p.add_argument("file", nargs="?", type=Path, help="import/status: a Label Studio JSON export (status: instead of --url)")
     p.add_argument("--source", default="gold", help="pre-annotations: gold, model:NAME, a predictions file, or none (default gold)")
     p.add_argument("--annotations", type=Path, help="the gold annotation set (default: the packaged gold)")
     p.add_argument("--passes", type=Path, help="import: where annotator sets go (default: annotations/passes)")
-    p.add_argument("--dry-run", action="store_true", help="import: print the differences from the gold, write nothing")
+    p.add_argument("--dry-run", action="store_true",
+                   help="import: run every check of the import and print the differences from the gold; write nothing")
+    p.add_argument("--update-predictions", action="store_true",
+                   help="push: replace the pre-annotations of tasks already in the project by --source's")
     p.add_argument("--out", type=Path, help="config/export/pull: the file to write")
     p.add_argument("--url", help="push/pull: the Label Studio server (token from LABEL_STUDIO_API_KEY)")
     p.add_argument("--title", default="newsclaims", help="push/pull: the project title (default newsclaims)")

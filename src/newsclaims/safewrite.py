@@ -2,8 +2,8 @@
 
 Every command that writes a folder (``build --out``, ``eval --output``) goes through
 ``write_tree_atomically``; every command that writes into the data or the package first asks
-``refuse_protected`` or ``require_source_checkout``; annotator folders are named by
-``pass_folder_for``. The rules, once:
+``refuse_protected`` or ``require_source_checkout``; an annotator's folder name is checked by
+``labelstudio.pass_name_problem`` against ``RESERVED_PASS_NAMES`` and ``is_pass_folder``. The rules, once:
 
 - A folder is replaced only if it is new, empty, or recognised as one the same command wrote
   before (``recognise``); anything else, an existing file included, is refused with one line and
@@ -302,28 +302,6 @@ RESERVED_PASS_NAMES = frozenset({"gold", "passes", "label_studio", "dataset", "s
 def is_pass_folder(folder: Path) -> bool:
     """An annotation pass: a folder with gold/ and entities.json (what ls import writes)."""
     return (folder / "gold").is_dir() and (folder / "entities.json").is_file()
-
-
-def pass_folder_for(annotator: str, passes_root: Path) -> Path:
-    """The folder under ``passes_root`` for an annotator's set; raises InvalidInput (one line) if unsafe.
-
-    The name is the annotator's name lower-cased, with every run of characters other than a-z,
-    0-9, ``.``, ``_`` and ``-`` turned into ``-`` (``Jane Doe`` -> ``jane-doe``). Refused: a name that
-    becomes empty or starts with ``.``, a reserved name (``gold``, ``passes``, ``label_studio``,
-    ``dataset``, ``seeds``, ``annotations``), and a name whose folder exists and is not a pass
-    folder (no gold/ and entities.json), so an import can never replace the gold or another folder.
-    """
-    slug = re.sub(r"[^a-z0-9._-]+", "-", str(annotator).strip().lower()).strip("-")
-    label = f"annotator {annotator!r}"
-    if not slug or slug.startswith("."):
-        raise _refuse(label, f"the folder name {slug!r}", "a name with a letter or digit that does not start with '.'")
-    if slug in RESERVED_PASS_NAMES:
-        raise _refuse(label, f"the reserved folder name {slug!r}", "an annotator name other than "
-                      + ", ".join(sorted(RESERVED_PASS_NAMES)))
-    target = Path(passes_root) / slug
-    if (target.exists() or target.is_symlink()) and (target.is_symlink() or not target.is_dir() or not is_pass_folder(target)):
-        raise _refuse(label, f"{target} exists and is not an annotation pass", "a new folder or an earlier pass (gold/ and entities.json)")
-    return target
 
 
 
