@@ -18,10 +18,12 @@ A predictions file is JSON Lines, one object per document::
 - Spans: every record, and a quote's ``speaker``/``cue`` or a claim's ``source``, is either
   ``start``/``end`` (Python str indices, i.e. code points, into the seed text decoded from UTF-8;
   ``end`` exclusive; an optional ``text`` must equal ``text[start:end]``) or ``text`` with an optional
-  0-based ``occurrence``: the k-th place, left to right, where the exact text occurs with no letter
-  or digit right before or after it; without it, the first such place not taken by another record
-  of the same layer. Text that cannot be placed counts as a false positive and is listed.
-  ``speaker`` and ``source`` may also be a bare name (a string).
+  0-based ``occurrence``: the k-th place, left to right, where the exact text occurs without
+  continuing a word (``eval/spans.py`` gives the rule: "U.S." does not occur in "U.S.A"); without
+  it, the first such place not taken by another record of the same layer. A ``speaker``, ``cue`` or
+  ``source`` given as text is placed at the occurrence nearest its record. Text that cannot be
+  placed counts as a wrong prediction and is listed. ``speaker`` and ``source`` may also be a bare
+  name (a string). Records repeated within a document count once.
 - Entity fields: ``label`` (PERSON, NORP, FAC, ORG, GPE, LOC, PRODUCT, EVENT, WORK_OF_ART, LAW,
   LANGUAGE, DATE, TIME), ``entity_id`` (any string: only its clustering is scored).
 - Quote fields: ``type`` (direct | indirect), ``speaker``, ``speaker_id``, ``cue``, ``quote_group``.
@@ -29,7 +31,9 @@ A predictions file is JSON Lines, one object per document::
   at_least | at_most), ``source``, ``source_id`` (an entity id or ``author``), ``claim_group``.
 - Only ``doc_id`` and each record's span are required; ``null`` counts as not given; ``id`` is
   allowed and ignored. A field the gold has and a record leaves out counts as wrong for the metrics
-  that need it; a field that no record of the whole file gives is reported as "not predicted".
+  that need it; a field that no record of the whole file gives is "not predicted" for its own
+  metrics only (``eval/scoring.py`` states every scoring rule). An id given for a speaker or source
+  is judged alone, whatever name or span is given beside it.
 - Offsets and ``occurrence`` are integers (``0.0`` is refused); ``value`` is a finite number a float
   can hold.
 - Unknown fields, NaN or infinite numbers, duplicate keys, lone surrogates (``"\\ud800"``), nesting

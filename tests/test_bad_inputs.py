@@ -661,8 +661,6 @@ ls_tasks = st.lists(st.fixed_dictionaries({"data": st.dictionaries(st.sampled_fr
                                           optional={"annotations": json_values, "id": json_values}), max_size=3)
 
 
-@pytest.mark.xfail(strict=True, reason="ls: labelstudio.read_export raises TypeError on an unhashable data.doc_id "
-                                       "(and other shapes); check types before the lookups")
 @PROPERTY
 @given(tasks=ls_tasks)
 def test_any_task_shapes_as_a_label_studio_export(mini_texts, tmp_path_factory, tasks):

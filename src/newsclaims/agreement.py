@@ -91,7 +91,22 @@ def agreement(a: AnnotationSet, b: AnnotationSet) -> dict:
                 for attr in ATTRIBUTES[layer]:
                     acc.attr_same[attr] += _same(attr, ra[i][attr], rb[j][attr])
         result[layer] = acc.as_dict()
-    return {"documents": shared_docs, "layers": result}
+    return {"documents": shared_docs, "layers": result,
+            "group_changes": group_changes({d: a.documents[d] for d in shared_docs}, {d: b.documents[d] for d in shared_docs})}
+
+
+def group_changes(before: dict[str, dict], after: dict[str, dict]) -> list[str]:
+    """quote_group and claim_group differences of records on the same span, one line each."""
+    lines = []
+    for doc_id in sorted(set(before) & set(after)):
+        for layer, name in (("quotes", "quote_group"), ("numeric_claims", "claim_group")):
+            old = {(r["start"], r["end"]): r for r in before[doc_id][layer]}
+            for r in after[doc_id][layer]:
+                o = old.get((r["start"], r["end"]))
+                if o is not None and o.get(name) != r.get(name):
+                    lines.append(f"  {doc_id} {layer} {name}: [{r['start']}:{r['end']}] {json.dumps(r['text'][:60], ensure_ascii=False)}: "
+                                 f"{o.get(name)} → {r.get(name)}")
+    return lines
 
 
 def _fmt(value) -> str:
@@ -119,6 +134,10 @@ def agreement_markdown(report: dict, command: str) -> str:
         lines += [f"## {layer}", "", "| measure | value |", "|---|---|"]
         lines += [f"| {key} | {_fmt(value)} |" for key, value in numbers.items()]
         lines.append("")
+    changes = report.get("group_changes", [])
+    lines += [f"## Group changes ({len(changes)})", "",
+              "Records on the same span whose quote_group or claim_group differs (pass a → pass b):", ""]
+    lines += ([f"- {line.strip()}" for line in changes] or ["- none"]) + [""]
     return "\n".join(lines)
 
 

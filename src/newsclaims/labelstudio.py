@@ -665,7 +665,7 @@ def read_export(path: Path, corpus: Corpus, gold: AnnotationSet | None = None, p
             problems.append(Problem(label, at, "data", show(task), "a task with a data object"))
             continue
         doc_id, text = task["data"].get("doc_id"), task["data"].get(TEXT)
-        if doc_id not in corpus.documents:
+        if not isinstance(doc_id, str) or doc_id not in corpus.documents:
             problems.append(Problem(label, at, "data.doc_id", show(doc_id), "a doc_id from seeds/MANIFEST.json"))
             continue
         at = f"task {task_id} ({doc_id})"
@@ -1010,23 +1010,9 @@ def status(export: list, corpus: Corpus) -> str:
 
 # --- what an import changes ------------------------------------------------------------------------
 
-def group_changes(before: dict[str, dict], after: dict[str, dict]) -> list[str]:
-    """quote_group and claim_group differences of records on the same span, one line each."""
-    lines = []
-    for doc_id in sorted(set(before) & set(after)):
-        for layer, name in (("quotes", "quote_group"), ("numeric_claims", "claim_group")):
-            old = {(r["start"], r["end"]): r for r in before[doc_id][layer]}
-            for r in after[doc_id][layer]:
-                o = old.get((r["start"], r["end"]))
-                if o is not None and o.get(name) != r.get(name):
-                    lines.append(f"  {doc_id} {layer} {name}: [{r['start']}:{r['end']}] {show(r['text'])}: "
-                                 f"{o.get(name)} → {r.get(name)}")
-    return lines
-
-
 def diff_summary(plan: ImportPlan, gold: AnnotationSet) -> str:
     """What an import would change, per annotator, against the current gold."""
-    from .agreement import disagreements
+    from .agreement import disagreements, group_changes
 
     lines = []
     for annotator, documents in plan.sets.items():
