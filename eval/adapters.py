@@ -387,7 +387,12 @@ def _first_json_object(content: str):
     return None
 
 
+SCALE_WORDS = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+
+
 def _number(value):
+    """A reply's value as a number: a JSON number, or the first number written in a string, with a
+    scale word after it ("1.5 million" -> 1500000, "10,000" -> 10000, "3 thousand" -> 3000)."""
     if isinstance(value, bool):
         return None
     import math
@@ -399,12 +404,15 @@ def _number(value):
         except OverflowError:  # a 400-digit integer
             return None
     elif isinstance(value, str):
-        match = re.search(r"-?\d+(?:[.,]\d+)*", value.replace("\u00a0", ""))
+        match = re.search(r"(-?\d+(?:,\d{3})*(?:\.\d+)?)(?:\s*(thousand|million|billion|trillion)\b)?",
+                          value.replace("\u00a0", " "), re.IGNORECASE)
         if match:
             try:
-                number = float(match.group().replace(",", ""))
+                number = float(match.group(1).replace(",", ""))
             except ValueError:
                 return None
+            if match.group(2):
+                number *= SCALE_WORDS[match.group(2).lower()]
     return number if number is not None and math.isfinite(number) else None
 
 

@@ -486,3 +486,12 @@ def test_benchmark_script_runs_and_agrees_with_nervaluate(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     assert "| newsclaims |" in run.stdout and "| newsclaims eval |" in run.stdout
     assert run.stdout.count("identical") == 2 and "DIFFERENT" not in run.stdout
+
+
+@pytest.mark.parametrize("reply,value", [("1.5 million", 1_500_000), ("10,000", 10_000), ("about 3,000 troops", 3_000),
+                                         ("3 thousand", 3_000), ("2.5", 2.5), (7, 7), ("none", None), (True, None)])
+def test_endpoint_values_in_words_read_whole(reply, value):
+    """An LLM writes "1.5 million": that is 1,500,000, not 1.5."""
+    from newsclaims.eval.adapters import _number
+
+    assert _number(reply) == value

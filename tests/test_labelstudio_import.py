@@ -245,3 +245,16 @@ def test_server_commands_fail_in_one_line(cli, monkeypatch, url, message, action
     result = cli("ls", action, "--url", url, "--seeds", SEEDS, "--annotations", ANNOTATIONS, "--source", "none")
     assert result.code == 2
     assert len(result.err_lines) == 1 and result.err_lines[0].startswith(message), result.err
+
+
+@pytest.mark.parametrize("region_id,record_id", [("-7CVxGN9GA", "r-7CVxGN9GA"), ("_a", "r_a"), ("Ab9-x", "Ab9-x"), ("ent-e3", "e3")])
+def test_a_region_drawn_in_the_ui_gets_a_valid_record_id(region_id, record_id):
+    """Label Studio's random region ids may start with "-" (seen in the browser test): never refused."""
+    import re
+
+    from newsclaims.labelstudio import _record_id
+    from newsclaims.schema import load_schema
+
+    assert _record_id(region_id, "ent-") == record_id
+    pattern = load_schema("common")["$defs"]["record_id"]["pattern"]
+    assert re.fullmatch(pattern.strip("^$"), record_id)

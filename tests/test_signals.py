@@ -216,7 +216,7 @@ def test_command_output_that_is_not_utf8_names_document_and_byte(cli, mini_data,
     ("import sys; sys.stdin.read(); sys.exit(5)", "found exit status 5 (stderr: no stderr); expected exit status 0"),
     ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "found death by signal SIGKILL"),
     ("import sys, json\nfor l in sys.stdin: print(json.dumps({'doc_id': json.loads(l)['doc_id']}).replace('}', ', \"doc_id\": 1}'))",
-     "found invalid JSON"),
+     "found the key 'doc_id' twice in one object"),
     ("import sys, json\nfor l in sys.stdin: print('{\"doc_id\": \"%s\", \"numeric_claims\": [{\"text\": \"3\", \"value\": NaN}]}' % json.loads(l)['doc_id'])",
      "found NaN; expected a finite number"),
 ])

@@ -353,7 +353,14 @@ def _who(annotation: dict) -> str:
 
 
 def _record_id(region_id: str, prefix: str) -> str:
-    return region_id[len(prefix):] if region_id.startswith(prefix) else region_id
+    """The record id of a region: the exported record's id back, or, for a region drawn in the UI
+    (whose random id may start with "-" or hold other characters), the region id made a valid record
+    id: characters outside letters, digits and ``_ . : -`` become "_", and one that does not start
+    with a letter or digit gets an "r" in front. The same region always gives the same id."""
+    if region_id.startswith(prefix):
+        return region_id[len(prefix):]
+    cleaned = re.sub(r"[^A-Za-z0-9_.:-]", "_", region_id)
+    return cleaned if cleaned[:1].isascii() and cleaned[:1].isalnum() else "r" + cleaned
 
 
 def _one_value(kind: str, value: dict):
