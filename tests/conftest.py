@@ -40,6 +40,15 @@ def cli(capsys):
     return run
 
 
+@pytest.fixture(scope="session")
+def mini_data(tmp_path_factory) -> Path:
+    """The mini fixture built once into a dataset folder (what --data reads)."""
+    out = tmp_path_factory.mktemp("data") / "dataset"
+    assert main(["build", "--seeds", str(MINI / "seeds"), "--annotations", str(MINI / "annotations"),
+                 "--changelog", str(MINI / "CHANGELOG.md"), "--out", str(out)]) == 0
+    return out
+
+
 @pytest.fixture
 def mini_copy(tmp_path) -> Path:
     """A writable copy of the mini fixture (seeds/, annotations/, CHANGELOG.md)."""

@@ -22,14 +22,6 @@ from newsclaims.eval.spans import occurrences
 sys.path.insert(0, str(REPO / "tests"))
 
 
-@pytest.fixture(scope="module")
-def mini_data(tmp_path_factory):
-    from newsclaims.cli import main
-
-    out = tmp_path_factory.mktemp("data") / "dataset"
-    assert main(["build", "--seeds", str(MINI / "seeds"), "--annotations", str(MINI / "annotations"),
-                 "--changelog", str(MINI / "CHANGELOG.md"), "--out", str(out)]) == 0
-    return out
 
 
 def score(data_dir, lines):

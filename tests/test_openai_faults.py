@@ -231,14 +231,6 @@ def test_userinfo_is_sent_but_never_shown(server, waits, monkeypatch):
 
 # --- through the command line ------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def mini_data(tmp_path_factory):
-    from newsclaims.cli import main
-
-    out = tmp_path_factory.mktemp("data") / "dataset"
-    assert main(["build", "--seeds", str(MINI / "seeds"), "--annotations", str(MINI / "annotations"),
-                 "--changelog", str(MINI / "CHANGELOG.md"), "--out", str(out)]) == 0
-    return out
 
 
 @pytest.mark.parametrize("variable_set", [False, True])

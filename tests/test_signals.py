@@ -25,14 +25,6 @@ pytestmark = pytest.mark.slow
 BOUND = 60  # seconds a run may take before the test gives up on it
 
 
-@pytest.fixture(scope="module")
-def mini_data(tmp_path_factory):
-    from newsclaims.cli import main
-
-    out = tmp_path_factory.mktemp("data") / "dataset"
-    assert main(["build", "--seeds", str(MINI / "seeds"), "--annotations", str(MINI / "annotations"),
-                 "--changelog", str(MINI / "CHANGELOG.md"), "--out", str(out)]) == 0
-    return out
 
 
 def start_eval(mini_data, tmp_path, *args, env=None):
