@@ -389,8 +389,11 @@ def test_timings_are_present_and_measured_against_the_peer_tool():
     bench = re.search(r"<!-- bench -->\n(.*?)<!-- /bench -->", README, re.S).group(1)
     assert re.search(r"^\| nervaluate [\d.]+ \| [\d.]+ s \|", bench, re.M)
     assert re.search(r"^\| newsclaims \| [\d.]+ s \|", bench, re.M)
-    assert re.search(r"^\| ratio \| [\d.]+x (faster|slower) \|", bench, re.M)
-    assert re.search(r"Measured on \d+ cores?, Python \d", bench)
+    assert re.search(r"^\| newsclaims eval \| [\d.]+ s \| \d+ MB \| identical \|", bench, re.M)  # end to end
+    assert len(re.findall(r"^\| ratio \| [\d.]+x (faster|slower) \|", bench, re.M)) == 2
+    assert re.search(r"Large documents.*: [\d.]+ s, \d+ MB peak", bench)
+    assert re.search(r"Cold start.*median of \d+ new processes: [\d.]+ s", bench)
+    assert re.search(r"in one run on \d+ cores?, Python \d", bench)
 
 
 def test_the_conflicting_figures_of_the_first_paragraph_are_in_the_data():
