@@ -8,7 +8,6 @@ installed) is listed with the reason instead of scores.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 

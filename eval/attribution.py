@@ -37,9 +37,6 @@ class Judge:
             self._mentions[doc_id] = {(m["start"], m["end"]): m.get("entity_id") for m in self.entity_mentions.get(doc_id, [])}
         return self._mentions[doc_id].get(bounds)
 
-    def given(self, pred: dict, field: str) -> bool:
-        return pred.get(f"{field}_id") is not None or pred.get(field) is not None
-
     def right(self, doc_id: str, pred: dict, gold: dict, field: str) -> bool:
         gold_id, gold_span = gold.get(f"{field}_id"), gold.get(field)
         pred_id, pred_value = pred.get(f"{field}_id"), pred.get(field)

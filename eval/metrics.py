@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from newsclaims.counts import ratio
 
 
 def f1_of(p: float | None, r: float | None) -> float | None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import time
-from pathlib import Path
 
 from newsclaims.labels import LAYERS
 from newsclaims.problems import InvalidInput, Problem, show
@@ -22,14 +20,6 @@ def parse_layers(text: str | None) -> tuple[str, ...]:
     if bad or not layers:
         raise InvalidInput([Problem("--layers", "", "", show(text), "a comma-separated list of " + ", ".join(LAYERS))])
     return layers
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def run_eval(args) -> int:

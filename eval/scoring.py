@@ -239,10 +239,6 @@ class SchemeResult:
     p_idx: np.ndarray
     category: np.ndarray  # 0 correct, 1 incorrect, 2 partial, per matched pair
 
-    @property
-    def credit(self) -> np.ndarray:
-        return np.where(self.category == 0, 1.0, np.where(self.category == 2, 0.5, 0.0))
-
 
 def scheme_result(scheme: Scheme, data: LayerData, cand_g=None, cand_p=None) -> SchemeResult:
     cand_g = data.cand_g if cand_g is None else cand_g

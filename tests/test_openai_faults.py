@@ -16,7 +16,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import MINI
 from newsclaims.eval import adapters
 from newsclaims.eval.adapters import ReplyCache, backoff_delay, public_url, run_openai
 from newsclaims.problems import InvalidInput

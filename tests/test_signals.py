@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MINI
 
 pytestmark = pytest.mark.slow
 BOUND = 60  # seconds a run may take before the test gives up on it
