@@ -67,11 +67,9 @@ def candidates(gold: SpanArrays, pred: SpanArrays) -> tuple[np.ndarray, np.ndarr
 
 
 def pair_facts(gold: SpanArrays, pred: SpanArrays, g: np.ndarray, p: np.ndarray):
-    """(same boundaries, same label, shared characters) of index pairs, as arrays."""
+    """(same boundaries, same label) of index pairs, as arrays."""
     same_bounds = (gold.start[g] == pred.start[p]) & (gold.end[g] == pred.end[p])
-    same_label = gold.label[g] == pred.label[p]
-    shared = np.minimum(gold.end[g], pred.end[p]) - np.maximum(gold.start[g], pred.start[p])
-    return same_bounds, same_label, shared
+    return same_bounds, gold.label[g] == pred.label[p]
 
 
 RankColumns = Callable[[np.ndarray, np.ndarray], list]  # (gold idx, pred idx) -> rank components, one array each

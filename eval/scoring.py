@@ -143,10 +143,14 @@ class LayerData:
     def gold_per_doc(self) -> np.ndarray:
         return np.bincount(self.g.doc, minlength=len(self.doc_ids))
 
-    def per_doc_prf(self, g_idx: np.ndarray, credit=None) -> list[PRF]:
-        """PRF per document: true positives from the gold side of credited pairs."""
-        tp = np.bincount(self.g.doc[g_idx], weights=credit, minlength=len(self.doc_ids))
+    def per_doc_prf(self, g_idx: np.ndarray) -> list[PRF]:
+        """PRF per document: one true positive per gold record of a matched pair."""
+        tp = np.bincount(self.g.doc[g_idx], minlength=len(self.doc_ids))
         return [PRF.of(float(t), int(pr), int(go)) for t, pr, go in zip(tp, self.predicted_per_doc(), self.gold_per_doc())]
+
+    def doc_of(self, g: int) -> str:
+        """The doc_id of gold record g."""
+        return self.doc_ids[int(self.g.doc[g])]
 
     def filtered(self, keep) -> tuple[np.ndarray, np.ndarray]:
         """The candidates for which ``keep(gold record, predicted record, doc_id)`` is true."""
@@ -244,8 +248,7 @@ def scheme_result(scheme: Scheme, data: LayerData, cand_g=None, cand_p=None) -> 
     cand_g = data.cand_g if cand_g is None else cand_g
     cand_p = data.cand_p if cand_p is None else cand_p
     g_idx, p_idx = match_scheme(scheme, data.g, data.p, cand_g, cand_p)
-    same_bounds, same_label, _ = pair_facts(data.g, data.p, g_idx, p_idx)
-    return SchemeResult(scheme, g_idx, p_idx, scheme.categorise(same_bounds, same_label))
+    return SchemeResult(scheme, g_idx, p_idx, scheme.categorise(*pair_facts(data.g, data.p, g_idx, p_idx)))
 
 
 @dataclass
@@ -261,8 +264,7 @@ class CountTable:
         return [SchemeCounts(*row) for row in zip(*(c.tolist() for c in self.columns))]
 
     def prf(self) -> list[PRF]:
-        correct, incorrect, partial, missed, spurious = (c.tolist() for c in self.columns)
-        return [PRF.of(c + 0.5 * p, c + i + p + s, c + i + p + m) for c, i, p, m, s in zip(correct, incorrect, partial, missed, spurious)]
+        return [counts.prf for counts in self.rows()]
 
 
 def _counts_by(keys_g, keys_p, keys_pairs, category, size: int, extra_spurious) -> CountTable:
@@ -292,26 +294,29 @@ def counts_per_label(scheme: Scheme, data: LayerData, names) -> list[SchemeCount
     return _counts_by(data.g.label, data.p.label, data.g.label[result.g_idx], result.category, len(names), unplaced).rows()
 
 
-def scheme_table(data: LayerData, labelled: bool, names) -> dict:
-    """Micro counts of every scheme, and per label and macro F1 when labels are given."""
+def label_view(scheme: Scheme, data: LayerData, names, labelled: bool) -> tuple[dict | str, float | str | None]:
+    """(per-label counts of the labels with any span, macro F1), or "not predicted" twice when no
+    record gives a label."""
+    if not labelled:
+        return NOT_PREDICTED, NOT_PREDICTED
+    per_label = dict(zip(names, counts_per_label(scheme, data, names)))
+    return ({k: c.as_dict() for k, c in per_label.items() if c.possible or c.actual},
+            macro_f1([c.prf for c in per_label.values()]))
+
+
+def scheme_table(data: LayerData, results: dict[str, SchemeResult], labelled: bool, names) -> dict:
+    """Micro counts of every scheme (from its result), and per label and macro F1 when labels are given."""
     out = {}
-    for name, scheme in SCHEMES.items():
-        result = scheme_result(scheme, data)
-        entry = {"micro": counts_per_doc(result, data).total().as_dict()}
-        if labelled:
-            per_label = dict(zip(names, counts_per_label(scheme, data, names)))
-            entry["macro_f1"] = macro_f1([c.prf for c in per_label.values()])
-            entry["per_label"] = {k: c.as_dict() for k, c in per_label.items() if c.possible or c.actual}
-        else:
-            entry["macro_f1"] = entry["per_label"] = NOT_PREDICTED
-        out[name] = entry
+    for name, result in results.items():
+        per_label, macro = label_view(result.scheme, data, names, labelled)
+        out[name] = {"micro": counts_per_doc(result, data).total().as_dict(), "macro_f1": macro, "per_label": per_label}
     return out
 
 
 # --- Errors, each in context -----------------------------------------------------------------------
 
 def _per_document(doc_ids: list[str], table: CountTable) -> dict:
-    """Per document: [correct, incorrect, partial, missed, spurious] (the column order of ``per_document_columns``)."""
+    """Per document: [correct, incorrect, partial, missed, spurious], the order given under "columns"."""
     return {"columns": list(CATEGORIES), **dict(zip(doc_ids, zip(*(c.tolist() for c in table.columns))))}
 
 
@@ -394,12 +399,11 @@ def _leftover_pairs(data: LayerData, g_done: np.ndarray, p_done: np.ndarray) -> 
 
 def main_score(data: LayerData, per_doc: list[PRF], options: Options) -> dict:
     overall = total(per_doc)
-    by_id = dict(zip(data.doc_ids, per_doc))
-    low, high = bootstrap_f1([(c.tp, c.predicted, c.gold) for _, c in sorted(by_id.items())], options.resamples, options.seed)
+    counts = {d: [c.tp, c.predicted, c.gold] for d, c in zip(data.doc_ids, per_doc)}  # doc_ids are sorted
+    low, high = bootstrap_f1(list(counts.values()), options.resamples, options.seed)
     return {"value": overall.f1, "precision": overall.precision, "recall": overall.recall,
             "tp": overall.tp, "predicted": overall.predicted, "gold": overall.gold, "ci95": [low, high],
-            "n_documents": len(per_doc), "per_document": {d: [c.tp, c.predicted, c.gold] for d, c in sorted(by_id.items())},
-            "higher_is_better": True}
+            "n_documents": len(per_doc), "per_document": counts, "higher_is_better": True}
 
 
 def _group_bcubed(data: LayerData, pairs: list[tuple[int, int]], field: str) -> dict | str:
@@ -407,10 +411,9 @@ def _group_bcubed(data: LayerData, pairs: list[tuple[int, int]], field: str) -> 
         return NOT_PREDICTED
     gold_c, pred_c = {}, {}
     for g, p in pairs:
-        key = g
         gold_value, pred_value = data.gold[g].get(field), data.pred[p].get(field)
-        gold_c[key] = gold_value if gold_value is not None else ("singleton", key)
-        pred_c[key] = pred_value if pred_value is not None else ("singleton", key)
+        gold_c[g] = gold_value if gold_value is not None else ("singleton", g)
+        pred_c[g] = pred_value if pred_value is not None else ("singleton", g)
     return {**bcubed(gold_c, pred_c), "computed_over": "overlap-matched pairs"}
 
 
@@ -418,15 +421,17 @@ def _group_bcubed(data: LayerData, pairs: list[tuple[int, int]], field: str) -> 
 
 def score_entities(data: LayerData, options: Options) -> dict:
     labelled = data.given("label")
-    strict = scheme_result(SCHEMES["strict"], data)
+    results = {name: scheme_result(scheme, data) for name, scheme in SCHEMES.items()}
+    strict = results["strict"]
     per_doc_counts = counts_per_doc(strict, data)
     per_doc = per_doc_counts.prf()
-    schemes = scheme_table(data, labelled, ENTITY_LABELS)
+    schemes = scheme_table(data, results, labelled, ENTITY_LABELS)
 
     linking = NOT_PREDICTED
     if data.given("entity_id"):
-        same_g, same_p = data.filtered(lambda g, p, d: (g["start"], g["end"]) == (p["start"], p["end"]))
-        g_idx, p_idx = match(same_g, same_p, lambda g, p: [np.ones(len(g), dtype=np.int64), (data.g.label[g] == data.p.label[p]).astype(np.int64)])
+        same_bounds, _ = pair_facts(data.g, data.p, data.cand_g, data.cand_p)
+        g_idx, p_idx = match(data.cand_g[same_bounds], data.cand_p[same_bounds],
+                             lambda g, p: [np.ones(len(g), dtype=np.int64), (data.g.label[g] == data.p.label[p]).astype(np.int64)])
         gold_c, pred_c = {}, {}
         for g, p in zip(g_idx.tolist(), p_idx.tolist()):
             gold_id = data.gold[g].get("entity_id")
@@ -442,7 +447,7 @@ def score_entities(data: LayerData, options: Options) -> dict:
     errors = ErrorList(data)
     wrong = strict.category != 0
     g_bad, p_bad = strict.g_idx[wrong], strict.p_idx[wrong]
-    same_bounds, same_label, _ = pair_facts(data.g, data.p, g_bad, p_bad)
+    same_bounds, same_label = pair_facts(data.g, data.p, g_bad, p_bad)
     for kind, mask in (("wrong type", same_bounds), ("boundary", ~same_bounds & same_label),
                        ("boundary and type", ~same_bounds & ~same_label)):
         errors.add_many(kind, g_bad[mask], p_bad[mask])
@@ -493,17 +498,12 @@ def score_quotes(data: LayerData, judge: Judge, options: Options) -> dict:
     n_predicted, n_gold = int(data.predicted_per_doc().sum()), len(data.g)
     exact = counts_per_doc(scheme_result(SCHEMES["exact"], data), data).total()
     typed = data.given("type")
-    per_type = dict(zip(QUOTE_TYPES, counts_per_label(SCHEMES["strict"], data, QUOTE_TYPES))) if typed else None
-
-    def gold_of(g):
-        return data.doc_ids[int(data.g.doc[g])], data.gold[g]
-
+    per_type, macro_over_types = label_view(SCHEMES["strict"], data, QUOTE_TYPES, typed)
     speaker, type_acc, cue = Accuracy(), Accuracy(), PRF()
     cues_given = data.given("cue")
     errors = ErrorList(data)
     for g, p in pairs:
-        doc_id, gold = gold_of(g)
-        pred = data.pred[p]
+        doc_id, gold, pred = data.doc_of(g), data.gold[g], data.pred[p]
         speaker += Accuracy(judge.right(doc_id, pred, gold, "speaker"), 1)
         right_type = pred.get("type") == gold["type"]
         type_acc += Accuracy(right_type, 1)
@@ -530,11 +530,10 @@ def score_quotes(data: LayerData, judge: Judge, options: Options) -> dict:
         "main": main_score(data, per_doc, options),
         "content": {"strict": exact.as_dict(), "overlap": PRF.of(len(pairs), n_predicted, n_gold).as_dict(),
                     "token_overlap": _token_overlap(data),
-                    "per_type_strict": NOT_PREDICTED if per_type is None else {k: v.as_dict() for k, v in per_type.items() if v.possible or v.actual},
-                    "macro_f1_over_types": NOT_PREDICTED if per_type is None else macro_f1([c.prf for c in per_type.values()])},
+                    "per_type_strict": per_type, "macro_f1_over_types": macro_over_types},
         "speaker_accuracy": speaker.as_dict() if data.given("speaker", "speaker_id") else NOT_PREDICTED,
         "type_accuracy": type_acc.as_dict() if typed else NOT_PREDICTED,
-        "cue": cue.as_dict() if data.given("cue") else NOT_PREDICTED,
+        "cue": cue.as_dict() if cues_given else NOT_PREDICTED,
         "quote_group_bcubed": _group_bcubed(data, pairs, "quote_group"),
         "per_document": {d: c.as_dict() for d, c in zip(data.doc_ids, per_doc)},
         **errors.as_dict(),
@@ -556,15 +555,14 @@ def _claim_checks(judge: Judge, doc_id: str, pred: dict, gold: dict) -> dict[str
 def score_numeric_claims(data: LayerData, judge: Judge, options: Options) -> dict:
     exact = counts_per_doc(scheme_result(SCHEMES["exact"], data), data).total()
     approx_given = data.given("approx")
-    per_approx = dict(zip(APPROX_VALUES, counts_per_label(SCHEMES["strict"], data, APPROX_VALUES))) if approx_given else None
+    per_approx, macro_over_approx = label_view(SCHEMES["strict"], data, APPROX_VALUES, approx_given)
     overlap_g, overlap_p = match_overlap(data.g, data.p, data.cand_g, data.cand_p)
     pairs = list(zip(overlap_g.tolist(), overlap_p.tolist()))
     accs = {name: Accuracy() for name in CLAIM_ATTRIBUTES}
     errors = ErrorList(data)
     for g, p in pairs:
-        doc_id = data.doc_ids[int(data.g.doc[g])]
         gold, pred = data.gold[g], data.pred[p]
-        checks = _claim_checks(judge, doc_id, pred, gold)
+        checks = _claim_checks(judge, data.doc_of(g), pred, gold)
         for name, ok in checks.items():
             accs[name] += Accuracy(ok, 1)
         if approx_given and not checks["approx"]:
@@ -580,9 +578,8 @@ def score_numeric_claims(data: LayerData, judge: Judge, options: Options) -> dic
     per_doc = data.per_doc_prf(e2e_g)
     wrong, missed, spurious = _leftover_pairs(data, e2e_g, e2e_p)
     for g, p in wrong:
-        doc_id = data.doc_ids[int(data.g.doc[g])]
         gold, pred = data.gold[g], data.pred[p]
-        checks = _claim_checks(judge, doc_id, pred, gold)
+        checks = _claim_checks(judge, data.doc_of(g), pred, gold)
         bad = ([] if (gold["start"], gold["end"]) == (pred["start"], pred["end"]) else ["boundary"])
         bad += [f"wrong {n}" for n in ("value", "unit", "source") if not checks[n]]
         errors.add(" + ".join(bad), g, p, {"gold_claim": {k: gold[k] for k in ("value", "unit", "source_id")},
@@ -591,8 +588,7 @@ def score_numeric_claims(data: LayerData, judge: Judge, options: Options) -> dic
     return {
         "main": main_score(data, per_doc, options),
         "span": {"strict": exact.as_dict(), "overlap": PRF.of(len(pairs), int(data.predicted_per_doc().sum()), len(data.g)).as_dict(),
-                 "per_approx_strict": NOT_PREDICTED if per_approx is None else {k: v.as_dict() for k, v in per_approx.items() if v.possible or v.actual},
-                 "macro_f1_over_approx": NOT_PREDICTED if per_approx is None else macro_f1([c.prf for c in per_approx.values()])},
+                 "per_approx_strict": per_approx, "macro_f1_over_approx": macro_over_approx},
         **{f"{name}_accuracy": (acc.as_dict() if data.given(name, f"{name}_id") else NOT_PREDICTED) for name, acc in accs.items()},
         "claim_group_bcubed": _group_bcubed(data, pairs, "claim_group"),
         "per_document": {d: c.as_dict() for d, c in zip(data.doc_ids, per_doc)},
@@ -636,8 +632,7 @@ def scheme_scores(gold_docs: list[list[dict]], pred_docs: list[list[dict]], labe
 
     texts = {f"{i:09d}": "" for i in range(len(gold_docs))}
     gold_layer = dict(zip(texts, gold_docs))
-    order = lambda r: (r["start"], r["end"], str(r.get("label")))  # noqa: E731 - canonical, as spans.py does
-    aligned = {doc_id: {"entities": AlignedLayer(sorted(spans, key=order))} for doc_id, spans in zip(texts, pred_docs)}
+    aligned = {doc_id: {"entities": AlignedLayer(spans)} for doc_id, spans in zip(texts, pred_docs)}
     code_names = list(labels)
     data = layer_data("entities", texts, gold_layer, aligned, code_names)
     out = {}

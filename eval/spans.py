@@ -102,7 +102,8 @@ def _place_attribution(value, text: str, start: int, end: int):
     return {**_shown(needle), UNPLACED: reason}
 
 
-def _content_key(record: dict) -> str:
+def _raw_key(record: dict) -> str:
+    """The identity of a record as given, before placing (text-only records have no offsets yet)."""
     return json.dumps({k: v for k, v in record.items() if k != "id"}, sort_keys=True, ensure_ascii=False, default=str)
 
 
@@ -113,10 +114,10 @@ def align_layer(records: list[dict], text: str, layer: str) -> AlignedLayer:
     placed: list[tuple[int, int, dict]] = []
     unplaced: list[dict] = []
     if any(r.get("start") is None for r in records):  # exact copies of a text-only record are one record
-        records = list({_content_key(r): r for r in records}.values())
+        records = list({_raw_key(r): r for r in records}.values())
     with_offsets = [r for r in records if r.get("start") is not None]
     with_occurrence = [r for r in records if r.get("start") is None and r.get("occurrence") is not None]
-    text_only = sorted((r for r in records if r.get("start") is None and r.get("occurrence") is None), key=_content_key)
+    text_only = sorted((r for r in records if r.get("start") is None and r.get("occurrence") is None), key=_raw_key)
     for r in with_offsets:
         placed.append((r["start"], r["end"], r))
         taken.add((r["start"], r["end"]))
@@ -148,7 +149,7 @@ def align_layer(records: list[dict], text: str, layer: str) -> AlignedLayer:
     unique = {}
     for r in unplaced:
         r.pop("id", None)
-        unique.setdefault(_content_key(r), r)
+        unique.setdefault(_raw_key(r), r)
     out.unplaced = [unique[k] for k in sorted(unique)]
     return out
 
