@@ -73,6 +73,35 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def nervaluate_counts(result: dict) -> dict:
+    """nervaluate's five counts per scheme, overall and per label, keyed as ours ("strict/GPE")."""
+    counts = {}
+    for ours, theirs in {"strict": "strict", "exact": "exact", "partial": "partial", "type": "ent_type"}.items():
+        r = result["overall"][theirs]
+        counts[ours] = [r.correct, r.incorrect, r.partial, r.missed, r.spurious]
+        for label in LABELS:
+            r = result["entities"][label][theirs]
+            counts[f"{ours}/{label}"] = [r.correct, r.incorrect, r.partial, r.missed, r.spurious]
+    return counts
+
+
+def nervaluate_from_files(gold_path: str, pred_path: str, documents_path: str) -> dict:
+    """nervaluate end to end, as a user would run it: read both JSON Lines files, make ends inclusive."""
+    from nervaluate import Evaluator
+
+    gold: dict[str, list] = {}
+    for line in open(gold_path, encoding="utf-8"):
+        row = json.loads(line)
+        gold.setdefault(row["doc_id"], []).append({"label": row["label"], "start": row["start"], "end": row["end"] - 1})
+    docs = [json.loads(line)["doc_id"] for line in open(documents_path, encoding="utf-8")]
+    pred = {}
+    for line in open(pred_path, encoding="utf-8"):
+        obj = json.loads(line)
+        pred[obj["doc_id"]] = [{"label": s["label"], "start": s["start"], "end": s["end"] - 1} for s in obj["entities"]]
+    result = Evaluator([gold.get(d, []) for d in docs], [pred.get(d, []) for d in docs], tags=LABELS).evaluate()
+    return nervaluate_counts(result)
+
+
 def run_tool(tool: str, docs: int, spans: int) -> dict:
     gold, pred = corpus(docs, spans)
     before = _peak_mb()
@@ -82,14 +111,7 @@ def run_tool(tool: str, docs: int, spans: int) -> dict:
         from nervaluate import Evaluator
 
         incl = lambda ds: [[{"label": s["label"], "start": s["start"], "end": s["end"] - 1} for s in d] for d in ds]
-        result = Evaluator(incl(gold), incl(pred), tags=LABELS).evaluate()
-        names = {"strict": "strict", "exact": "exact", "partial": "partial", "type": "ent_type"}
-        for ours, theirs in names.items():
-            r = result["overall"][theirs]
-            counts[ours] = [r.correct, r.incorrect, r.partial, r.missed, r.spurious]
-            for label in LABELS:
-                r = result["entities"][label][theirs]
-                counts[f"{ours}/{label}"] = [r.correct, r.incorrect, r.partial, r.missed, r.spurious]
+        counts = nervaluate_counts(Evaluator(incl(gold), incl(pred), tags=LABELS).evaluate())
     else:
         from newsclaims.eval.scoring import scheme_scores
 
@@ -158,30 +180,6 @@ def write_end_to_end_workload(folder: Path, docs: int, spans: int, seed: int = 1
     return data, folder / "predictions.jsonl"
 
 
-NERVALUATE_END_TO_END = """
-import json, sys
-from nervaluate import Evaluator
-labels = sys.argv[3].split(",")
-gold = {}
-for line in open(sys.argv[1], encoding="utf-8"):
-    row = json.loads(line)
-    gold.setdefault(row["doc_id"], []).append({"label": row["label"], "start": row["start"], "end": row["end"] - 1})
-docs = [json.loads(line)["doc_id"] for line in open(sys.argv[4], encoding="utf-8")]
-pred = {}
-for line in open(sys.argv[2], encoding="utf-8"):
-    obj = json.loads(line)
-    pred[obj["doc_id"]] = [{"label": s["label"], "start": s["start"], "end": s["end"] - 1} for s in obj["entities"]]
-result = Evaluator([gold.get(d, []) for d in docs], [pred.get(d, []) for d in docs], tags=labels).evaluate()
-names = {"strict": "strict", "exact": "exact", "partial": "partial", "type": "ent_type"}
-counts = {}
-for ours, theirs in names.items():
-    r = result["overall"][theirs]
-    counts[ours] = [r.correct, r.incorrect, r.partial, r.missed, r.spurious]
-    for label in labels:
-        r = result["entities"][label][theirs]
-        counts[f"{ours}/{label}"] = [r.correct, r.incorrect, r.partial, r.missed, r.spurious]
-print(json.dumps(counts))
-"""
 
 
 def _report_counts(report: dict) -> dict:
@@ -197,8 +195,8 @@ def _report_counts(report: dict) -> dict:
 
 def end_to_end(tmp: Path, docs: int, spans: int) -> dict:
     data, predictions = write_end_to_end_workload(tmp, docs, spans)
-    theirs = _run_measured([sys.executable, "-c", NERVALUATE_END_TO_END, str(data / "entities" / "test.jsonl"),
-                            str(predictions), ",".join(LABELS), str(data / "documents" / "test.jsonl")])
+    theirs = _run_measured([sys.executable, "-m", "newsclaims.eval.bench", "--nervaluate-files", str(data / "entities" / "test.jsonl"),
+                            str(predictions), str(data / "documents" / "test.jsonl")])
     out = tmp / "run"
     ours = _run_measured([sys.executable, "-m", "newsclaims.cli", "eval", "--data", str(data), "--predictions", str(predictions),
                           "--layers", "entities", "--output", str(out)])
@@ -256,10 +254,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large-spans", type=int, default=200_000, help="predicted spans per document of the large run")
     parser.add_argument("--repeats", type=int, default=9, help="new processes timed for the cold start")
     parser.add_argument("--tool", choices=["nervaluate", "newsclaims"], help=argparse.SUPPRESS)
+    parser.add_argument("--nervaluate-files", nargs=3, metavar=("GOLD", "PREDICTIONS", "DOCUMENTS"), help=argparse.SUPPRESS)
     parser.add_argument("--write-readme", action="store_true", help="replace the benchmark tables in README.md")
     args = parser.parse_args(argv)
     if args.tool:
         print(json.dumps(run_tool(args.tool, args.docs, args.spans)))
+        return 0
+    if args.nervaluate_files:
+        print(json.dumps(nervaluate_from_files(*args.nervaluate_files)))
         return 0
     import tempfile
 
