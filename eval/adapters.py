@@ -159,7 +159,7 @@ def _collect(name: str, texts: dict[str, str], answers: list[tuple[str, object]]
             found = [Problem(label, "", "doc_id", show(answer["doc_id"]), f"{doc_id!r}, the document it was given")]
         problems += found
         if not found:
-            result.by_doc[doc_id] = answer
+            result.objects[doc_id] = answer
             seen[doc_id] = 0
     if problems:
         raise InvalidInput(problems[:20])

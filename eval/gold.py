@@ -7,21 +7,32 @@ every row has the shape of its record in ``gold_document.schema.json`` (or ``kb.
 ``doc_id`` and ``fold``; each row names a document of ``documents/`` and its spans lie in that
 document's text, with their surface ``text`` equal to ``text[start:end]``. Anything else is one line
 naming the file, line, field, what was found and what was expected (exit code 2).
+
+The entities file, the one that grows with a dataset, is checked a chunk of lines at a time, a
+column at a time (``_check_mentions``; on every core for a large file, ``newsclaims.batches``), and
+its mentions are kept as columns (``records.EntityTable``); a chunk those checks cannot vouch for is
+checked line by line, which names the first problem.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from newsclaims.corpus import SPAN_FIELDS, check_span
-from newsclaims.jsonio import expect_object, iter_jsonl, no_cycle_collection, read_json
-from newsclaims.labels import LAYERS
+from newsclaims.batches import checked_chunks
+from newsclaims.jsonio import (exact_lines, expect_object, iter_jsonl_batches, no_cycle_collection, open_input, parse_chunk,
+                               read_json)
 from newsclaims.problems import InvalidInput, Problem, show
-from newsclaims.schema import schema_problems
+from newsclaims.schema import all_valid, schema_problems, valid_columns
+
+from .records import ENTITY_FIELDS, EntityTable, EntityTableBuilder, MentionBatch, MentionsByDocument, mention_batch
 
 SPLIT_FILE = "test.jsonl"
-SCORED_ENTITY_FIELDS = ("id", "start", "end", "label", "entity_id")
+SCORED_ENTITY_FIELDS = ENTITY_FIELDS
 BUILT_BY = "a dataset folder written by newsclaims build"
 
 
@@ -29,24 +40,31 @@ BUILT_BY = "a dataset folder written by newsclaims build"
 class GoldData:
     path: Path
     texts: dict[str, str]  # doc_id -> text, in fold order
-    layers: dict[str, dict[str, list[dict]]]  # layer -> doc_id -> records (entities: SCORED_ENTITY_FIELDS only)
+    layers: dict[str, Mapping]  # layer -> doc_id -> records (entities: a view of ``entities``)
     kb: dict[str, dict]
     info: dict  # build_info.json: data_version, gold_sha256, files
+    entities: EntityTable | None = None  # the entity mentions as columns; doc indices follow ``texts``
 
 
-def _rows(folder: Path, config: str, schema: str) -> list[tuple[str, int, dict]]:
-    """(label, line, row) of one config's test split, each row schema-checked."""
+def _batches(folder: Path, config: str, schema: str):
+    """(label, line numbers, rows) of one config's test split, each batch schema-checked."""
     path = folder / config / SPLIT_FILE
     label = str(path)
     if not path.is_file():
         raise InvalidInput([Problem(str(folder), "", "", f"no {config}/{SPLIT_FILE}", BUILT_BY)])
-    rows = []
-    for line, row in iter_jsonl(path, label, schema_checked=True, allow_empty=config != "documents"):
-        problems = schema_problems(schema, row, label, line, limit=1)
-        if problems:
-            raise InvalidInput(problems)
-        rows.append((label, line, row))
-    return rows
+    with open_input(path, label) as handle:
+        for lines, rows in iter_jsonl_batches(handle, label, allow_empty=config != "documents"):
+            if not all_valid(schema, rows):
+                for line, row in zip(lines, rows):
+                    problems = schema_problems(schema, row, label, line, limit=1)
+                    if problems:
+                        raise InvalidInput(problems)
+            yield label, lines, rows
+
+
+def _rows(folder: Path, config: str, schema: str):
+    for label, lines, rows in _batches(folder, config, schema):
+        yield from ((label, line, row) for line, row in zip(lines, rows))
 
 
 def _info(folder: Path) -> dict:
@@ -61,13 +79,74 @@ def _info(folder: Path) -> dict:
     return info
 
 
-def load_gold_data(folder: Path | None = None) -> GoldData:
-    """Read and check a dataset folder; default: the packaged dataset."""
+def load_gold_data(folder: Path | None = None, *, workers: int | None = None) -> GoldData:
+    """Read and check a dataset folder; default: the packaged dataset.
+
+    ``workers``: processes checking a large entities file (``newsclaims.batches``; None: one per
+    core for a large file, 0: none)."""
     with no_cycle_collection():
-        return _load_gold_data(folder)
+        return _load_gold_data(folder, workers)
 
 
-def _load_gold_data(folder: Path | None) -> GoldData:
+def _row_problem(row: dict, texts: dict[str, str], label: str, line: int, layer: str) -> Problem | None:
+    """The first semantic problem of one schema-valid row: its document, its spans."""
+    text = texts.get(row["doc_id"])
+    if text is None:
+        return Problem(label, "", "doc_id", show(row["doc_id"]), "a doc_id of documents/test.jsonl", line)
+    problems: list[Problem] = []
+    check_span(row, text, label, "", "", problems, gold=False, line=line)
+    for name in SPAN_FIELDS[layer]:
+        if row[name] is not None:
+            check_span(row[name], text, label, "", name, problems, gold=False, line=line)
+    return problems[0] if problems else None
+
+
+def _check_mentions(context: tuple, chunk: bytes, first: int) -> MentionBatch | None:
+    """The mentions of one chunk of entities/test.jsonl, checked a column at a time (run by
+    ``batches.checked_chunks``, maybe in a worker); None when some line may have a problem, which
+    the line-by-line path then names."""
+    doc_index, texts, lengths = context
+    rows = parse_chunk(chunk, first)
+    columns = valid_columns("dataset_entities", rows) if rows else None
+    if columns is None:
+        return None
+    try:
+        docs = list(map(doc_index.__getitem__, columns["doc_id"]))
+    except KeyError:
+        return None
+    starts, ends = columns["start"], columns["end"]
+    doc, start, end = (np.asarray(c, dtype=np.int64) for c in (docs, starts, ends))
+    if not (np.all(start < end) and np.all(end <= lengths[doc])):
+        return None
+    if tuple(map(str.__getitem__, map(texts.__getitem__, docs), map(slice, starts, ends))) != columns["text"]:
+        return None
+    return mention_batch(doc, start, end, columns["label"], columns["entity_id"])
+
+
+def _read_mentions(folder: Path, texts: dict[str, str], workers: int | None) -> EntityTable:
+    path = folder / "entities" / SPLIT_FILE
+    label = str(path)
+    if not path.is_file():
+        raise InvalidInput([Problem(str(folder), "", "", f"no entities/{SPLIT_FILE}", BUILT_BY)])
+    doc_index = {doc_id: d for d, doc_id in enumerate(texts)}
+    text_list = list(texts.values())
+    context = (doc_index, text_list, np.fromiter(map(len, text_list), dtype=np.int64, count=len(text_list)))
+    mentions = EntityTableBuilder()
+    with open_input(path, label) as handle:
+        for first, chunk, batch in checked_chunks(handle, label, _check_mentions, context, workers):
+            if batch is not None:
+                mentions.add_coded(batch)
+                continue
+            for line, row in exact_lines(chunk, first, label):
+                problem = (schema_problems("dataset_entities", row, label, line, limit=1) or [None])[0]
+                problem = problem or _row_problem(row, texts, label, line, "entities")
+                if problem:
+                    raise InvalidInput([problem])
+                mentions.add_records(doc_index[row["doc_id"]], [row])
+    return mentions.table()
+
+
+def _load_gold_data(folder: Path | None, workers: int | None) -> GoldData:
     from newsclaims import paths
 
     folder = Path(folder) if folder else paths.dataset_dir()
@@ -81,28 +160,20 @@ def _load_gold_data(folder: Path | None) -> GoldData:
         if row["doc_id"] in texts:
             raise InvalidInput([Problem(label, "", "doc_id", show(row["doc_id"]), "one row per document", line)])
         texts[row["doc_id"]] = row["text"]
-    layers: dict[str, dict[str, list[dict]]] = {layer: {doc_id: [] for doc_id in texts} for layer in LAYERS}
-    for layer in LAYERS:
-        by_doc = layers[layer]
+    del documents
+    entities = _read_mentions(folder, texts, workers)
+    layers: dict[str, Mapping] = {"entities": MentionsByDocument(list(texts), entities)}
+    for layer in ("quotes", "numeric_claims"):
+        by_doc: dict[str, list[dict]] = {doc_id: [] for doc_id in texts}
         for label, line, row in _rows(folder, layer, f"dataset_{layer}"):
-            records = by_doc.get(row["doc_id"])
-            if records is None:
-                raise InvalidInput([Problem(label, "", "doc_id", show(row["doc_id"]),
-                                            "a doc_id of documents/test.jsonl", line)])
-            problems: list[Problem] = []
-            text = texts[row["doc_id"]]
-            check_span(row, text, label, "", "", problems, gold=False, line=line)
-            for name in SPAN_FIELDS[layer]:
-                if row[name] is not None:
-                    check_span(row[name], text, label, "", name, problems, gold=False, line=line)
-            if problems:
-                raise InvalidInput(problems[:1])
-            # Checked, a row keeps what scoring reads: the document is its list, the surface its
-            # offsets. For the largest layer that is a third of the memory a dataset takes.
-            records.append({k: row[k] for k in SCORED_ENTITY_FIELDS} if layer == "entities" else row)
+            problem = _row_problem(row, texts, label, line, layer)
+            if problem:
+                raise InvalidInput([problem])
+            by_doc[row["doc_id"]].append(row)
+        layers[layer] = by_doc
     kb: dict[str, dict] = {}
     for label, line, row in _rows(folder, "kb", "dataset_kb"):
         if row["id"] in kb:
             raise InvalidInput([Problem(label, "", "id", show(row["id"]), "an id not used by another row", line)])
         kb[row["id"]] = row
-    return GoldData(folder, texts, layers, kb, info)
+    return GoldData(folder, texts, layers, kb, info, entities)

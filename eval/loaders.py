@@ -45,35 +45,96 @@ A predictions file is JSON Lines, one object per document::
 A model's answers (``--model``, ``--command``, an OpenAI-compatible endpoint) are checked by
 ``check_prediction`` exactly like a line of a file, so whatever ``eval`` writes as predictions.jsonl
 reads back with ``eval --predictions``.
+
+A file is read a chunk of lines at a time, each chunk checked a column at a time
+(``newsclaims.schema.all_valid``; a large file on every core, ``newsclaims.batches``); a chunk
+those checks cannot vouch for is read line by line, with the messages above. Entity records given by offsets are kept as
+columns (``records.EntityTable``), not as one dict each.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
+import numpy as np
+
 from newsclaims.corpus import SPAN_FIELDS, check_span
-from newsclaims.jsonio import iter_jsonl_handle, no_cycle_collection, open_input, value_problems
+from newsclaims.batches import checked_chunks
+from newsclaims.jsonio import empty_file, exact_lines, no_cycle_collection, open_input, parse_chunk, value_problems
 from newsclaims.labels import LAYERS
 from newsclaims.problems import InvalidInput, Problem, show
-from newsclaims.schema import schema_problems
+from newsclaims.schema import all_valid, schema_problems, valid_columns
+
+from .records import EntityTable, EntityTableBuilder, MentionBatch, mention_batch
 
 MAX_PROBLEMS = 20
 
 
 @dataclass
 class Predictions:
-    """Validated predictions by doc_id, with the warnings found while loading."""
+    """Validated predictions by doc_id, with the warnings found while loading.
+
+    A line is held as ``objects[doc_id]`` (its layers as dicts), except its entity records when they
+    all have offsets: those are rows of ``entities`` (doc = the index of the document in the order of
+    the texts it was checked against), and ``doc_id`` is in ``tabled``. ``by_doc`` shows every line
+    whole, as it was read.
+    """
 
     path: str
-    by_doc: dict[str, dict] = field(default_factory=dict)
+    objects: dict[str, dict] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)  # doc_id -> line number, for messages
     warnings: list[str] = field(default_factory=list)
     sha256: str | None = None  # of the bytes read, for a file or standard input
+    entities: EntityTable | None = None
+    tabled: set[str] = field(default_factory=set)
+    doc_ids: list[str] = field(default_factory=list)  # the texts' order, which entities.doc indexes
+
+    @property
+    def by_doc(self) -> "LinesView":
+        if getattr(self, "_view", None) is None or self._view.size != len(self.objects):
+            self._view = LinesView(self)
+        return self._view
 
     def layers_predicted(self) -> set[str]:
-        return {layer for doc in self.by_doc.values() for layer in LAYERS if layer in doc}
+        found = {layer for doc in self.objects.values() for layer in LAYERS if layer in doc}
+        return found | {"entities"} if self.tabled else found
+
+
+class LinesView(Mapping):
+    """doc_id -> the whole line of a document, its tabled entity records made into dicts when asked."""
+
+    def __init__(self, predictions: Predictions):
+        self.predictions = predictions
+        self.size = len(predictions.objects)  # a view made before more lines came is made again
+        self._rows = None
+
+    def __getitem__(self, doc_id: str) -> dict:
+        p = self.predictions
+        if doc_id not in p.tabled:
+            return p.objects[doc_id]
+        if self._rows is None:
+            self._rows = p.entities.rows_of()
+            self._index = {d: i for i, d in enumerate(p.doc_ids)}
+        rows = self._rows.get(self._index[doc_id], np.zeros(0, dtype=np.int64))
+        records = [{k: v for k, v in p.entities.record(i).items() if v is not None} for i in rows.tolist()]
+        return {**p.objects.get(doc_id, {"doc_id": doc_id}), "entities": records}
+
+    def __iter__(self):  # in line order; a model's answers have no lines
+        p = self.predictions
+        order = {**dict.fromkeys(p.lines), **dict.fromkeys(p.objects), **dict.fromkeys(sorted(p.tabled))}
+        return (d for d in order if d in p.objects or d in p.tabled)
+
+    def __len__(self) -> int:
+        p = self.predictions
+        return len(p.objects.keys() | p.tabled)
+
+    def __contains__(self, doc_id) -> bool:
+        p = self.predictions
+        return doc_id in p.objects or doc_id in p.tabled
 
 
 def check_prediction_line(obj: dict, text: str, label: str, line: int) -> list[Problem]:
@@ -117,55 +178,179 @@ def check_prediction(obj, texts: dict[str, str], label: str, line: int | None, s
 
 
 class _HashingReader:
-    """A binary stream read once, line by line, hashing every byte it hands out."""
+    """A binary stream read once, hashing every byte it hands out."""
 
     def __init__(self, handle):
         self.handle = handle
         self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.handle.read(size)
+        self.digest.update(data)
+        return data
 
     def readline(self, limit: int = -1) -> bytes:
         data = self.handle.readline(limit)
         self.digest.update(data)
         return data
 
+    def fileno(self) -> int:
+        return self.handle.fileno()
+
 
 STDIN = "-"
 
 
-def load_predictions(path: Path | str, texts: dict[str, str], label: str | None = None) -> Predictions:
+def load_predictions(path: Path | str, texts: dict[str, str], label: str | None = None, *,
+                     workers: int | None = None) -> Predictions:
     """Stream and validate a predictions file; raises InvalidInput with up to MAX_PROBLEMS lines.
 
     ``-`` is standard input. The file is opened and read once (a FIFO or ``<(...)`` works), and
-    ``Predictions.sha256`` is the digest of the bytes read.
+    ``Predictions.sha256`` is the digest of the bytes read. ``workers``: processes checking a large
+    file (``newsclaims.batches``; None: one per core for a large file, 0: none).
     """
     if str(path) == STDIN and label in (None, STDIN):
         label = "<stdin>"
     label = label or str(path)
     with open_input(path, label) as handle, no_cycle_collection():
-        return _load_stream(handle, texts, label)
+        return _load_stream(handle, texts, label, workers)
 
 
-def _load_stream(handle, texts: dict[str, str], label: str) -> Predictions:
+class _Keeper:
+    """Where checked lines go: the entity table or the dict lines (the one rule of ``Predictions``)."""
+
+    def __init__(self, result: Predictions, texts: dict[str, str]):
+        self.result = result
+        self.texts = texts
+        self.doc_index = {doc_id: d for d, doc_id in enumerate(texts)}
+        self.text_list = list(texts.values())
+        self.lengths = np.fromiter(map(len, self.text_list), dtype=np.int64, count=len(self.text_list))
+        self.mentions = EntityTableBuilder()
+
+    def keep(self, obj: dict, number: int) -> None:
+        """One line checked by ``check_prediction``."""
+        doc_id = obj["doc_id"]
+        self.result.lines[doc_id] = number
+        entities = obj.get("entities")
+        if entities is not None and all("start" in r for r in entities):
+            self.mentions.add_records(self.doc_index[doc_id], entities)
+            self.result.tabled.add(doc_id)
+            obj = {k: v for k, v in obj.items() if k != "entities"}
+            if len(obj) == 1:
+                return
+        self.result.objects[doc_id] = obj
+
+    def context(self) -> tuple:
+        return self.doc_index, self.texts, self.text_list, self.lengths
+
+    def keep_batch(self, batch: "LineBatch") -> bool:
+        """A chunk's lines checked by ``_check_lines``; False (nothing kept) when one names a document
+        an earlier line named, which only the line-by-line path reports."""
+        seen = self.result.lines
+        if not seen.keys().isdisjoint(batch.doc_ids):
+            return False
+        self.mentions.add_coded(batch.mentions)
+        for doc_id, number, obj, tabled in zip(batch.doc_ids, batch.numbers, batch.objects, batch.tabled):
+            seen[doc_id] = number
+            if tabled:
+                self.result.tabled.add(doc_id)
+            if obj is not None:
+                self.result.objects[doc_id] = obj
+        return True
+
+    def finish(self) -> None:
+        self.result.entities = self.mentions.table()
+        self.result.doc_ids = list(self.texts)
+
+
+@dataclass
+class LineBatch:
+    """The checked lines of one chunk (see ``_check_lines``)."""
+
+    doc_ids: list[str]
+    numbers: list[int]
+    objects: list[dict | None]  # a line without its tabled entities; None when nothing else is left
+    tabled: list[bool]  # whether the line gave entities (all by offsets: they are in mentions)
+    mentions: MentionBatch
+
+
+def _check_lines(context: tuple, chunk: bytes, first: int) -> LineBatch | None:
+    """The lines of one chunk of a predictions file, checked a column at a time (run by
+    ``batches.checked_chunks``, maybe in a worker); None when some line may have a problem (or
+    gives entities by text, to be placed), and the line-by-line path must look at each."""
+    doc_index, texts, text_list, lengths = context
+    objs = parse_chunk(chunk, first)
+    if not objs or not all_valid("predictions_line", [{k: v for k, v in o.items() if k != "entities"} if type(o) is dict else o
+                                                      for o in objs]):
+        return None
+    doc_ids = [o["doc_id"] for o in objs]
+    if len(set(doc_ids)) != len(doc_ids):
+        return None
+    docs = list(map(doc_index.__getitem__, doc_ids))  # KeyError: an unknown document, named line by line
+    lists = [o.get("entities") for o in objs]
+    given = [e for e in lists if e is not None]
+    if not all(type(e) is list for e in given):
+        return None
+    records = list(chain.from_iterable(given))
+    columns = valid_columns("predictions_entity", records) if records else {"start": (), "end": ()}
+    if columns is None:  # records of several shapes
+        if not all_valid("predictions_entity", records):
+            return None
+        columns = {k: [r.get(k) for r in records] for k in ("start", "end", "text", "label", "entity_id")}
+    if "start" not in columns or None in columns["start"]:
+        return None  # some given by text, to be placed
+    doc = np.repeat(np.asarray([d for d, e in zip(docs, lists) if e is not None], dtype=np.int64), [len(e) for e in given])
+    start, end = np.asarray(columns["start"], dtype=np.int64), np.asarray(columns["end"], dtype=np.int64)
+    if not (np.all(start < end) and np.all(end <= lengths[doc])):
+        return None
+    if "text" in columns and not all(t is None or t == text_list[d][s:e]
+                                     for t, d, s, e in zip(columns["text"], doc.tolist(), columns["start"], columns["end"])):
+        return None
+    objects = []
+    for o, entities in zip(objs, lists):  # the other layers, as check_prediction_line checks them
+        rest = {k: v for k, v in o.items() if k != "entities"} if entities is not None else o
+        if len(rest) > 1 and check_prediction_line(rest, texts[o["doc_id"]], "", 0):
+            return None
+        objects.append(rest if entities is None or len(rest) > 1 else None)
+    none = [None] * len(records)
+    return LineBatch(doc_ids, list(range(first, first + len(objs))), objects, [e is not None for e in lists],
+                     mention_batch(doc, start, end, columns.get("label", none), columns.get("entity_id", none)))
+
+
+def _load_stream(handle, texts: dict[str, str], label: str, workers: int | None) -> Predictions:
     result = Predictions(label)
+    keeper = _Keeper(result, texts)
     problems: list[Problem] = []
     reader = _HashingReader(handle)
-    for number, obj in iter_jsonl_handle(reader, label, schema_checked=True):
-        found = check_prediction(obj, texts, label, number, result.lines, from_text=True)
-        if not found:
-            result.by_doc[obj["doc_id"]] = obj
-        if isinstance(obj, dict) and isinstance(obj.get("doc_id"), str):
-            result.lines.setdefault(obj["doc_id"], number)
-        problems.extend(found)
+    seen_any = False
+    for first, chunk, batch in checked_chunks(reader, label, _check_lines, keeper.context(), workers):
+        if not problems and batch is not None and keeper.keep_batch(batch):
+            seen_any = True
+            continue
+        for number, obj in exact_lines(chunk, first, label):
+            seen_any = True
+            found = check_prediction(obj, texts, label, number, result.lines, from_text=True)
+            if not found:
+                keeper.keep(obj, number)
+            elif isinstance(obj, dict) and isinstance(obj.get("doc_id"), str):
+                result.lines.setdefault(obj["doc_id"], number)
+            problems.extend(found)
+            if len(problems) >= MAX_PROBLEMS:
+                break
         if len(problems) >= MAX_PROBLEMS:
             problems.append(Problem(label, "", "", f"at least {len(problems)} problems", "a valid file (stopped reading here)"))
             break
+    if not seen_any:
+        raise empty_file(label)
     if problems:
         raise InvalidInput(problems)
+    keeper.finish()
     result.sha256 = reader.digest.hexdigest()
     result.warnings += missing_documents(result, texts, "no line")
     return result
 
 
 def missing_documents(result: Predictions, texts: dict[str, str], what: str) -> list[str]:
+    by_doc = result.by_doc
     return [f"{result.path}: warning: {what} for document {doc_id}; it scores as predicted-nothing"
-            for doc_id in texts if doc_id not in result.by_doc]
+            for doc_id in texts if doc_id not in by_doc]

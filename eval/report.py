@@ -33,6 +33,7 @@ def git_commit() -> str | None:
 def build_report(scores, gold, source: dict, elapsed: float, warnings: list[str]) -> dict:
     """report.json's content: self-describing (data revision, package version, options, definitions)."""
     from newsclaims import __version__
+    from newsclaims.batches import peak_memory_mb
 
     results = scores.layers
     main_scores = {}
@@ -51,6 +52,7 @@ def build_report(scores, gold, source: dict, elapsed: float, warnings: list[str]
                     "gold_sha256": gold.info.get("gold_sha256"), "documents": len(gold.texts)},
         "predictions": source,
         "elapsed_seconds": round(elapsed, 3),
+        "memory": peak_memory_mb(),
         "bootstrap": {"resamples": scores.options.resamples, "seed": scores.options.seed, "unit": "document",
                       "interval": "percentile 95%"},
         "schemes": DEFINITIONS,
@@ -296,7 +298,7 @@ def write_outputs(folder: Path, report: dict, gold, predictions, layers, predict
                   extra: dict[str, str] | None = None) -> None:
     """Write the report files as one set: the folder is replaced whole (see newsclaims.safewrite), so
     nothing of an earlier run survives beside a new report."""
-    from newsclaims.jsonio import dumps_line
+    from newsclaims.jsonio import dumps_canonical, dumps_line
     from newsclaims.safewrite import write_report_folder
 
     from .spans import align_document
@@ -311,5 +313,5 @@ def write_outputs(folder: Path, report: dict, gold, predictions, layers, predict
     files.update(extra or {})
     files["report.md"] = format_markdown(report)
     files["report.html"] = format_html(report, gold.texts, gold.layers, predicted)
-    files["report.json"] = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    files["report.json"] = dumps_canonical(report)
     write_report_folder(folder, files)

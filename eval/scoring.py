@@ -50,7 +50,8 @@ What is reported
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -63,6 +64,7 @@ from .attribution import UNPLACED, Judge
 from .matching import EMPTY, SpanArrays, candidates, match, match_overlap, match_scheme, pair_facts
 from .metrics import bcubed, bootstrap_f1, ceaf_e
 from .normalise import fold_unit, same_value
+from .records import EntityTable, concat, table_of
 from .schemes import CATEGORIES, SCHEMES, Scheme, SchemeCounts
 from .spans import align_document, content_key
 
@@ -181,17 +183,9 @@ def _ranks(values: list) -> np.ndarray:
     return np.fromiter(map(rank.__getitem__, values), dtype=np.int64, count=len(values))
 
 
-def _content_codes(records: list[dict], layer: str, labels: np.ndarray) -> tuple[np.ndarray, dict]:
-    """Each record's ``spans.content_key`` as an integer that sorts as the keys do (never by file
-    order), and which fields the codes showed to be given."""
-    if layer == "entities":  # the key is (label, entity_id): two codes, no tuple per record
-        from operator import methodcaller
-
-        values = list(map(methodcaller("get", "entity_id"), records))
-        ids = _ranks(values)
-        given = {"label": bool(np.any(labels >= 0)), "entity_id": any(v is not None for v in set(values))}
-        return (labels + 1) * (int(ids.max(initial=0)) + 1) + ids, given
-    return _ranks([content_key(r, layer) for r in records]), {}
+def _content_codes(records: list[dict], layer: str) -> np.ndarray:
+    """Each record's ``spans.content_key`` as an integer that sorts as the keys do (never by file order)."""
+    return _ranks([content_key(r, layer) for r in records])
 
 
 def _canonical(arrays: SpanArrays, records: list[dict], tie) -> tuple[SpanArrays, list[dict], np.ndarray]:
@@ -203,9 +197,19 @@ def _canonical(arrays: SpanArrays, records: list[dict], tie) -> tuple[SpanArrays
     return arrays, records, tie[order]
 
 
+def _dedupe(p: SpanArrays, content: np.ndarray) -> np.ndarray:
+    """Of records in canonical order, which to keep: the first of each (document, offsets, content)."""
+    if len(p) < 2:
+        return np.ones(len(p), dtype=bool)
+    same = ((p.doc[1:] == p.doc[:-1]) & (p.start[1:] == p.start[:-1]) & (p.end[1:] == p.end[:-1])
+            & (content[1:] == content[:-1]))
+    return np.r_[True, ~same]
+
+
 def layer_data(layer: str, texts: dict[str, str], gold_layer: dict[str, list[dict]], aligned: dict, names=None) -> LayerData:
-    """One layer of the corpus as arrays, gold and predictions in canonical order. Here predictions
-    become a set: records with the same document, offsets and ``spans.content_key`` count once."""
+    """One layer of quotes or numeric claims as arrays, gold and predictions in canonical order. Here
+    predictions become a set: records with the same document, offsets and ``spans.content_key`` count
+    once. (Entities: ``entity_layer_data``.)"""
     doc_ids = sorted(texts)
     label_field, names = LABEL_FIELDS[layer][0], names or LABEL_FIELDS[layer][1]
     gold, gold_sizes, pred, pred_sizes, unplaced = [], [], [], [], []
@@ -218,18 +222,78 @@ def layer_data(layer: str, texts: dict[str, str], gold_layer: dict[str, list[dic
         pred_sizes.append(len(placed.records) if placed else 0)
         unplaced += [(d, r) for r in placed.unplaced] if placed else []
     g, gold, _ = _canonical(_arrays(gold_sizes, gold, label_field, names), gold, np.arange(len(gold)))
-    p = _arrays(pred_sizes, pred, label_field, names)
-    content, known_given = _content_codes(pred, layer, p.label)
-    p, pred, content = _canonical(p, pred, content)
-    if len(pred) > 1:
-        same = ((p.doc[1:] == p.doc[:-1]) & (p.start[1:] == p.start[:-1]) & (p.end[1:] == p.end[:-1])
-                & (content[1:] == content[:-1]))
-        if same.any():
-            keep = np.r_[True, ~same]
-            p = SpanArrays(*(a[keep] for a in (p.doc, p.start, p.end, p.label)))
-            pred = [r for r, k in zip(pred, keep.tolist()) if k]
+    p, pred, content = _canonical(_arrays(pred_sizes, pred, label_field, names), pred, _content_codes(pred, layer))
+    keep = _dedupe(p, content)
+    if not keep.all():
+        p = SpanArrays(*(a[keep] for a in (p.doc, p.start, p.end, p.label)))
+        pred = [r for r, k in zip(pred, keep.tolist()) if k]
     cand_g, cand_p = candidates(g, p)
-    return LayerData(layer, doc_ids, texts, gold, pred, unplaced, g, p, cand_g, cand_p, known_given)
+    return LayerData(layer, doc_ids, texts, gold, pred, unplaced, g, p, cand_g, cand_p)
+
+
+def _in_order(*keys: np.ndarray) -> bool:
+    """Whether rows are already sorted by the keys, first key first (a file written in order
+    needs no sorting)."""
+    if len(keys[0]) < 2:
+        return True
+    tied = np.ones(len(keys[0]) - 1, dtype=bool)  # neighbours equal in every key so far
+    for key in keys:
+        step = np.diff(key)
+        if np.any(tied & (step < 0)):
+            return False
+        tied &= step == 0
+    return True
+
+
+class TableRecords(Sequence):
+    """The rows of an ``EntityTable`` as a sequence of dicts, each made when asked for."""
+
+    def __init__(self, table: EntityTable):
+        self.table = table
+
+    def __getitem__(self, i):
+        return self.table.record(int(i))
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+
+def entity_layer_data(texts: dict[str, str], gold: EntityTable, pred: EntityTable, unplaced: list[tuple[int, dict]],
+                      names=ENTITY_LABELS) -> LayerData:
+    """The entities layer from its tables (doc = index into ``texts``' order), as ``layer_data`` does
+    for the other layers: arrays in canonical order, predictions a set of (document, offsets, label,
+    entity_id). ``unplaced`` holds (index into the sorted doc_ids, record)."""
+    doc_ids = sorted(texts)
+    position = {doc_id: i for i, doc_id in enumerate(doc_ids)}
+    to_sorted = np.fromiter(map(position.__getitem__, texts), dtype=np.int64, count=len(texts))
+
+    def arrays(table: EntityTable) -> SpanArrays:
+        return SpanArrays(to_sorted[table.doc], table.start, table.end, table.label_codes(names))
+
+    g = arrays(gold)
+    if not _in_order(g.doc, g.start, g.end):
+        order = np.lexsort((g.end, g.start, g.doc))
+        g, gold = SpanArrays(*(a[order] for a in (g.doc, g.start, g.end, g.label))), gold.take(order)
+    p = arrays(pred)
+    labels = pred.labels.values
+    label_rank = np.zeros(len(labels) + 1, dtype=np.int64)  # 0: no label; the last entry is code -1's
+    label_rank[sorted(range(len(labels)), key=labels.__getitem__)] = np.arange(1, len(labels) + 1)
+    entity = pred.entity_ranks()
+    content = label_rank[pred.label] * (int(entity.max(initial=0)) + 1) + entity
+    if _in_order(p.doc, p.start, p.end, content):
+        order = np.arange(len(p))
+    else:
+        order = np.lexsort((content, p.end, p.start, p.doc))
+        p, content = SpanArrays(*(a[order] for a in (p.doc, p.start, p.end, p.label))), content[order]
+    keep = _dedupe(p, content)
+    if not keep.all():
+        order = order[keep]
+        p = SpanArrays(*(a[keep] for a in (p.doc, p.start, p.end, p.label)))
+    pred = pred.take(order) if not np.array_equal(order, np.arange(len(order))) else pred
+    known_given = {"label": bool(np.any(p.label >= 0)), "entity_id": bool(np.any(pred.entity >= 0))}
+    cand_g, cand_p = candidates(g, p)
+    return LayerData("entities", doc_ids, texts, TableRecords(gold), TableRecords(pred), unplaced, g, p, cand_g, cand_p,
+                     known_given)
 
 
 # --- Scheme counting -------------------------------------------------------------------------------
@@ -432,14 +496,13 @@ def score_entities(data: LayerData, options: Options) -> dict:
         same_bounds, _ = pair_facts(data.g, data.p, data.cand_g, data.cand_p)
         g_idx, p_idx = match(data.cand_g[same_bounds], data.cand_p[same_bounds],
                              lambda g, p: [np.ones(len(g), dtype=np.int64), (data.g.label[g] == data.p.label[p]).astype(np.int64)])
-        gold_c, pred_c = {}, {}
-        for g, p in zip(g_idx.tolist(), p_idx.tolist()):
-            gold_id = data.gold[g].get("entity_id")
-            if gold_id is not None:
-                pred_id = data.pred[p].get("entity_id")
-                gold_c[g] = gold_id
-                pred_c[g] = pred_id if pred_id is not None else ("singleton", g)
-        linked = sum(1 for r in data.gold if r.get("entity_id") is not None)
+        gold_entity, pred_entity = data.gold.table.entity, data.pred.table.entity  # codes; -1: no entity_id
+        linked_pair = gold_entity[g_idx] >= 0
+        g_idx, p_idx = g_idx[linked_pair], p_idx[linked_pair]
+        mentions = g_idx.tolist()
+        gold_c = dict(zip(mentions, gold_entity[g_idx].tolist()))
+        pred_c = {g: e if e >= 0 else ("singleton", g) for g, e in zip(mentions, pred_entity[p_idx].tolist())}
+        linked = int(np.count_nonzero(gold_entity >= 0))
         linking = {"mentions": len(gold_c), "gold_linked_mentions": linked,
                    "computed_over": "gold mentions with an entity_id predicted with exactly the same boundaries",
                    "bcubed": bcubed(gold_c, pred_c), "ceaf_e": ceaf_e(gold_c, pred_c)}
@@ -605,36 +668,53 @@ def score(gold, predictions, layers=LAYERS, *, resamples: int = 1000, seed: int 
     to one validated prediction object (``Predictions.by_doc``, or a plain dict of them). Layers a
     prediction leaves out are "not predicted"; documents without a prediction predicted nothing.
     """
-    by_doc = getattr(predictions, "by_doc", predictions)
-    aligned = {d: align_document({k: v for k, v in obj.items() if k in layers}, gold.texts[d]) for d, obj in by_doc.items()}
+    objects = getattr(predictions, "objects", predictions)
+    aligned = {d: align_document({k: v for k, v in obj.items() if k in layers}, gold.texts[d]) for d, obj in objects.items()}
     options = Options(resamples, seed)
     judge = Judge(gold.kb, gold.layers["entities"])
     out = {}
     for layer in layers:
-        if not any(layer in doc for doc in aligned.values()):
+        tabled = layer == "entities" and bool(getattr(predictions, "tabled", None))
+        if not tabled and not any(layer in doc for doc in aligned.values()):
             out[layer] = NOT_PREDICTED
             continue
-        data = layer_data(layer, gold.texts, gold.layers[layer], aligned)
         if layer == "entities":
-            out[layer] = score_entities(data, options)
-        elif layer == "quotes":
+            out[layer] = score_entities(_entity_data(gold, predictions if tabled else None, aligned), options)
+            continue
+        data = layer_data(layer, gold.texts, gold.layers[layer], aligned)
+        if layer == "quotes":
             out[layer] = score_quotes(data, judge, options)
         else:
             out[layer] = score_numeric_claims(data, judge, options)
     return Scores(out, options)
 
 
+def _entity_data(gold, predictions, aligned: dict) -> LayerData:
+    """The entities layer: the gold's table, the predictions' table and the entity records of the
+    lines held as dicts (placed by ``spans``), in one table."""
+    texts = gold.texts
+    gold_table = gold.entities if getattr(gold, "entities", None) is not None else table_of(list(texts), gold.layers["entities"])
+    placed = {d: a["entities"].records for d, a in aligned.items() if "entities" in a}
+    tables = [table_of(list(texts), placed)]
+    if predictions is not None:
+        table = predictions.entities
+        if predictions.doc_ids != list(texts):  # checked against other texts' order: re-index
+            index = {doc_id: i for i, doc_id in enumerate(texts)}
+            table = replace(table, doc=np.array([index[d] for d in predictions.doc_ids], dtype=np.int64)[table.doc])
+        tables.append(table)
+    sorted_ids = {doc_id: i for i, doc_id in enumerate(sorted(texts))}
+    unplaced = [(sorted_ids[d], r) for d in sorted(aligned) if "entities" in aligned[d] for r in aligned[d]["entities"].unplaced]
+    return entity_layer_data(texts, gold_table, concat(tables) if len(tables) > 1 else tables[0], unplaced)
+
+
 def scheme_scores(gold_docs: list[list[dict]], pred_docs: list[list[dict]], labels) -> dict:
     """Counts of the four schemes, overall and per label, for plain span lists (one list per document
     of {"start", "end", "label"} dicts, end exclusive): the entry point of the cross-checks and the
     benchmark of the matcher alone."""
-    from .spans import AlignedLayer
-
     texts = {f"{i:09d}": "" for i in range(len(gold_docs))}
-    gold_layer = dict(zip(texts, gold_docs))
-    aligned = {doc_id: {"entities": AlignedLayer(spans)} for doc_id, spans in zip(texts, pred_docs)}
     code_names = list(labels)
-    data = layer_data("entities", texts, gold_layer, aligned, code_names)
+    data = entity_layer_data(texts, table_of(list(texts), dict(zip(texts, gold_docs))),
+                             table_of(list(texts), dict(zip(texts, pred_docs))), [], code_names)
     out = {}
     for name, scheme in SCHEMES.items():
         overall = counts_per_doc(scheme_result(scheme, data), data).total()

@@ -129,6 +129,32 @@ def test_fast_and_explaining_paths_agree(name, data):
     assert schema.is_valid(name, value) == _explained_valid(name, value), value
 
 
+@pytest.mark.parametrize("name", NAMES)
+@SETTINGS
+@given(data=st.data())
+def test_the_batch_path_never_accepts_an_invalid_record(name, data):
+    """all_valid is sound: True only when every record is valid by the record-by-record path."""
+    strategy = st.one_of(mutated(name), json_values) if name != "gold_document" else mutated(name)
+    batch = data.draw(st.lists(strategy, min_size=1, max_size=6))
+    if schema.all_valid(name, batch):
+        assert all(schema.is_valid(name, value) for value in batch), batch
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_batch_path_accepts_valid_batches(name):
+    """What makes it fast: a batch of valid records, of one layout or several, is decided at once."""
+    assert schema.all_valid(name, [SEEDS[name]] * 3)
+    assert not schema.all_valid(name, [SEEDS[name], 0.5])
+
+
+def test_the_batch_path_decides_mixed_span_forms_together():
+    lines = [SEEDS["predictions_line"], {"doc_id": "b", "entities": [{"start": 1, "end": 2}, {"text": "x"}]}]
+    assert schema.all_valid("predictions_line", lines)
+    bad = [*lines, {"doc_id": "c", "entities": [{"start": 1}]}]  # start without end
+    assert not schema.all_valid("predictions_line", bad)
+    assert not schema.all_valid("dataset_entities", [SEEDS["dataset_entities"], {**SEEDS["dataset_entities"], "start": 1.0}])
+
+
 @pytest.mark.parametrize("value,expected", [(0, True), (0.0, False), (1.0, False), (True, False), (10 ** 400, False),
                                             (float("nan"), False), (-1, False)])
 def test_integers_are_integers_in_both_paths(value, expected):

@@ -17,7 +17,7 @@ GOOD_LINE = {"doc_id": "mini_a", "entities": [{"start": 0, "end": 10, "text": "W
 # (case, file bytes, the exact error line after "<file>:")
 PREDICTION_CASES = [
     ("not_json", b'{"doc_id": "mini_a",\n',
-     "1: found invalid JSON (Expecting property name enclosed in double quotes at column 1); expected a JSON value"),
+     "1: found invalid JSON (Expecting property name enclosed in double quotes at column 21); expected a JSON value"),
     ("not_an_object", b"[1, 2]\n", "1: found [1, 2]; expected a JSON object for one document"),
     ("wrong_type", b'{"doc_id": "mini_a", "entities": [{"start": "0", "end": 10}]}\n',
      '1: entities[0]: start: found "0"; expected an integer'),

@@ -557,6 +557,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as err:  # adapters.Interrupted says how far the run got
         print(f"newsclaims {args.run.__name__.removeprefix('_cmd_')}: {err or 'interrupted'}", file=sys.stderr)
         return 130
+    except MemoryError:
+        print(f"newsclaims {args.run.__name__.removeprefix('_cmd_')}: ran out of memory; nothing was written "
+              "(score a smaller dataset or free memory)", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # output piped into a reader that stopped early (| head)
         import os
 

@@ -1,0 +1,188 @@
+"""Large JSON Lines inputs checked a chunk at a time, on every core.
+
+``checked_chunks(handle, label, check, context)`` cuts a stream into chunks of whole lines
+(``jsonio.iter_chunks``) and runs ``check(context, chunk, first_line)`` on each. A check is a pure
+function: it returns a compact result (arrays, a few strings), or None when it cannot vouch for
+every line of its chunk; the caller then reads that chunk with ``jsonio.exact_lines`` and checks it
+line by line, where every refusal gets its one-line message. Results come back in file order, so
+the first problem of a file is still the first one reported.
+
+A regular file of at least ``PARALLEL_BYTES`` is checked in worker processes, one per core (at
+most ``MAX_WORKERS``), forked after the context is built so they share it without copying. The
+caller's process reads, hashes and keeps everything; the workers only compute, at most two chunks
+each ahead of the reader, so memory stays bounded. On any exit (an error, Ctrl-C, SIGTERM) the
+workers are ended before the caller goes on. On a terminal, a large file shows a progress bar.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import IO, Any
+
+from .jsonio import BATCH_BYTES, iter_chunks
+
+PARALLEL_BYTES = 8 * BATCH_BYTES
+MAX_WORKERS = 4
+Check = Callable[[Any, bytes, int], Any]
+
+_TASK: tuple[Check, Any] | None = None  # what forked workers run, set before they are forked
+WORKER_PEAKS_KB: list[int] = []  # the peak resident memory of each worker that ended well, this process
+
+
+def peak_memory_mb() -> dict:
+    """This process's peak resident memory and its reading workers' (summed: an upper bound, as
+    pages a worker shares with this process count twice)."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers = sum(WORKER_PEAKS_KB) / 1024
+    return {"peak_mb": round(own + workers), "workers_peak_mb": round(workers), "workers": len(WORKER_PEAKS_KB)}
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def default_workers(handle: IO[bytes]) -> int:
+    """Worker processes for a stream: one per core for a large regular file, else none (0)."""
+    try:
+        info = os.fstat(handle.fileno())
+    except (AttributeError, OSError, ValueError):
+        return 0
+    if not stat.S_ISREG(info.st_mode) or info.st_size < PARALLEL_BYTES:
+        return 0
+    cores = min(available_cores(), MAX_WORKERS)
+    if cores < 2:
+        return 0
+    import multiprocessing
+
+    return cores if "fork" in multiprocessing.get_all_start_methods() else 0  # workers share the context by forking
+
+
+def checked_chunks(handle: IO[bytes], label: str, check: Check, context: Any,
+                   workers: int | None = None) -> Iterator[tuple[int, bytes, Any]]:
+    """(first line number, chunk, check's result or None) for each chunk, in file order.
+
+    ``workers``: None decides by ``default_workers``; 0 checks in this process.
+    """
+    workers = default_workers(handle) if workers is None else workers
+    chunks = _with_progress(iter_chunks(handle, label), handle, label)
+    if workers <= 0:
+        for first, chunk in chunks:
+            yield first, chunk, _safely(check, context, chunk, first)
+        return
+    yield from _in_workers(chunks, check, context, workers)
+
+
+def _with_progress(chunks, handle: IO[bytes], label: str):
+    """The chunks, with a progress bar of bytes read on a terminal for a large regular file."""
+    try:
+        size = os.fstat(handle.fileno()).st_size
+    except (AttributeError, OSError, ValueError):
+        size = 0
+    if size < PARALLEL_BYTES:
+        yield from chunks
+        return
+    import sys
+
+    from tqdm import tqdm
+
+    with tqdm(total=size, desc=f"reading {os.path.basename(label)}", unit="B", unit_scale=True, file=sys.stderr,
+              disable=None, leave=False) as bar:
+        for first, chunk in chunks:
+            yield first, chunk
+            bar.update(len(chunk))
+
+
+def _safely(check: Check, context: Any, chunk: bytes, first: int) -> Any:
+    try:
+        return check(context, chunk, first)
+    except Exception:  # noqa: BLE001 - a check that cannot decide leaves the chunk to the exact path
+        return None
+
+
+def _serve(conn) -> None:
+    """A worker: check each chunk sent, send back the result, until the caller closes the pipe."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # ending a worker ends it, without a traceback
+    check, context = _TASK
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:  # the caller is done: say how much memory this worker took, and end
+            import resource
+
+            conn.send(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+            return
+        first, chunk = task
+        conn.send(_safely(check, context, chunk, first))
+
+
+def _in_workers(chunks, check: Check, context: Any, workers: int) -> Iterator[tuple[int, bytes, Any]]:
+    """Chunk i goes to worker i mod n, which gets its next chunk only once its result is read (so
+    neither side ever blocks writing to the other). A worker that dies leaves its chunk, and the
+    rest, to this process."""
+    import multiprocessing
+
+    global _TASK
+    _TASK = (check, context)
+    fork = multiprocessing.get_context("fork")
+    procs, conns = [], []
+    try:
+        for _ in range(workers):
+            ours, theirs = fork.Pipe()
+            proc = fork.Process(target=_serve, args=(theirs,), daemon=True)
+            proc.start()
+            theirs.close()
+            procs.append(proc)
+            conns.append(ours)
+        pending: deque = deque()  # (first, chunk, worker) in file order
+        broken = False
+        for first, chunk in chunks:
+            if broken:
+                yield first, chunk, _safely(check, context, chunk, first)
+                continue
+            if len(pending) == workers:
+                done_first, done_chunk, worker = pending.popleft()
+                result, broken = _receive(conns[worker])
+                yield done_first, done_chunk, result
+                if broken:
+                    yield from ((f, c, _safely(check, context, c, f)) for f, c, _ in [*pending, (first, chunk, None)])
+                    pending.clear()
+                    continue
+            worker = len(pending) if not pending else (pending[-1][2] + 1) % workers
+            conns[worker].send((first, chunk))
+            pending.append((first, chunk, worker))
+        while pending:
+            first, chunk, worker = pending.popleft()
+            result, _ = _receive(conns[worker]) if not broken else (_safely(check, context, chunk, first), False)
+            yield first, chunk, result
+        if not broken:
+            for conn in conns:
+                conn.send(None)
+            WORKER_PEAKS_KB.extend(peak for peak, gone in map(_receive, conns) if not gone)
+    finally:
+        for conn in conns:
+            conn.close()
+        for proc in procs:
+            proc.terminate()
+            proc.join()
+        _TASK = None
+
+
+def _receive(conn) -> tuple[Any, bool]:
+    """(a worker's result, whether the worker is gone); a gone worker's chunk gets None."""
+    try:
+        return conn.recv(), False
+    except (EOFError, OSError):
+        return None, True
