@@ -17,9 +17,10 @@
    them), beside a bare ``python -c pass``.
 
 Every workload is generated from a fixed seed. Wall time is measured around the process; peak
-memory is the process's maximum resident set (``os.wait4``), and for newsclaims that plus the peaks of
-the worker processes that check a large file's chunks on the other cores (``newsclaims.batches``;
-report.json's ``memory``), summed: an upper bound, as pages a worker shares with its parent count twice. Gold spans sit in separate slots and
+memory is the process's maximum resident set (``os.wait4``), and for newsclaims that plus what the
+worker processes that check a large file's chunks on the other cores added beyond the pages they
+share with it (``newsclaims.batches``; report.json's ``memory``), summed over the workers that run
+together: an estimate from above, as the process's own peak is counted whole. Gold spans sit in separate slots and
 each prediction stays in its slot, so greedy and optimal matching must agree and identical numbers
 are expected.
 """
@@ -242,7 +243,7 @@ def large_documents(tmp: Path, per_doc: int = 200_000, seed: int = 5) -> dict:
 
 
 def _add_workers(measured: dict, run: Path) -> dict:
-    """Add the reading workers' peak memory (report.json says it) to the process's: an upper bound."""
+    """Add the memory the reading workers added (report.json says it) to the process's peak."""
     memory = json.loads((run / "report.json").read_text("utf-8"))["memory"]
     measured["workers"] = memory["workers"]
     measured["peak_mb"] += memory["workers_peak_mb"]
@@ -302,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
         "a predictions file of about 45 mentions per document, each tool in its own process "
         "(nervaluate: read both JSON Lines files with `json`, make ends inclusive, evaluate; newsclaims: "
         "`newsclaims eval --data DIR --predictions FILE --layers entities --output OUT`, its file reading on every core; "
-        "its peak memory adds the peaks of its reading workers, an upper bound). "
+        "its peak memory adds what its reading workers added beyond the pages they share with it). "
         f"The tools ran in turn, {e2e['pairs']} times each: median wall times, the median of the {e2e['pairs']} pairs' ratios "
         f"({', '.join(f'{r:.1f}' for r in e2e['ratios'])}), the largest peaks:",
         "",

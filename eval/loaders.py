@@ -287,9 +287,9 @@ def _check_lines(context: tuple, chunk: bytes, first: int) -> LineBatch | None:
     if len(set(doc_ids)) != len(doc_ids):
         return None
     docs = list(map(doc_index.__getitem__, doc_ids))  # KeyError: an unknown document, named line by line
-    lists = [o.get("entities") for o in objs]
-    given = [e for e in lists if e is not None]
-    if not all(type(e) is list for e in given):
+    lists = [o["entities"] if "entities" in o else None for o in objs]  # None: the line leaves entities out
+    given = [e for o, e in zip(objs, lists) if "entities" in o]
+    if not all(type(e) is list for e in given):  # "entities": null is refused line by line
         return None
     records = list(chain.from_iterable(given))
     columns = valid_columns("predictions_entity", records) if records else {"start": (), "end": ()}

@@ -156,7 +156,8 @@ def test_a_broken_predictions_file_is_refused_the_same_every_way(monkeypatch, tm
     lines = predictions.read_bytes().split(b"\n")[:-1]
     k = data.draw(st.integers(0, len(lines) - 1))
     obj = json.loads(lines[k])
-    what = data.draw(st.sampled_from(["repeat a document", "record by text", "bad span", "quotes", "no entities", "mixed shapes"]))
+    what = data.draw(st.sampled_from(["repeat a document", "record by text", "bad span", "quotes", "no entities", "mixed shapes",
+                                      "entities null"]))
     if what == "repeat a document":
         lines.append(lines[k])
     elif what == "record by text":
@@ -167,6 +168,8 @@ def test_a_broken_predictions_file_is_refused_the_same_every_way(monkeypatch, tm
         obj["quotes"] = [{"start": 0, "end": 4, "speaker": "Someone", "type": "direct"}]
     elif what == "no entities":
         obj.pop("entities")
+    elif what == "entities null":
+        obj["entities"] = None
     elif what == "mixed shapes" and obj["entities"]:
         obj["entities"][0]["entity_id"] = "x"
         obj["entities"][-1]["text"] = texts[obj["doc_id"]][obj["entities"][-1]["start"]:obj["entities"][-1]["end"]]
@@ -251,11 +254,13 @@ def test_a_large_regular_file_uses_every_core_and_a_pipe_none(tmp_path, monkeypa
 
 def test_workers_report_their_memory(workload):
     data, _ = workload
-    before = len(batches.WORKER_PEAKS_KB)
+    before = len(batches.WORKER_POOLS_KB)
     gold_module.load_gold_data(data, workers=2)
-    assert len(batches.WORKER_PEAKS_KB) == before + 2
-    assert all(peak > 0 for peak in batches.WORKER_PEAKS_KB[before:])
-    assert batches.peak_memory_mb()["workers"] == len(batches.WORKER_PEAKS_KB)
+    assert len(batches.WORKER_POOLS_KB) == before + 1 and len(batches.WORKER_POOLS_KB[-1]) == 2
+    assert all(kb >= 0 for kb in batches.WORKER_POOLS_KB[-1])
+    memory = batches.peak_memory_mb()
+    assert memory["workers"] == 2  # workers of one read run together; reads do not overlap
+    assert memory["workers_peak_mb"] == round(max(sum(pool) for pool in batches.WORKER_POOLS_KB) / 1024)
 
 
 def test_the_table_holds_what_the_rows_said(workload):
@@ -284,3 +289,90 @@ def test_running_out_of_memory_is_one_line_and_writes_nothing(cli, mini_data, tm
     assert result.code == 1
     assert result.err_lines[-1] == "newsclaims eval: ran out of memory; nothing was written (score a smaller dataset or free memory)"
     assert not (tmp_path / "run").exists()
+
+
+def test_entities_null_is_refused_whichever_way_it_is_read(monkeypatch, workload):
+    data, predictions = workload
+    texts = gold_module.load_gold_data(data).texts
+    lines = predictions.read_text().splitlines()
+    first = json.loads(lines[0])
+    lines[0] = json.dumps({"doc_id": first["doc_id"], "entities": None})
+    predictions.write_text("\n".join(lines) + "\n")
+    out = _all_modes(monkeypatch, lambda w: _predictions_view(predictions, texts, w))
+    assert out["line by line"] == out["in this process"] == out["in two workers"]
+    assert out["line by line"] == ("refused", [f"{predictions}:1: entities: found null; expected a list"])
+
+
+def test_workers_that_die_at_once_leave_everything_to_the_reader(monkeypatch, workload):
+    data, _ = workload
+    reference = _gold_view(data, 0)
+    monkeypatch.setattr(batches, "_serve", lambda conn, inherited: os._exit(1))
+    assert _gold_view(data, 2) == reference
+    assert not multiprocessing.active_children()
+
+
+def test_a_long_line_comes_after_the_problems_before_it(monkeypatch, workload):
+    data, _ = workload
+    path = data / "entities" / "test.jsonl"
+    lines = path.read_bytes().split(b"\n")[:-1]
+    row = json.loads(lines[40])
+    row["end"] = 10 ** 6
+    lines[40] = json.dumps(row).encode()
+    lines[41] = lines[41][:-1] + b', "pad": "' + b"x" * 3000 + b'"}'
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    monkeypatch.setattr(jsonio, "MAX_BYTES", 2500)
+    out = _all_modes(monkeypatch, lambda w: _gold_view(data, w))
+    assert out["line by line"] == out["in this process"] == out["in two workers"]
+    assert out["line by line"][1][0].startswith(f"{path}:41: end: found 1000000")
+
+
+KILLED_PARENT = """
+import os, sys, time
+from newsclaims import jsonio
+from newsclaims.eval import gold
+jsonio.BATCH_BYTES = 2048
+real = gold._check_mentions
+def slow(*args):
+    time.sleep(0.5)
+    return real(*args)
+gold._check_mentions = slow
+gold.load_gold_data(sys.argv[1], workers=2)
+"""
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _running(pid: int) -> bool:
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads a process's children from /proc")
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM", "SIGINT"])
+def test_workers_never_outlive_their_reader(workload, how):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    data, _ = workload
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_PARENT, str(data)], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while len(_children(proc.pid)) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    workers = _children(proc.pid)
+    assert len(workers) == 2
+    os.kill(proc.pid, getattr(signal, how))
+    _, err = proc.communicate(timeout=30)
+    deadline = time.monotonic() + 10
+    while any(map(_running, workers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(map(_running, workers))
+    assert "Process ForkProcess" not in err

@@ -9,8 +9,8 @@ the first problem of a file is still the first one reported.
 
 A regular file of at least ``PARALLEL_BYTES`` is checked in worker processes, one per core (at
 most ``MAX_WORKERS``), forked after the context is built so they share it without copying. The
-caller's process reads, hashes and keeps everything; the workers only compute, at most two chunks
-each ahead of the reader, so memory stays bounded. On any exit (an error, Ctrl-C, SIGTERM) the
+caller's process reads, hashes and keeps everything; the workers only compute, one chunk each
+ahead of the reader, so memory stays bounded. On any exit (an error, Ctrl-C, SIGTERM) the
 workers are ended before the caller goes on. On a terminal, a large file shows a progress bar.
 """
 
@@ -29,17 +29,19 @@ MAX_WORKERS = 4
 Check = Callable[[Any, bytes, int], Any]
 
 _TASK: tuple[Check, Any] | None = None  # what forked workers run, set before they are forked
-WORKER_PEAKS_KB: list[int] = []  # the peak resident memory of each worker that ended well, this process
+WORKER_POOLS_KB: list[list[int]] = []  # per set of workers that ended well: the memory each added
 
 
 def peak_memory_mb() -> dict:
-    """This process's peak resident memory and its reading workers' (summed: an upper bound, as
-    pages a worker shares with this process count twice)."""
+    """This process's peak resident memory, plus the most a set of its reading workers (which run
+    together, one set at a time) added beyond the pages they share with it: an estimate from above
+    of the run's peak (this process's own peak is counted whole, whenever it came)."""
     import resource
 
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    workers = sum(WORKER_PEAKS_KB) / 1024
-    return {"peak_mb": round(own + workers), "workers_peak_mb": round(workers), "workers": len(WORKER_PEAKS_KB)}
+    workers = max((sum(pool) for pool in WORKER_POOLS_KB), default=0) / 1024
+    return {"peak_mb": round(own + workers), "workers_peak_mb": round(workers),
+            "workers": max((len(pool) for pool in WORKER_POOLS_KB), default=0)}
 
 
 def available_cores() -> int:
@@ -107,77 +109,117 @@ def _safely(check: Check, context: Any, chunk: bytes, first: int) -> Any:
         return None
 
 
-def _serve(conn) -> None:
-    """A worker: check each chunk sent, send back the result, until the caller closes the pipe."""
+_SIGNALS = None  # (SIGINT, SIGTERM), once signal is imported
+
+
+def _serve(conn, inherited: list) -> None:
+    """A worker: check each chunk sent, send back the result, until the caller closes the pipe.
+
+    It starts with Ctrl-C and SIGTERM blocked (the caller blocks them around the fork), ignores
+    Ctrl-C (the caller's to handle) and dies of SIGTERM without a traceback. It closes the caller's
+    ends of the pipes it inherited, so the caller's death is an end of file here."""
+    import resource
     import signal
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # ending a worker ends it, without a traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+    for other in inherited:
+        other.close()
+    started_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # pages it shares with the caller
     check, context = _TASK
     while True:
         try:
             task = conn.recv()
+            if task is None:  # the caller is done: say how much memory this worker added, and end
+                conn.send(max(0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - started_kb))
+                return
+            first, chunk = task
+            conn.send(_safely(check, context, chunk, first))
         except (EOFError, OSError):
             return
-        if task is None:  # the caller is done: say how much memory this worker took, and end
-            import resource
-
-            conn.send(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-            return
-        first, chunk = task
-        conn.send(_safely(check, context, chunk, first))
 
 
 def _in_workers(chunks, check: Check, context: Any, workers: int) -> Iterator[tuple[int, bytes, Any]]:
     """Chunk i goes to worker i mod n, which gets its next chunk only once its result is read (so
     neither side ever blocks writing to the other). A worker that dies leaves its chunk, and the
-    rest, to this process."""
+    rest, to this process; a problem reading the input comes after the chunks read before it."""
     import multiprocessing
+    import signal
 
-    global _TASK
+    global _TASK, _SIGNALS
     _TASK = (check, context)
+    _SIGNALS = {signal.SIGINT, signal.SIGTERM}
     fork = multiprocessing.get_context("fork")
     procs, conns = [], []
     try:
         for _ in range(workers):
             ours, theirs = fork.Pipe()
-            proc = fork.Process(target=_serve, args=(theirs,), daemon=True)
-            proc.start()
-            theirs.close()
-            procs.append(proc)
+            proc = fork.Process(target=_serve, args=(theirs, [*conns, ours]), daemon=True)
+            signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)  # a signal now is taken once proc is known
+            try:
+                proc.start()
+                procs.append(proc)
+            finally:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+                theirs.close()
             conns.append(ours)
         pending: deque = deque()  # (first, chunk, worker) in file order
         broken = False
-        for first, chunk in chunks:
-            if broken:
-                yield first, chunk, _safely(check, context, chunk, first)
-                continue
-            if len(pending) == workers:
+        problem = None
+        source = iter(chunks)
+        while True:
+            try:
+                first, chunk = next(source)
+            except StopIteration:
+                break
+            except Exception as err:  # noqa: BLE001 - raised after the chunks read before it
+                problem = err
+                break
+            if not broken and len(pending) == workers:
                 done_first, done_chunk, worker = pending.popleft()
                 result, broken = _receive(conns[worker])
-                yield done_first, done_chunk, result
-                if broken:
-                    yield from ((f, c, _safely(check, context, c, f)) for f, c, _ in [*pending, (first, chunk, None)])
-                    pending.clear()
+                yield done_first, done_chunk, result if not broken else _safely(check, context, done_chunk, done_first)
+            if not broken:
+                worker = (pending[-1][2] + 1) % workers if pending else 0
+                broken = not _send(conns[worker], (first, chunk))
+                if not broken:
+                    pending.append((first, chunk, worker))
                     continue
-            worker = len(pending) if not pending else (pending[-1][2] + 1) % workers
-            conns[worker].send((first, chunk))
-            pending.append((first, chunk, worker))
+            while pending:  # a worker is gone: the rest is checked here
+                f, c, _ = pending.popleft()
+                yield f, c, _safely(check, context, c, f)
+            yield first, chunk, _safely(check, context, chunk, first)
         while pending:
             first, chunk, worker = pending.popleft()
-            result, _ = _receive(conns[worker]) if not broken else (_safely(check, context, chunk, first), False)
-            yield first, chunk, result
-        if not broken:
-            for conn in conns:
-                conn.send(None)
-            WORKER_PEAKS_KB.extend(peak for peak, gone in map(_receive, conns) if not gone)
+            result, gone = _receive(conns[worker]) if not broken else (None, True)
+            broken = broken or gone
+            yield first, chunk, result if not gone else _safely(check, context, chunk, first)
+        if problem is not None:
+            raise problem
+        if not broken and all(_send(conn, None) for conn in conns):
+            added = [kb for kb, gone in map(_receive, conns) if not gone]
+            if len(added) == workers:
+                WORKER_POOLS_KB.append(added)
     finally:
         for conn in conns:
             conn.close()
         for proc in procs:
             proc.terminate()
-            proc.join()
+            proc.join(5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
         _TASK = None
+
+
+def _send(conn, message) -> bool:
+    """Whether the worker took the message (False: it is gone)."""
+    try:
+        conn.send(message)
+        return True
+    except OSError:  # BrokenPipeError is one
+        return False
 
 
 def _receive(conn) -> tuple[Any, bool]:

@@ -555,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{err.filename or err}: not found", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt as err:  # adapters.Interrupted says how far the run got
-        print(f"newsclaims {args.run.__name__.removeprefix('_cmd_')}: {err or 'interrupted'}", file=sys.stderr)
+        print(f"newsclaims {args.run.__name__.removeprefix('_cmd_')}: {str(err) or 'interrupted'}", file=sys.stderr)
         return 130
     except MemoryError:
         print(f"newsclaims {args.run.__name__.removeprefix('_cmd_')}: ran out of memory; nothing was written "

@@ -364,14 +364,16 @@ def iter_chunks(handle: IO[bytes], label: str) -> Iterator[tuple[int, bytes]]:
     while True:
         try:
             chunk = handle.read(BATCH_BYTES)
-            if chunk and not chunk.endswith(b"\n"):
-                started = len(chunk) - chunk.rfind(b"\n") - 1  # of the line the chunk cut
-                rest = handle.readline(MAX_BYTES + 1 - started)  # the chunk ends where a line ends
-                if started + len(rest) > MAX_BYTES:
-                    raise _too_big(label, number + chunk.count(b"\n") + 1)
-                chunk += rest
+            started = len(chunk) - chunk.rfind(b"\n") - 1 if chunk and not chunk.endswith(b"\n") else 0  # of a cut line
+            rest = handle.readline(MAX_BYTES + 1 - started) if started else b""  # the chunk ends where a line ends
         except OSError as err:
             raise _unreadable(label, err) from None
+        if started + len(rest) > MAX_BYTES:  # the lines before the long one come first
+            complete = chunk[:len(chunk) - started]
+            if complete:
+                yield number + 1, complete
+            raise _too_big(label, number + complete.count(b"\n") + 1)
+        chunk += rest
         if not chunk:
             return
         if len(chunk) > MAX_BYTES:  # a line inside it may be too long (MAX_BYTES below BATCH_BYTES)
