@@ -29,7 +29,8 @@ from newsclaims.jsonio import (exact_lines, expect_object, iter_jsonl_batches, n
 from newsclaims.problems import InvalidInput, Problem, show
 from newsclaims.schema import all_valid, schema_problems, valid_columns
 
-from .records import ENTITY_FIELDS, EntityTable, EntityTableBuilder, MentionBatch, MentionsByDocument, mention_batch
+from .records import (ENTITY_FIELDS, DocumentIndex, EntityTable, EntityTableBuilder, MentionBatch, MentionsByDocument,
+                      mention_batch)
 
 SPLIT_FILE = "test.jsonl"
 SCORED_ENTITY_FIELDS = ENTITY_FIELDS
@@ -101,26 +102,20 @@ def _row_problem(row: dict, texts: dict[str, str], label: str, line: int, layer:
     return problems[0] if problems else None
 
 
-def _check_mentions(context: tuple, chunk: bytes, first: int) -> MentionBatch | None:
+def _check_mentions(documents: DocumentIndex, chunk: bytes, first: int) -> MentionBatch | None:
     """The mentions of one chunk of entities/test.jsonl, checked a column at a time (run by
     ``batches.checked_chunks``, maybe in a worker); None when some line may have a problem, which
     the line-by-line path then names."""
-    doc_index, texts, lengths = context
     rows = parse_chunk(chunk, first)
     columns = valid_columns("dataset_entities", rows) if rows else None
     if columns is None:
         return None
     try:
-        docs = list(map(doc_index.__getitem__, columns["doc_id"]))
+        doc = np.fromiter(map(documents.index.__getitem__, columns["doc_id"]), dtype=np.int64, count=len(rows))
     except KeyError:
         return None
-    starts, ends = columns["start"], columns["end"]
-    doc, start, end = (np.asarray(c, dtype=np.int64) for c in (docs, starts, ends))
-    if not (np.all(start < end) and np.all(end <= lengths[doc])):
-        return None
-    if tuple(map(str.__getitem__, map(texts.__getitem__, docs), map(slice, starts, ends))) != columns["text"]:
-        return None
-    return mention_batch(doc, start, end, columns["label"], columns["entity_id"])
+    spans = documents.fitted_spans(doc, columns["start"], columns["end"], columns["text"])
+    return None if spans is None else mention_batch(doc, *spans, columns["label"], columns["entity_id"])
 
 
 def _read_mentions(folder: Path, texts: dict[str, str], workers: int | None) -> EntityTable:
@@ -128,12 +123,10 @@ def _read_mentions(folder: Path, texts: dict[str, str], workers: int | None) -> 
     label = str(path)
     if not path.is_file():
         raise InvalidInput([Problem(str(folder), "", "", f"no entities/{SPLIT_FILE}", BUILT_BY)])
-    doc_index = {doc_id: d for d, doc_id in enumerate(texts)}
-    text_list = list(texts.values())
-    context = (doc_index, text_list, np.fromiter(map(len, text_list), dtype=np.int64, count=len(text_list)))
+    documents = DocumentIndex(texts)
     mentions = EntityTableBuilder()
     with open_input(path, label) as handle:
-        for first, chunk, batch in checked_chunks(handle, label, _check_mentions, context, workers):
+        for first, chunk, batch in checked_chunks(handle, label, _check_mentions, documents, workers):
             if batch is not None:
                 mentions.add_coded(batch)
                 continue
@@ -142,7 +135,7 @@ def _read_mentions(folder: Path, texts: dict[str, str], workers: int | None) -> 
                 problem = problem or _row_problem(row, texts, label, line, "entities")
                 if problem:
                     raise InvalidInput([problem])
-                mentions.add_records(doc_index[row["doc_id"]], [row])
+                mentions.add_records(documents.index[row["doc_id"]], [row])
     return mentions.table()
 
 

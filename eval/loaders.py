@@ -69,7 +69,7 @@ from newsclaims.labels import LAYERS
 from newsclaims.problems import InvalidInput, Problem, show
 from newsclaims.schema import all_valid, schema_problems, valid_columns
 
-from .records import EntityTable, EntityTableBuilder, MentionBatch, mention_batch
+from .records import DocumentIndex, EntityTable, EntityTableBuilder, MentionBatch, MentionsByDocument, mention_batch
 
 MAX_PROBLEMS = 20
 
@@ -110,17 +110,15 @@ class LinesView(Mapping):
     def __init__(self, predictions: Predictions):
         self.predictions = predictions
         self.size = len(predictions.objects)  # a view made before more lines came is made again
-        self._rows = None
+        self._mentions = None
 
     def __getitem__(self, doc_id: str) -> dict:
         p = self.predictions
         if doc_id not in p.tabled:
             return p.objects[doc_id]
-        if self._rows is None:
-            self._rows = p.entities.rows_of()
-            self._index = {d: i for i, d in enumerate(p.doc_ids)}
-        rows = self._rows.get(self._index[doc_id], np.zeros(0, dtype=np.int64))
-        records = [{k: v for k, v in p.entities.record(i).items() if v is not None} for i in rows.tolist()]
+        if self._mentions is None:
+            self._mentions = MentionsByDocument(p.doc_ids, p.entities)
+        records = [{k: v for k, v in r.items() if v is not None} for r in self._mentions[doc_id]]
         return {**p.objects.get(doc_id, {"doc_id": doc_id}), "entities": records}
 
     def __iter__(self):  # in line order; a model's answers have no lines
@@ -221,10 +219,7 @@ class _Keeper:
 
     def __init__(self, result: Predictions, texts: dict[str, str]):
         self.result = result
-        self.texts = texts
-        self.doc_index = {doc_id: d for d, doc_id in enumerate(texts)}
-        self.text_list = list(texts.values())
-        self.lengths = np.fromiter(map(len, self.text_list), dtype=np.int64, count=len(self.text_list))
+        self.documents = DocumentIndex(texts)
         self.mentions = EntityTableBuilder()
 
     def keep(self, obj: dict, number: int) -> None:
@@ -233,15 +228,12 @@ class _Keeper:
         self.result.lines[doc_id] = number
         entities = obj.get("entities")
         if entities is not None and all("start" in r for r in entities):
-            self.mentions.add_records(self.doc_index[doc_id], entities)
+            self.mentions.add_records(self.documents.index[doc_id], entities)
             self.result.tabled.add(doc_id)
             obj = {k: v for k, v in obj.items() if k != "entities"}
             if len(obj) == 1:
                 return
         self.result.objects[doc_id] = obj
-
-    def context(self) -> tuple:
-        return self.doc_index, self.texts, self.text_list, self.lengths
 
     def keep_batch(self, batch: "LineBatch") -> bool:
         """A chunk's lines checked by ``_check_lines``; False (nothing kept) when one names a document
@@ -260,7 +252,7 @@ class _Keeper:
 
     def finish(self) -> None:
         self.result.entities = self.mentions.table()
-        self.result.doc_ids = list(self.texts)
+        self.result.doc_ids = list(self.documents.texts)
 
 
 @dataclass
@@ -274,11 +266,10 @@ class LineBatch:
     mentions: MentionBatch
 
 
-def _check_lines(context: tuple, chunk: bytes, first: int) -> LineBatch | None:
+def _check_lines(documents: DocumentIndex, chunk: bytes, first: int) -> LineBatch | None:
     """The lines of one chunk of a predictions file, checked a column at a time (run by
     ``batches.checked_chunks``, maybe in a worker); None when some line may have a problem (or
     gives entities by text, to be placed), and the line-by-line path must look at each."""
-    doc_index, texts, text_list, lengths = context
     objs = parse_chunk(chunk, first)
     if not objs or not all_valid("predictions_line", [{k: v for k, v in o.items() if k != "entities"} if type(o) is dict else o
                                                       for o in objs]):
@@ -286,7 +277,7 @@ def _check_lines(context: tuple, chunk: bytes, first: int) -> LineBatch | None:
     doc_ids = [o["doc_id"] for o in objs]
     if len(set(doc_ids)) != len(doc_ids):
         return None
-    docs = list(map(doc_index.__getitem__, doc_ids))  # KeyError: an unknown document, named line by line
+    docs = list(map(documents.index.__getitem__, doc_ids))  # KeyError: an unknown document, named line by line
     lists = [o["entities"] if "entities" in o else None for o in objs]  # None: the line leaves entities out
     given = [e for o, e in zip(objs, lists) if "entities" in o]
     if not all(type(e) is list for e in given):  # "entities": null is refused line by line
@@ -300,21 +291,18 @@ def _check_lines(context: tuple, chunk: bytes, first: int) -> LineBatch | None:
     if "start" not in columns or None in columns["start"]:
         return None  # some given by text, to be placed
     doc = np.repeat(np.asarray([d for d, e in zip(docs, lists) if e is not None], dtype=np.int64), [len(e) for e in given])
-    start, end = np.asarray(columns["start"], dtype=np.int64), np.asarray(columns["end"], dtype=np.int64)
-    if not (np.all(start < end) and np.all(end <= lengths[doc])):
-        return None
-    if "text" in columns and not all(t is None or t == text_list[d][s:e]
-                                     for t, d, s, e in zip(columns["text"], doc.tolist(), columns["start"], columns["end"])):
+    spans = documents.fitted_spans(doc, columns["start"], columns["end"], columns.get("text"))
+    if spans is None:
         return None
     objects = []
     for o, entities in zip(objs, lists):  # the other layers, as check_prediction_line checks them
         rest = {k: v for k, v in o.items() if k != "entities"} if entities is not None else o
-        if len(rest) > 1 and check_prediction_line(rest, texts[o["doc_id"]], "", 0):
+        if len(rest) > 1 and check_prediction_line(rest, documents.texts[o["doc_id"]], "", 0):
             return None
         objects.append(rest if entities is None or len(rest) > 1 else None)
     none = [None] * len(records)
     return LineBatch(doc_ids, list(range(first, first + len(objs))), objects, [e is not None for e in lists],
-                     mention_batch(doc, start, end, columns.get("label", none), columns.get("entity_id", none)))
+                     mention_batch(doc, *spans, columns.get("label", none), columns.get("entity_id", none)))
 
 
 def _load_stream(handle, texts: dict[str, str], label: str, workers: int | None) -> Predictions:
@@ -323,7 +311,7 @@ def _load_stream(handle, texts: dict[str, str], label: str, workers: int | None)
     problems: list[Problem] = []
     reader = _HashingReader(handle)
     seen_any = False
-    for first, chunk, batch in checked_chunks(reader, label, _check_lines, keeper.context(), workers):
+    for first, chunk, batch in checked_chunks(reader, label, _check_lines, keeper.documents, workers):
         if not problems and batch is not None and keeper.keep_batch(batch):
             seen_any = True
             continue

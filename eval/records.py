@@ -45,6 +45,17 @@ class Vocabulary:
     def decode(self, code: int):
         return self.values[code] if code >= 0 else None
 
+    def recode(self, codes: np.ndarray, values: list) -> np.ndarray:
+        """Codes into another vocabulary's ``values``, as codes of this one (the values added)."""
+        return np.append(self.encode(values), -1)[codes]  # code -1 reads the last entry: -1
+
+    def ranks(self, codes: np.ndarray) -> np.ndarray:
+        """Each code's value as its rank among the distinct values, sorted (0: none), so that ranks
+        sort as the values do, whatever order the values were first seen in."""
+        lookup = np.zeros(len(self.values) + 1, dtype=np.int64)  # the last entry, code -1's, stays 0
+        lookup[sorted(range(len(self.values)), key=self.values.__getitem__)] = np.arange(1, len(self.values) + 1)
+        return lookup[codes]
+
 
 @dataclass
 class EntityTable:
@@ -81,13 +92,6 @@ class EntityTable:
         lookup = np.array([index.get(v, -1) for v in self.labels.values] + [-1], dtype=np.int64)
         return lookup[self.label]  # code -1 reads the last entry: -1
 
-    def entity_ranks(self) -> np.ndarray:
-        """Each mention's entity_id as its rank among the distinct ids, sorted (0: none)."""
-        lookup = np.zeros(len(self.entity_ids.values) + 1, dtype=np.int64)
-        order = sorted(range(len(self.entity_ids.values)), key=self.entity_ids.values.__getitem__)
-        lookup[order] = np.arange(1, len(order) + 1)
-        return lookup[self.entity]
-
 
 def concat(tables: Sequence[EntityTable]) -> EntityTable:
     """One table of several, their codes re-read into the first non-empty table's vocabularies."""
@@ -102,10 +106,8 @@ def concat(tables: Sequence[EntityTable]) -> EntityTable:
         columns[0].append(t.doc)
         columns[1].append(t.start)
         columns[2].append(t.end)
-        for k, (codes, own, into) in enumerate(((t.label, t.labels, first.labels), (t.entity, t.entity_ids, first.entity_ids)),
-                                               start=3):
-            lookup = np.append(into.encode(own.values), -1)  # code -1 reads the last entry: -1
-            columns[k].append(lookup[codes])
+        columns[3].append(first.labels.recode(t.label, t.labels.values))
+        columns[4].append(first.entity_ids.recode(t.entity, t.entity_ids.values))
     return EntityTable(*(np.concatenate(c) for c in columns), first.labels, first.entity_ids)
 
 
@@ -145,10 +147,8 @@ class EntityTableBuilder:
 
     def add_coded(self, batch: "MentionBatch") -> None:
         """A batch coded with its own vocabularies (``mention_batch``), re-coded into this builder's."""
-        columns = [batch.doc, batch.start, batch.end]
-        for (codes, values), vocabulary in zip((batch.label, batch.entity), (self.labels, self.entity_ids)):
-            columns.append(np.append(vocabulary.encode(values), -1)[codes])  # code -1 reads the last entry: -1
-        self.parts.append(tuple(columns))
+        self.parts.append((batch.doc, batch.start, batch.end, self.labels.recode(*batch.label),
+                           self.entity_ids.recode(*batch.entity)))
 
     def add_records(self, doc: int, records: Iterable[dict]) -> None:
         records = list(records)
@@ -169,6 +169,33 @@ def table_of(doc_ids: Sequence[str], by_doc: Mapping[str, list[dict]]) -> Entity
     for d, doc_id in enumerate(doc_ids):
         builder.add_records(d, by_doc.get(doc_id) or [])
     return builder.table()
+
+
+class DocumentIndex:
+    """The documents a reader checks spans against, as its workers share them: each doc_id's index
+    (the order of ``texts``, which a table's ``doc`` follows), the texts, their lengths."""
+
+    def __init__(self, texts: dict[str, str]):
+        self.texts = texts
+        self.index = {doc_id: d for d, doc_id in enumerate(texts)}
+        self.text_list = list(texts.values())
+        self.lengths = np.fromiter(map(len, self.text_list), dtype=np.int64, count=len(self.text_list))
+
+    def fitted_spans(self, doc: np.ndarray, starts, ends, surfaces=None) -> tuple[np.ndarray, np.ndarray] | None:
+        """(start, end) as arrays when every span lies in its document (start < end <= the text's
+        length; the schema has checked start >= 0) and, where a surface text is given (not None), it
+        is ``text[start:end]``; else None. ``corpus.check_span`` for many spans at once."""
+        start, end = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+        if not (np.all(start < end) and np.all(end <= self.lengths[doc])):
+            return None
+        if surfaces is not None:
+            read = map(str.__getitem__, map(self.text_list.__getitem__, doc.tolist()), map(slice, starts, ends))
+            if None not in surfaces:
+                if tuple(read) != tuple(surfaces):
+                    return None
+            elif not all(given is None or given == found for given, found in zip(surfaces, read)):
+                return None
+        return start, end
 
 
 class MentionsByDocument(Mapping):

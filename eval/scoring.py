@@ -275,11 +275,8 @@ def entity_layer_data(texts: dict[str, str], gold: EntityTable, pred: EntityTabl
         order = np.lexsort((g.end, g.start, g.doc))
         g, gold = SpanArrays(*(a[order] for a in (g.doc, g.start, g.end, g.label))), gold.take(order)
     p = arrays(pred)
-    labels = pred.labels.values
-    label_rank = np.zeros(len(labels) + 1, dtype=np.int64)  # 0: no label; the last entry is code -1's
-    label_rank[sorted(range(len(labels)), key=labels.__getitem__)] = np.arange(1, len(labels) + 1)
-    entity = pred.entity_ranks()
-    content = label_rank[pred.label] * (int(entity.max(initial=0)) + 1) + entity
+    entity = pred.entity_ids.ranks(pred.entity)
+    content = pred.labels.ranks(pred.label) * (int(entity.max(initial=0)) + 1) + entity
     if _in_order(p.doc, p.start, p.end, content):
         order = np.arange(len(p))
     else:

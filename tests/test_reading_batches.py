@@ -195,7 +195,8 @@ json_lines = st.lists(st.one_of(
 @SETTINGS
 @given(lines=json_lines, chunk=st.sampled_from([8, 64, 1 << 22]))
 def test_batches_parse_as_lines_do(monkeypatch, tmp_path_factory, lines, chunk):
-    """iter_jsonl_batches gives the values and the refusals of iter_jsonl, whatever the bytes."""
+    """iter_jsonl_batches, chunk by chunk, gives the values and the refusals of reading the whole
+    file line by line (exact_lines), whatever the bytes."""
     path = tmp_path_factory.mktemp("j") / "f.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
 
@@ -206,7 +207,13 @@ def test_batches_parse_as_lines_do(monkeypatch, tmp_path_factory, lines, chunk):
         except InvalidInput as err:
             return [str(p) for p in err.problems]
 
-    reference = values(lambda h: [v for _, v in jsonio.iter_jsonl_handle(h, "f", schema_checked=True)])
+    def line_by_line(handle):
+        found = [v for _, v in jsonio.exact_lines(handle.read(), 1, "f")]
+        if not found:
+            raise jsonio.empty_file("f")
+        return found
+
+    reference = values(line_by_line)
     monkeypatch.setattr(jsonio, "BATCH_BYTES", chunk)
     assert values(lambda h: [v for _, vs in jsonio.iter_jsonl_batches(h, "f") for v in vs]) == reference
 

@@ -46,15 +46,17 @@ def numbers(scores) -> tuple:
 
 # --- Order decides nothing ---------------------------------------------------------------------------
 
+def with_a_wrong_twin(gold, layer: str, wrong, right_first: bool) -> dict:
+    """The gold fed back with each record beside a wrong copy of itself, the right one first or second."""
+    preds = gold_predictions(gold, [layer])
+    for line in preds.values():
+        line[layer] = [pair for r in line[layer] for pair in ((r, wrong(r)) if right_first else (wrong(r), r))]
+    return preds
+
+
 @pytest.mark.parametrize("right_first", [True, False])
 def test_a_right_and_a_wrong_value_score_the_same_in_either_order(gold, right_first):
-    preds = gold_predictions(gold, ["numeric_claims"])
-    for line in preds.values():
-        doubled = []
-        for r in line["numeric_claims"]:
-            wrong = {**r, "value": r["value"] + 1}
-            doubled += [r, wrong] if right_first else [wrong, r]
-        line["numeric_claims"] = doubled
+    preds = with_a_wrong_twin(gold, "numeric_claims", lambda r: {**r, "value": r["value"] + 1}, right_first)
     main = score(gold, preds).main("numeric_claims")
     assert (main["tp"], main["predicted"], main["gold"]) == (18, 36, 18)
     assert main["value"] == pytest.approx(2 * 18 / 54)
@@ -62,13 +64,7 @@ def test_a_right_and_a_wrong_value_score_the_same_in_either_order(gold, right_fi
 
 @pytest.mark.parametrize("right_first", [True, False])
 def test_two_speaker_ids_score_the_same_in_either_order(gold, right_first):
-    preds = gold_predictions(gold, ["quotes"])
-    for line in preds.values():
-        doubled = []
-        for r in line["quotes"]:
-            wrong = {**r, "speaker_id": "somebody_else"}
-            doubled += [r, wrong] if right_first else [wrong, r]
-        line["quotes"] = doubled
+    preds = with_a_wrong_twin(gold, "quotes", lambda r: {**r, "speaker_id": "somebody_else"}, right_first)
     main = score(gold, preds).main("quotes")
     assert (main["tp"], main["predicted"], main["gold"]) == (85, 170, 85)
 

@@ -51,13 +51,18 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def default_workers(handle: IO[bytes]) -> int:
-    """Worker processes for a stream: one per core for a large regular file, else none (0)."""
+def _file_size(handle: IO[bytes]) -> int:
+    """The size of a regular file's stream; 0 for a pipe, a terminal or a stream without a file."""
     try:
         info = os.fstat(handle.fileno())
     except (AttributeError, OSError, ValueError):
         return 0
-    if not stat.S_ISREG(info.st_mode) or info.st_size < PARALLEL_BYTES:
+    return info.st_size if stat.S_ISREG(info.st_mode) else 0
+
+
+def default_workers(handle: IO[bytes]) -> int:
+    """Worker processes for a stream: one per core for a large regular file, else none (0)."""
+    if _file_size(handle) < PARALLEL_BYTES:
         return 0
     cores = min(available_cores(), MAX_WORKERS)
     if cores < 2:
@@ -84,10 +89,7 @@ def checked_chunks(handle: IO[bytes], label: str, check: Check, context: Any,
 
 def _with_progress(chunks, handle: IO[bytes], label: str):
     """The chunks, with a progress bar of bytes read on a terminal for a large regular file."""
-    try:
-        size = os.fstat(handle.fileno()).st_size
-    except (AttributeError, OSError, ValueError):
-        size = 0
+    size = _file_size(handle)
     if size < PARALLEL_BYTES:
         yield from chunks
         return

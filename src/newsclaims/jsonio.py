@@ -12,8 +12,8 @@ What is accepted, wherever it comes from (a file, standard input, a model's answ
   (``newsclaims.schema``).
 
 Each refusal is an ``InvalidInput`` with one line naming the file, the line, the field, what was
-found and what was expected. ``read_json`` checks all of it at once; ``iter_jsonl`` with
-``schema_checked=True`` leaves the value checks to ``newsclaims.schema.schema_problems``, which
+found and what was expected. ``read_json`` checks all of it at once; ``iter_jsonl_batches`` (and
+``exact_lines``, line by line) leave the value checks to ``newsclaims.schema.schema_problems``, which
 makes them only for a record its fast path refused, so valid input is not walked twice.
 
 Writing goes to a temporary file in the same folder, then a rename, so a reader never sees a
@@ -322,36 +322,6 @@ def parse_json_bytes(raw: bytes, label: str) -> Any:
     return loads(text, label)
 
 
-def iter_jsonl_handle(handle: IO[bytes], label: str, *, schema_checked: bool = False,
-                      allow_empty: bool = False) -> Iterator[tuple[int, Any]]:
-    """(line number, value) from an open binary stream of JSON Lines, one line in memory at a time.
-
-    A stream without any JSON line is an error unless ``allow_empty``.
-    """
-    seen_any = False
-    number = 0
-    while True:
-        try:
-            raw = handle.readline(MAX_BYTES + 1)
-        except OSError as err:
-            raise _unreadable(label, err) from None
-        if not raw:
-            break
-        number += 1
-        if len(raw) > MAX_BYTES:
-            raise _too_big(label, number)
-        if number == 1 and raw.startswith(BOM):
-            _warn_bom(label)
-            raw = raw[len(BOM):]
-        text = _decode(raw[:-1] if raw.endswith(b"\n") else raw, label, number)  # a message's column is the line's
-        if not text.strip():
-            continue
-        seen_any = True
-        yield number, loads(text, label, number, schema_checked=schema_checked)
-    if not seen_any and not allow_empty:
-        raise empty_file(label)
-
-
 BATCH_BYTES = 1 << 22  # lines read and parsed together (iter_chunks)
 _DIGITS = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))  # a digit stays a digit, all else is a space
 _DIGIT_RUN = b"0" * 16
@@ -439,8 +409,9 @@ def _parse_line(raw: bytes) -> Any:
 
 
 def exact_lines(chunk: bytes, first: int, label: str) -> Iterator[tuple[int, Any]]:
-    """(line number, value) of a chunk's lines, one at a time, as ``iter_jsonl_handle`` reads them
-    with ``schema_checked=True``: a refusal names its line, and blank lines are skipped."""
+    """(line number, value) of a chunk's lines, one at a time, each read by ``loads`` with
+    ``schema_checked=True``: the reference reading. A refusal names its line; blank lines are
+    skipped; a byte-order mark on line 1 is skipped with a warning."""
     for offset, raw in enumerate(chunk_lines(chunk)):
         line = first + offset
         if line == 1 and raw.startswith(BOM):
@@ -458,9 +429,10 @@ def empty_file(label: str) -> InvalidInput:
 def iter_jsonl_batches(handle: IO[bytes], label: str, *, allow_empty: bool = False) -> Iterator[tuple[range, list]]:
     """(line numbers, values) of a JSON Lines stream, a chunk at a time (``parse_chunk``).
 
-    The values, and every refusal with its line number, are exactly those of ``iter_jsonl_handle``
-    with ``schema_checked=True``: a chunk ``parse_chunk`` cannot vouch for is read by
-    ``exact_lines``, one line per batch, so problems still come out in line order. The caller checks
+    The values, and every refusal with its line number, are exactly those of ``exact_lines`` line by
+    line: a chunk ``parse_chunk`` cannot vouch for is read by ``exact_lines``, one line per batch, so
+    problems still come out in line order. A stream without any JSON line is an error unless
+    ``allow_empty``. The caller checks
     the values against a schema (``schema.all_valid`` first).
     """
     seen_any = False
@@ -475,18 +447,6 @@ def iter_jsonl_batches(handle: IO[bytes], label: str, *, allow_empty: bool = Fal
             yield range(line, line + 1), [value]
     if not seen_any and not allow_empty:
         raise empty_file(label)
-
-
-def iter_jsonl(path: Path, label: str | None = None, *, schema_checked: bool = False,
-               allow_empty: bool = False) -> Iterator[tuple[int, Any]]:
-    """Stream (line number, value) from a JSON Lines file, one line in memory at a time.
-
-    Blank lines are skipped; a file with no JSON line at all is an error unless ``allow_empty``.
-    See ``loads`` for ``schema_checked``.
-    """
-    label = label or str(path)
-    with open_input(path, label) as handle:
-        yield from iter_jsonl_handle(handle, label, schema_checked=schema_checked, allow_empty=allow_empty)
 
 
 @contextlib.contextmanager
