@@ -7,7 +7,7 @@ One rule, with no way to be right by one field and wrong by another of the same 
 2. With no id, a span (``speaker`` / ``source`` with offsets, or text placed in the document) is
    right when it has the gold span's boundaries, is exactly a gold entity mention of the gold id, or
    its text names the gold id as in rule 3. A span whose text could not be placed is wrong.
-3. With no id, a bare name (a string) is right when, normalised (``normalise.norm_name``), it is a
+3. With no id, a bare name (a string) is right when, normalised (``newsclaims.normalise.norm_name``), it is a
    name or alias of the gold id in the knowledge base, or the gold span's text. The name ``author``
    means the article's own voice: right when the gold id is ``author``.
 4. With nothing given, the attribution is right only when the gold has none either (no id and no
@@ -17,8 +17,7 @@ One rule, with no way to be right by one field and wrong by another of the same 
 from __future__ import annotations
 
 from newsclaims.labels import AUTHOR
-
-from .normalise import norm_name
+from newsclaims.normalise import norm_name
 
 UNPLACED = "unplaced"  # key set by spans.py on an attribution span whose text is not in the document
 

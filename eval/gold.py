@@ -22,10 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from newsclaims.corpus import SPAN_FIELDS, check_span
+from newsclaims.corpus import check_span
 from newsclaims.batches import checked_chunks
 from newsclaims.jsonio import (exact_lines, expect_object, iter_jsonl_batches, no_cycle_collection, open_input, parse_chunk,
                                read_json)
+from newsclaims.labels import LAYER_SPECS
 from newsclaims.problems import InvalidInput, Problem, show
 from newsclaims.schema import all_valid, schema_problems, valid_columns
 
@@ -96,7 +97,7 @@ def _row_problem(row: dict, texts: dict[str, str], label: str, line: int, layer:
         return Problem(label, "", "doc_id", show(row["doc_id"]), "a doc_id of documents/test.jsonl", line)
     problems: list[Problem] = []
     check_span(row, text, label, "", "", problems, gold=False, line=line)
-    for name in SPAN_FIELDS[layer]:
+    for name in LAYER_SPECS[layer].span_fields:
         if row[name] is not None:
             check_span(row[name], text, label, "", name, problems, gold=False, line=line)
     return problems[0] if problems else None

@@ -62,10 +62,10 @@ from pathlib import Path
 
 import numpy as np
 
-from newsclaims.corpus import SPAN_FIELDS, check_span
+from newsclaims.corpus import check_span
 from newsclaims.batches import checked_chunks
 from newsclaims.jsonio import empty_file, exact_lines, no_cycle_collection, open_input, parse_chunk, value_problems
-from newsclaims.labels import LAYERS
+from newsclaims.labels import LAYER_SPECS, LAYERS
 from newsclaims.problems import InvalidInput, Problem, show
 from newsclaims.schema import all_valid, schema_problems, valid_columns
 
@@ -143,7 +143,7 @@ def check_prediction_line(obj: dict, text: str, label: str, line: int) -> list[P
             where = f"{layer}[{index}]"
             if "start" in record:
                 check_span(record, text, label, where, "", problems, gold=False, line=line)
-            for name in SPAN_FIELDS[layer]:
+            for name in LAYER_SPECS[layer].span_fields:
                 span = record.get(name)
                 if isinstance(span, dict) and "start" in span:
                     check_span(span, text, label, where, name, problems, gold=False, line=line)

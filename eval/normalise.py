@@ -1,55 +1,6 @@
-"""Normalisation of free-text answers before they are compared: names, units and values.
+"""Moved to ``newsclaims.normalise`` (the core: agreement judges by the same rule). Kept only for eval/scoring.py's
+import until it reads ``newsclaims.normalise`` itself; delete this file then."""
 
-- A name is compared case-folded, with runs of white space made one space, a curly apostrophe made
-  straight, and a leading article ("the", "a", "an") and a trailing possessive "'s" dropped.
-- A unit is compared case-folded, its last word made singular by English spelling rules: "-ies" →
-  "-y" ("casualties"), "-es" after s, x, z, ch or sh → dropped ("boxes", "churches"), a final "-s"
-  → dropped ("soldiers"); words that end in "ss", "us" or "is", and the invariable "series",
-  "species" and "news", are left as they are.
-- A value is right when it is within a relative 1e-6 of the gold value.
-"""
+from newsclaims.normalise import fold_unit, same_value
 
-from __future__ import annotations
-
-import math
-import re
-
-INVARIABLE = frozenset({"series", "species", "news", "means", "headquarters"})
-
-
-def norm_name(text: str) -> str:
-    text = re.sub(r"\s+", " ", text.replace("\u2019", "'")).strip().casefold()
-    text = re.sub(r"^(the|a|an) ", "", text)
-    return re.sub(r"'s$", "", text)
-
-
-def _singular(word: str) -> str:
-    if word in INVARIABLE or word.endswith(("ss", "us", "is")) or len(word) <= 3:
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("ses", "xes", "zes", "ches", "shes")):
-        return word[:-2]
-    if word.endswith("s"):
-        return word[:-1]
-    return word
-
-
-def fold_unit(unit: str | None) -> str | None:
-    """"Soldiers" -> "soldier", "casualties" -> "casualty", "boxes" -> "box", "series" -> "series"."""
-    if unit is None:
-        return None
-    words = re.sub(r"\s+", " ", unit).strip().casefold().split(" ")
-    words[-1] = _singular(words[-1])
-    return " ".join(words)
-
-
-def same_value(predicted, gold: float) -> bool:
-    """Whether a predicted value is the gold value, within a relative 1e-6 (None is never right)."""
-    if predicted is None:
-        return False
-    try:
-        predicted = float(predicted)
-    except (OverflowError, TypeError, ValueError):
-        return False
-    return predicted == gold or math.isclose(predicted, gold, rel_tol=1e-6, abs_tol=0.0)
+__all__ = ["fold_unit", "same_value"]

@@ -7,11 +7,11 @@ import json
 import subprocess
 from pathlib import Path
 
-from newsclaims.labels import LAYERS
+from newsclaims.labels import LAYER_SPECS, LAYERS
 
 from .metrics import METRIC_INFO
 from .schemes import DEFINITIONS
-from .scoring import MAIN_SCORES, NOT_PREDICTED
+from .scoring import NOT_PREDICTED
 
 REPORT_VERSION = 2
 MAX_HTML_DOCUMENTS = 50  # documents drawn in report.html (a large --data run would make it unreadable)
@@ -38,7 +38,7 @@ def build_report(scores, gold, source: dict, elapsed: float, warnings: list[str]
     results = scores.layers
     main_scores = {}
     for layer, result in results.items():
-        name, description = MAIN_SCORES[layer]
+        name, description = LAYER_SPECS[layer].main_score, LAYER_SPECS[layer].main_score_description
         if result == NOT_PREDICTED:
             main_scores[layer] = {"name": name, "description": description, "value": NOT_PREDICTED, "ci95": [None, None],
                                   "n_documents": len(gold.texts), "higher_is_better": True, "per_document": {}}
@@ -200,19 +200,15 @@ def _highlight(text: str, gold: list[tuple[int, int]], pred: list[tuple[int, int
     return "".join(parts)
 
 
-LABEL_TABLES = {"entities": ("schemes", "strict", "per_label"), "quotes": ("content", "per_type_strict"),
-                "numeric_claims": ("span", "per_approx_strict")}
-
-
 def _per_label_html(report: dict) -> str:
     """Per-label strict counts with all five categories, so that each row's P/R/F1 can be checked:
     P = correct / (correct + incorrect + partial + spurious), R = correct / (correct + incorrect +
     partial + missed)."""
     e = html.escape
     out = []
-    for layer, path in LABEL_TABLES.items():
+    for layer, spec in LAYER_SPECS.items():
         node = report["layers"].get(layer)
-        for key in path:
+        for key in spec.per_label_path:
             node = node.get(key) if isinstance(node, dict) else None
         if not isinstance(node, dict) or not node:
             continue

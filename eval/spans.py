@@ -24,11 +24,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from newsclaims.labels import LAYERS
+from newsclaims.labels import LAYER_SPECS, LAYERS
 
 from .attribution import UNPLACED
 
-ATTRIBUTION_FIELDS = {"quotes": ("speaker", "cue"), "numeric_claims": ("source",), "entities": ()}
 MAX_SHOWN_TEXT = 200  # characters of an unplaced text kept for the report (its length is kept too)
 
 
@@ -108,7 +107,7 @@ def _raw_key(record: dict) -> str:
 
 
 def align_layer(records: list[dict], text: str, layer: str) -> AlignedLayer:
-    if all(r.get("start") is not None for r in records) and not ATTRIBUTION_FIELDS[layer]:
+    if all(r.get("start") is not None for r in records) and not LAYER_SPECS[layer].span_fields:
         return AlignedLayer(list(records))  # entities with offsets: nothing to place, nothing to copy
     taken: set[tuple[int, int]] = set()
     placed: list[tuple[int, int, dict]] = []
@@ -142,7 +141,7 @@ def align_layer(records: list[dict], text: str, layer: str) -> AlignedLayer:
     for start, end, record in placed:
         aligned = {k: v for k, v in record.items() if k not in ("occurrence", "id")}
         aligned.update(start=start, end=end, text=text[start:end])
-        for name in ATTRIBUTION_FIELDS[layer]:
+        for name in LAYER_SPECS[layer].span_fields:
             if name in record:
                 aligned[name] = _place_attribution(record[name], text, start, end)
         out.records.append(aligned)

@@ -48,3 +48,14 @@ def test_agreement_of_a_set_with_itself_is_perfect():
     ann = load_annotation_set(MINI / "annotations", corpus)
     for numbers in agreement(ann, ann)["layers"].values():
         assert all(v == 1.0 for k, v in numbers.items() if k.endswith(("_f1", "_accuracy")))
+
+
+def test_units_agree_by_the_rule_scoring_judges_them_by(mini_copy):
+    """"Troops" and "troop" are one unit to scoring (``newsclaims.normalise.same_unit``), so to agreement too."""
+    path = mini_copy / "annotations" / "gold" / "mini_a.json"
+    doc = json.loads(path.read_text("utf-8"))
+    doc["numeric_claims"][0].update(unit="Troops")
+    path.write_text(json.dumps(doc, ensure_ascii=False))
+    corpus = load_corpus(MINI / "seeds")
+    report = agreement(load_annotation_set(MINI / "annotations", corpus), load_annotation_set(mini_copy / "annotations", corpus))
+    assert report["layers"]["numeric_claims"]["unit_accuracy"] == 1.0

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from conftest import MINI, REPO
 from newsclaims.eval.gold import load_gold_data
-from newsclaims.eval.normalise import fold_unit
+from newsclaims.normalise import fold_unit
 from newsclaims.eval.scoring import score as score_predictions
 from newsclaims.eval.spans import occurrences
 

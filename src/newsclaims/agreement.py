@@ -7,31 +7,29 @@ Spans are paired one-to-one by the package's one matcher (``newsclaims.matching`
 F1 between two annotators is 2 * matched / (count A + count B) (``newsclaims.counts.PRF``), which is
 symmetric. Attribute
 agreement is measured only on overlap-matched pairs, so a span disagreement is not counted twice;
-it is None when there is no pair to compare.
+it is None when there is no pair to compare. An attribute that is a span (``Layer.span_fields``) agrees
+when both passes give the same boundaries or both give none; a value and a unit agree by the rule scoring
+judges predictions by (``newsclaims.normalise``: relative 1e-6, units folded for case and plural).
 """
 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 
 from .corpus import AnnotationSet
 from .counts import PRF
-from .labels import LAYERS
+from .labels import LAYER_SPECS, LAYERS
 from .matching import best_matching, overlap, overlap_rank, overlapping_pairs
-
-ATTRIBUTES = {
-    "entities": ("label", "entity_id"),
-    "quotes": ("type", "speaker_id", "cue", "speaker"),
-    "numeric_claims": ("value", "unit", "approx", "source_id", "source"),
-}
+from .normalise import same_unit, same_value
 
 
-def _same(attr: str, a, b) -> bool:
+def _same(layer: str, attr: str, a, b) -> bool:
     if attr == "value":
-        return math.isclose(a, b, rel_tol=1e-6)
-    if attr in ("cue", "speaker", "source"):
+        return same_value(a, b)
+    if attr == "unit":
+        return same_unit(a, b)
+    if attr in LAYER_SPECS[layer].span_fields:
         return (a is None and b is None) or (a is not None and b is not None and (a["start"], a["end"]) == (b["start"], b["end"]))
     return a == b
 
@@ -78,7 +76,8 @@ def agreement(a: AnnotationSet, b: AnnotationSet) -> dict:
     shared_docs = sorted(set(a.documents) & set(b.documents))
     result = {}
     for layer in LAYERS:
-        acc = LayerAgreement(layer, attr_same={attr: 0 for attr in ATTRIBUTES[layer]})
+        attributes = LAYER_SPECS[layer].attributes
+        acc = LayerAgreement(layer, attr_same={attr: 0 for attr in attributes})
         for doc_id in shared_docs:
             ra, rb = a.documents[doc_id][layer], b.documents[doc_id][layer]
             strict, loose = match_layer(layer, ra, rb)
@@ -88,8 +87,8 @@ def agreement(a: AnnotationSet, b: AnnotationSet) -> dict:
             acc.overlap += len(loose)
             acc.attr_total += len(loose)
             for i, j in loose:
-                for attr in ATTRIBUTES[layer]:
-                    acc.attr_same[attr] += _same(attr, ra[i][attr], rb[j][attr])
+                for attr in attributes:
+                    acc.attr_same[attr] += _same(layer, attr, ra[i][attr], rb[j][attr])
         result[layer] = acc.as_dict()
     return {"documents": shared_docs, "layers": result,
             "group_changes": group_changes({d: a.documents[d] for d in shared_docs}, {d: b.documents[d] for d in shared_docs})}
@@ -125,9 +124,10 @@ def agreement_markdown(report: dict, command: str) -> str:
         "independent annotators, not an estimate of it. F1 between annotators is",
         "2 x matched / (count A + count B). Strict: identical boundaries (entities: and label).",
         "Overlap: one-to-one optimal pairing of spans sharing any character. Attribute agreement is",
-        "the share of overlap-matched pairs on which both passes give the same value (speaker and cue:",
-        "the same span; value: relative tolerance 1e-6). How the passes were made, and what that",
-        "means for these figures: GUIDELINES.md, section 5.",
+        "the share of overlap-matched pairs on which both passes give the same value (speaker, cue and",
+        "source: the same span; value: relative tolerance 1e-6; unit: the same once case and plural are",
+        "folded, as scoring judges it). How the passes were made, and what that means for these",
+        "figures: GUIDELINES.md, section 5.",
         "",
     ]
     for layer, numbers in report["layers"].items():
@@ -155,7 +155,7 @@ def _attr_text(attr: str, value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _verdict(kind: str, attr: str | None, rec_a: dict | None, rec_b: dict | None, gold_records: list[dict]) -> str:
+def _verdict(layer: str, kind: str, attr: str | None, rec_a: dict | None, rec_b: dict | None, gold_records: list[dict]) -> str:
     """Which pass the adjudicated gold sides with: "a", "b" or "neither"."""
     def span(r):
         return (r["start"], r["end"])
@@ -174,7 +174,8 @@ def _verdict(kind: str, attr: str | None, rec_a: dict | None, rec_b: dict | None
         gold = next((g for g in gold_records if overlap(span(rec_a), span(g))), None)
     if gold is None:
         return "neither"
-    return "a" if _same(attr, gold[attr], rec_a[attr]) else "b" if _same(attr, gold[attr], rec_b[attr]) else "neither"
+    return ("a" if _same(layer, attr, gold[attr], rec_a[attr]) else "b" if _same(layer, attr, gold[attr], rec_b[attr])
+            else "neither")
 
 
 def disagreements(a: AnnotationSet, b: AnnotationSet, gold: AnnotationSet | None = None) -> list[dict]:
@@ -197,15 +198,15 @@ def disagreements(a: AnnotationSet, b: AnnotationSet, gold: AnnotationSet | None
             for i, j in pairs:
                 if (ra[i]["start"], ra[i]["end"]) != (rb[j]["start"], rb[j]["end"]):
                     items.append((ra[i]["start"], "boundary", ra[i], rb[j], None))
-                items += [(ra[i]["start"], attr, ra[i], rb[j], attr) for attr in ATTRIBUTES[layer]
-                          if not _same(attr, ra[i][attr], rb[j][attr])]
+                items += [(ra[i]["start"], attr, ra[i], rb[j], attr) for attr in LAYER_SPECS[layer].attributes
+                          if not _same(layer, attr, ra[i][attr], rb[j][attr])]
             for _, kind, rec_a, rec_b, attr in sorted(items, key=lambda t: (t[0], t[1])):
                 entry = {"doc_id": doc_id, "layer": layer, "kind": kind, "a": _summary(layer, rec_a), "b": _summary(layer, rec_b)}
                 if attr:
                     entry["a_value"] = _attr_text(attr, rec_a[attr])
                     entry["b_value"] = _attr_text(attr, rec_b[attr])
                 if gold is not None:
-                    entry["gold_sides_with"] = _verdict(kind, attr, rec_a, rec_b, gold.documents[doc_id][layer])
+                    entry["gold_sides_with"] = _verdict(layer, kind, attr, rec_a, rec_b, gold.documents[doc_id][layer])
                 out.append(entry)
     return out
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import paths
 from .jsonio import expect_object, read_json
-from .labels import AUTHOR, LAYERS, UNLINKED_ENTITY_LABELS
+from .labels import AUTHOR, LAYER_SPECS, LAYERS, UNLINKED_ENTITY_LABELS
 from .problems import InvalidInput, Problem, show
 from .schema import schema_problems
 
@@ -22,7 +22,6 @@ GOLD_DIR = "gold"
 KB_FILE = "entities.json"
 CLAIM_GROUPS_FILE = "claim_groups.json"
 QUOTE_GROUPS_FILE = "quote_groups.json"
-SPAN_FIELDS = {"entities": (), "quotes": ("speaker", "cue"), "numeric_claims": ("source",)}
 
 
 @dataclass(frozen=True)
@@ -194,7 +193,7 @@ def check_gold_document(doc: dict, document: Document, ann: AnnotationSet, label
                 if key in spans_seen:
                     problems.append(Problem(label, where, "start", f"the span [{key[0]}:{key[1]}] again", f"one record per span in {layer} (also {spans_seen[key]})"))
                 spans_seen.setdefault(key, where)
-            for name in SPAN_FIELDS[layer]:
+            for name in LAYER_SPECS[layer].span_fields:
                 if record[name] is not None:
                     check_span(record[name], text, label, where, name, problems, gold=True)
             problems.extend(_check_references(layer, record, ann, label, where))

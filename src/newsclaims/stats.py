@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .corpus import AnnotationSet, Corpus
-from .labels import APPROX_VALUES, ENTITY_LABELS, LAYERS, QUOTE_TYPES
-
-LABEL_FIELD = {"entities": ("label", ENTITY_LABELS), "quotes": ("type", QUOTE_TYPES), "numeric_claims": ("approx", APPROX_VALUES)}
+from .labels import LAYER_SPECS, LAYERS
 
 
 def annotation_stats(corpus: Corpus, ann: AnnotationSet) -> dict:
@@ -18,13 +16,13 @@ def annotation_stats(corpus: Corpus, ann: AnnotationSet) -> dict:
         doc = ann.documents[doc_id]
         per_document[doc_id] = {"chars": len(corpus.documents[doc_id].text), **{layer: len(doc[layer]) for layer in LAYERS}}
         for layer in LAYERS:
-            field, _ = LABEL_FIELD[layer]
+            field = LAYER_SPECS[layer].label_field
             per_label[layer].update(record[field] for record in doc[layer])
     return {
         "documents": len(ann.documents),
         "per_document": per_document,
         "totals": {layer: sum(d[layer] for d in per_document.values()) for layer in LAYERS},
-        "per_label": {layer: {name: per_label[layer][name] for name in LABEL_FIELD[layer][1]} for layer in LAYERS},
+        "per_label": {layer: {name: per_label[layer][name] for name in LAYER_SPECS[layer].labels} for layer in LAYERS},
         "kb_entities": len(ann.kb),
         "linked_entities_mentioned": len({r["entity_id"] for _, r in ann.records("entities") if r["entity_id"]}),
         "claim_groups": len(ann.claim_groups),
@@ -40,9 +38,8 @@ def format_stats(stats: dict) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))) for row in rows]
     for layer in LAYERS:
-        field, _ = LABEL_FIELD[layer]
         counts = ", ".join(f"{name} {n}" for name, n in stats["per_label"][layer].items() if n)
-        lines.append(f"{layer} by {field}: {counts or 'none'}")
+        lines.append(f"{layer} by {LAYER_SPECS[layer].label_field}: {counts or 'none'}")
     lines.append(f"knowledge base: {stats['kb_entities']} entities ({stats['linked_entities_mentioned']} mentioned); "
                  f"claim groups: {stats['claim_groups']}; quote groups: {stats['quote_groups']}")
     return "\n".join(lines)
