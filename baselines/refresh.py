@@ -8,7 +8,6 @@ installed) is listed with the reason instead of scores.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from newsclaims.jsonio import atomic_write_text, dumps_canonical, dumps_line
@@ -25,11 +24,8 @@ def file_name(name: str) -> str:
     return name.replace(" ", "_") + ".jsonl"
 
 
-def score_lines(lines: list[dict], gold) -> dict:
-    """Main scores of prediction lines (as in a predictions file) against the gold."""
-    from newsclaims.eval.scoring import score
-
-    scores = score(gold, {line["doc_id"]: line for line in lines})
+def main_scores(scores) -> dict:
+    """The main score of each layer of a run's ``Scores``: value, 95% interval, per-document counts."""
     out = {}
     for layer in LAYERS:
         m = scores.main(layer)
@@ -41,24 +37,21 @@ def score_lines(lines: list[dict], gold) -> dict:
 
 
 def run_all(folder: Path = BASELINES_DIR) -> dict:
-    from newsclaims.eval.adapters import run_callable
     from newsclaims.eval.gold import load_gold_data
+    from newsclaims.eval.pipeline import Model, evaluate
     from newsclaims.safewrite import require_source_checkout
 
     require_source_checkout(folder, "newsclaims baselines refresh")  # never rewrite the shipped results in site-packages
     gold = load_gold_data()
     results = {"data_version": gold.info["data_version"], "gold_sha256": gold.info["gold_sha256"], "baselines": {}}
     for name, spec in MAIN + ABLATIONS:
-        started = time.perf_counter()
         try:
-            preds = run_callable(spec, gold.texts)
+            run = evaluate(Model(spec), gold)
         except InvalidInput as err:
             results["baselines"][name] = {"spec": spec, "not_run": "; ".join(str(p) for p in err.problems)}
             continue
-        seconds = time.perf_counter() - started
-        lines = [preds.by_doc[d] for d in gold.texts if d in preds.by_doc]
-        atomic_write_text(folder / "predictions" / file_name(name), "".join(dumps_line(line) for line in lines))
-        results["baselines"][name] = {"spec": spec, "seconds": round(seconds, 2), "main_scores": score_lines(lines, gold)}
+        atomic_write_text(folder / "predictions" / file_name(name), "".join(dumps_line(line) for line in run.model_lines))
+        results["baselines"][name] = {"spec": spec, "seconds": round(run.predict_seconds, 2), "main_scores": main_scores(run.scores)}
     atomic_write_text(folder / "results.json", dumps_canonical(results))
     atomic_write_text(folder / "README.md", render_readme(results))
     return results

@@ -20,6 +20,15 @@ from newsclaims.problems import InvalidInput, Problem, show
 from .metrics import paired_bootstrap
 
 
+def read_report(path: Path | str) -> dict:
+    """A report.json written by ``newsclaims eval --output``, refused (one line) when it is not one."""
+    from newsclaims.jsonio import expect_object, read_json
+
+    report = expect_object(read_json(path, str(path)), str(path))
+    _required(report, str(path))
+    return report
+
+
 def _required(report: dict, label: str) -> None:
     for key in ("main_scores", "dataset", "predictions"):
         if not isinstance(report.get(key), dict):
@@ -104,17 +113,3 @@ def format_leaderboards(boards: dict) -> str:
                              f"paired bootstrap p = {t['p_value']:.3f} ({t['documents']} documents, {t['resamples']} resamples)")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
-
-
-def run_compare(args) -> int:
-    import sys
-
-    from newsclaims.jsonio import expect_object, read_json
-
-    reports = []
-    for path in args.reports:
-        report = expect_object(read_json(path, str(path)), str(path))
-        _required(report, str(path))
-        reports.append((str(path), report))
-    sys.stdout.write(format_leaderboards(leaderboards(reports, args.resamples, args.seed)))
-    return 0

@@ -32,7 +32,7 @@ RULE_RUNS = [(n, s) for n, s in refresh.MAIN + refresh.ABLATIONS if n.startswith
 
 @pytest.mark.parametrize("name,spec", RULE_RUNS, ids=[n for n, _ in RULE_RUNS])
 def test_rules_output_matches_its_regression_file(gold, name, spec):
-    from newsclaims.eval.adapters import run_callable
+    from newsclaims.eval.adapters.callables import run_callable
 
     preds = run_callable(spec, gold.texts)
     fresh = [json.loads(json.dumps(preds.by_doc[d])) for d in gold.texts]
@@ -41,7 +41,7 @@ def test_rules_output_matches_its_regression_file(gold, name, spec):
 
 @pytest.mark.slow
 def test_sklearn_output_matches_its_regression_file(gold):
-    from newsclaims.eval.adapters import run_callable
+    from newsclaims.eval.adapters.callables import run_callable
 
     preds = run_callable("sklearn", gold.texts)
     assert [json.loads(json.dumps(preds.by_doc[d])) for d in gold.texts] == _committed("sklearn")
@@ -49,8 +49,11 @@ def test_sklearn_output_matches_its_regression_file(gold):
 
 @pytest.mark.parametrize("name", [n for n, r in RESULTS["baselines"].items() if "not_run" not in r])
 def test_recorded_scores_are_the_scores_of_the_regression_files(gold, name):
+    from newsclaims.eval.pipeline import PredictionsFile, evaluate
+
     recorded = RESULTS["baselines"][name]["main_scores"]
-    assert refresh.score_lines(_committed(name), gold) == json.loads(json.dumps(recorded))
+    run = evaluate(PredictionsFile(BASELINES / "predictions" / refresh.file_name(name)), gold)
+    assert refresh.main_scores(run.scores) == json.loads(json.dumps(recorded))
 
 
 def test_readme_is_generated_from_results():

@@ -405,9 +405,9 @@ def test_openai_endpoint_with_lenient_reply(cli, mini_data, endpoint, tmp_path, 
     (500, "{}", "found HTTP 500"),
 ])
 def test_endpoint_garbage_is_one_line(cli, mini_data, endpoint, status, body, message, monkeypatch):
-    from newsclaims.eval import adapters
+    from newsclaims.eval.adapters import openai_client
 
-    monkeypatch.setattr(adapters, "SLEEP", lambda seconds: None)  # a 500 is retried: no real waiting here
+    monkeypatch.setattr(openai_client, "SLEEP", lambda seconds: None)  # a 500 is retried: no real waiting here
     _Endpoint.status, _Endpoint.reply = status, body
     result = cli("eval", "--data", mini_data, "--openai-base-url", endpoint, "--openai-model", "tiny")
     assert result.code == 2 and message in result.err and "Traceback" not in result.err
@@ -484,6 +484,6 @@ def test_benchmark_script_runs_and_agrees_with_nervaluate(tmp_path):
                                          ("3 thousand", 3_000), ("2.5", 2.5), (7, 7), ("none", None), (True, None)])
 def test_endpoint_values_in_words_read_whole(reply, value):
     """An LLM writes "1.5 million": that is 1,500,000, not 1.5."""
-    from newsclaims.eval.adapters import _number
+    from newsclaims.eval.adapters.openai_client import _number
 
     assert _number(reply) == value

@@ -16,8 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from newsclaims.eval import adapters
-from newsclaims.eval.adapters import ReplyCache, backoff_delay, public_url, run_openai
+from newsclaims.eval.adapters import openai_client
+from newsclaims.eval.adapters.openai_client import ReplyCache, backoff_delay, public_url, run_openai
 from newsclaims.problems import InvalidInput
 
 SECRET = "sk-very-secret-4242"
@@ -127,7 +127,7 @@ def server():
 @pytest.fixture
 def waits(monkeypatch):
     recorded: list[float] = []
-    monkeypatch.setattr(adapters, "SLEEP", recorded.append)
+    monkeypatch.setattr(openai_client, "SLEEP", recorded.append)
     return recorded
 
 
@@ -289,7 +289,7 @@ def test_an_interrupted_run_resumes_from_the_cache(server, waits, key, tmp_path)
     import os
     import signal
 
-    from newsclaims.eval.adapters import Interrupted
+    from newsclaims.eval.adapters.pool import Interrupted
 
     cache = tmp_path / "cache"
     server.script = ["ok", "slow"]

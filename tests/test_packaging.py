@@ -65,6 +65,8 @@ def test_wheel_carries_gold_seeds_dataset_and_schemas(wheel):
                  "newsclaims/dataset/build_info.json", "newsclaims/dataset/quotes/test.jsonl",
                  "newsclaims/schemas/gold_document.schema.json", "newsclaims/eval/loaders.py", "newsclaims/baselines/__init__.py"):
         assert name in names, name
+    assert "newsclaims/eval/bench.py" not in names  # a developer tool (it imports a test extra): not shipped
+    assert not [n for n in names if n.startswith("newsclaims/eval/bench/")]
     top_level = {n.split("/")[0] for n in names}
     assert top_level == {"newsclaims", wheel.name.split("-py3")[0] + ".dist-info"}  # no top-level eval or baselines
     with zipfile.ZipFile(wheel) as zf:
@@ -113,10 +115,9 @@ def files_the_checkout_ships(repo: Path = REPO) -> set[str]:
     out = set()
     for package in config["packages"]:
         parts = package.split(".")
-        if package in package_dir:
-            source = repo / package_dir[package]
-        else:  # below the root mapping ("" = "src")
-            source = repo / package_dir.get("", "") / Path(*parts)
+        # As setuptools maps it: the longest mapped prefix's folder, then the rest of the name ("" = "src").
+        mapped = next(k for k in range(len(parts), -1, -1) if ".".join(parts[:k]) in package_dir)
+        source = repo / package_dir[".".join(parts[:mapped])] / Path(*parts[mapped:])
         target = "/".join(parts)
         for path in source.glob("*.py"):
             out.add(f"{target}/{path.name}")

@@ -237,9 +237,48 @@ def _cmd_adjudicate(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from .eval.run import run_eval
+    import time
 
-    return run_eval(args)
+    from .eval.gold import load_gold_data
+    from .eval.pipeline import evaluate, parse_layers
+    from .eval.report import format_terminal
+
+    started = time.perf_counter()
+    layers = parse_layers(args.layers)
+    gold = load_gold_data(args.data)
+    if args.output:
+        from .safewrite import check_report_target
+
+        check_report_target(args.output)  # refused before any model runs; nothing touched
+    run = evaluate(_eval_source(args), gold, layers, workers=args.workers, timeout=args.timeout, resamples=args.resamples,
+                   seed=args.seed, warn=lambda warning: print(warning, file=sys.stderr), started=started)
+    print(json.dumps(run.report, indent=2, ensure_ascii=False) if args.json else format_terminal(run.report))
+    if args.output:
+        run.write(args.output)
+        print(f"wrote: {args.output}/report.json, report.md, report.html" + ("" if run.model_lines is None else ", predictions.jsonl"),
+              file=sys.stderr)
+    return 0
+
+
+def _eval_source(args: argparse.Namespace):
+    """What ``newsclaims eval`` scores: at most one of its source options, else the default baseline."""
+    from .eval import pipeline
+
+    chosen = [x for x in (args.predictions, args.model, args.command, args.openai_base_url) if x]
+    if len(chosen) > 1:
+        raise InvalidInput([Problem("newsclaims eval", "", "", f"{len(chosen)} prediction sources",
+                                    "at most one of --predictions, --model, --command, --openai-base-url")])
+    if args.predictions:
+        return pipeline.PredictionsFile(args.predictions)
+    if args.command:
+        return pipeline.Command(args.command)
+    if args.openai_base_url:
+        return pipeline.OpenAIEndpoint(args.openai_base_url, args.openai_model, args.openai_api_key_env, args.cache,
+                                       args.max_reply_bytes, args.retries)
+    if not args.model:
+        print(f"newsclaims eval: no predictions given; scoring the default baseline --model {pipeline.DEFAULT_MODEL}",
+              file=sys.stderr)
+    return pipeline.Model(args.model or pipeline.DEFAULT_MODEL)
 
 
 def _cmd_baselines(args: argparse.Namespace) -> int:
@@ -266,7 +305,7 @@ def _prediction_documents(args, corpus) -> tuple[dict | None, str]:
 
         return load_annotation_set(args.annotations, corpus).documents, "gold"
     if args.source.startswith("model:"):
-        from .eval.adapters import run_callable
+        from .eval.adapters.callables import run_callable
 
         name = args.source.split(":", 1)[1]
         preds = run_callable(name, {d: doc.text for d, doc in corpus.documents.items()})
@@ -385,9 +424,11 @@ def _cmd_ls(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from .eval.compare import run_compare
+    from .eval.compare import format_leaderboards, leaderboards, read_report
 
-    return run_compare(args)
+    reports = [(str(path), read_report(path)) for path in args.reports]
+    sys.stdout.write(format_leaderboards(leaderboards(reports, args.resamples, args.seed)))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -554,7 +595,7 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as err:
         print(f"{err.filename or err}: not found", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt as err:  # adapters.Interrupted says how far the run got
+    except KeyboardInterrupt as err:  # adapters.pool.Interrupted says how far the run got
         print(f"newsclaims {args.run.__name__.removeprefix('_cmd_')}: {str(err) or 'interrupted'}", file=sys.stderr)
         return 130
     except MemoryError:

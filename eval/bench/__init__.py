@@ -3,6 +3,10 @@
     python -m newsclaims.eval.bench                 # every table below
     python -m newsclaims.eval.bench --write-readme  # also put the tables into README.md
 
+A developer tool, run in a checkout (pip install -e '.[test]': it imports nervaluate, a test
+extra): the package newsclaims.eval.bench is not listed in pyproject.toml's packages, so no wheel
+ships it.
+
 1. Core: the entity scorer on lists already in memory (20,000 documents x 50 gold and 50 predicted
    spans, all four schemes overall and per label).
 2. End to end, as a user runs it: a dataset folder of 20,000 documents x 50 gold mentions and a
@@ -334,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     ])
     print(table)
     if args.write_readme:
-        readme = Path(__file__).resolve().parent.parent / "README.md"
+        readme = Path(__file__).resolve().parents[2] / "README.md"  # eval/bench/ of a checkout
         text = readme.read_text("utf-8")
         new = re.sub(r"(<!-- bench -->\n).*?(<!-- /bench -->)", lambda m: m.group(1) + table + "\n" + m.group(2), text, flags=re.S)
         readme.write_text(new, encoding="utf-8")
@@ -347,6 +351,3 @@ def _machine() -> str:
 
     return f"{os.cpu_count()} cores, Python {platform.python_version()}"
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,34 +1,17 @@
-"""Where predictions come from: a file, a Python callable or shipped baseline, a command, or an
-OpenAI-compatible chat endpoint. Every answer is validated like a line of a predictions file.
-
-- ``--model NAME`` or ``--model package.module:callable``: called with ``{"doc_id", "text"}`` per
-  document, returns a prediction dict (the predictions-line format).
-- ``--command "CMD"``: started once per worker; reads one document JSON per line on stdin and
-  writes one prediction per line on stdout, in any order (each line names its doc_id).
-- ``--openai-base-url URL --openai-model NAME``: POST ``URL/chat/completions`` with the prompt in
-  ``eval/prompts/``; the reply is parsed leniently (JSON inside prose or code fences, missing
-  fields) into text-only spans. The key is read from an environment variable only. 429, 5xx and
-  reset connections are retried with backoff (``--retries``, Retry-After honoured); ``--cache DIR``
-  keeps every reply so that a rerun asks only for what is missing; ``--timeout`` covers each whole
-  reply and ``--max-reply-bytes`` bounds it.
-
-Every answer goes through the strict JSON reader used for files (``newsclaims.jsonio``), so what
-a run writes to predictions.jsonl can be scored again with ``--predictions``. A model's own
-failure (an exception, ``sys.exit``, a non-zero exit status, output that is not UTF-8) is one
-line and exit status 2. Ctrl-C or SIGTERM ends the workers and every child process group at once
-and says ``interrupted after N of M documents`` (exit status 130); no report is written.
+"""``--openai-base-url URL --openai-model NAME``: POST ``URL/chat/completions`` with the prompt in
+``eval/prompts/``; the reply is parsed leniently (JSON inside prose or code fences, missing fields)
+into text-only spans. The key is read from an environment variable only. 429, 5xx and reset
+connections are retried with backoff (``--retries``, Retry-After honoured); ``--cache DIR`` keeps
+every reply so that a rerun asks only for what is missing; ``--timeout`` covers each whole reply
+and ``--max-reply-bytes`` bounds it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import re
-import shlex
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -38,9 +21,11 @@ from pathlib import Path
 from newsclaims.labels import APPROX_VALUES, ENTITY_LABELS, LAYERS, QUOTE_TYPES
 from newsclaims.problems import InvalidInput, Problem, show
 
-from .loaders import Predictions, check_prediction, missing_documents
+from ..loaders import Predictions
+from .answers import collect, parse_strict
+from .pool import map_documents
 
-PROMPTS = Path(__file__).resolve().parent / "prompts"
+PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 DEFAULT_MAX_REPLY_BYTES = 8 * 1024 * 1024
 DEFAULT_RETRIES = 4
@@ -50,299 +35,10 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 SLEEP: Callable[[float], None] = time.sleep  # tests replace it so that retries do not wait
 
 
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C (SIGINT) or SIGTERM during a model run: workers and children stopped, nothing written."""
-
-    def __init__(self, done: int, total: int):
-        self.done, self.total = done, total
-        super().__init__(f"interrupted after {done} of {total} documents")
-
-
-def _progress(total: int, desc: str):
-    try:
-        from tqdm import tqdm
-    except ImportError:  # the progress bar is a convenience, not a requirement
-        return None
-    return tqdm(total=total, desc=desc, unit="doc", file=sys.stderr, disable=None)
-
-
-def _map_documents(fn, items: list, workers: int, desc: str, steps=lambda item: 1, on_interrupt=None,
-                   on_failure=None) -> list:
-    """fn over items on worker threads, results in order, with a progress bar counting documents.
-
-    Workers are daemon threads and the main thread only waits, so Ctrl-C reaches it at once: the
-    remaining items are dropped, ``on_interrupt()`` ends what the workers wait on (child
-    processes, sockets), and ``Interrupted`` says how many documents were done. After the first
-    failure no new item is started and ``on_failure()`` may end the running ones; that first
-    failure is raised once every worker has stopped.
-    """
-    total = sum(steps(item) for item in items)
-    bar = _progress(total, desc)
-    results: list = [None] * len(items)
-    failures: list[BaseException] = []
-    lock = threading.Lock()
-    state = {"next": 0, "done": 0, "running": 0, "stop": False}
-    finished = threading.Event()
-
-    def worker():
-        while True:
-            with lock:
-                if state["stop"] or state["next"] >= len(items):
-                    state["running"] -= 1
-                    if state["running"] == 0:
-                        finished.set()
-                    return
-                index = state["next"]
-                state["next"] += 1
-            try:
-                results[index] = fn(items[index])
-            except BaseException as err:  # noqa: BLE001 - handed to the main thread, which raises it
-                with lock:
-                    failures.append(err)
-                    first = not state["stop"]
-                    state["stop"] = True
-                if first and on_failure is not None:
-                    on_failure()
-            else:
-                with lock:
-                    state["done"] += steps(items[index])
-            if bar is not None:
-                bar.update(steps(items[index]))
-
-    count = max(1, min(workers, len(items)))
-    state["running"] = count
-    if not items:
-        finished.set()
-    threads = [threading.Thread(target=worker, daemon=True, name=f"newsclaims-{desc}-{i}") for i in range(count)]
-    try:
-        for thread in threads:
-            thread.start()
-        while not finished.wait(0.1):  # a short wait, so a signal is handled within 0.1 s
-            pass
-    except KeyboardInterrupt:
-        with lock:
-            state["stop"] = True
-            done = state["done"]
-        if on_interrupt is not None:
-            on_interrupt()
-        raise Interrupted(done, total) from None
-    finally:
-        if bar is not None:
-            bar.close()
-    if failures:
-        raise failures[0]
-    return results
-
-
-def _parse_strict(text: str, label: str, line: int | None = None, where: str = ""):
-    """Parse model output with the strict reader used for files (``jsonio.loads``); one Problem on failure."""
-    from newsclaims import jsonio
-
-    try:
-        return jsonio.loads(text, label, line)
-    except InvalidInput as err:
-        first = err.problems[0]
-        raise InvalidInput([Problem(label, where or first.where, first.field, first.found, first.expected, line)]) from None
-
-
-def _collect(name: str, texts: dict[str, str], answers: list[tuple[str, object]]) -> Predictions:
-    """Validate (doc_id, answer) pairs into Predictions; raises InvalidInput naming each bad answer."""
-    result = Predictions(name)
-    problems: list[Problem] = []
-    seen: dict[str, int] = {}
-    for doc_id, answer in answers:
-        label = f"{name}: document {doc_id}"
-        if isinstance(answer, dict) and "doc_id" not in answer:
-            answer = {"doc_id": doc_id, **answer}
-        found = check_prediction(answer, texts, label, None, seen)
-        if not found and answer["doc_id"] != doc_id:
-            found = [Problem(label, "", "doc_id", show(answer["doc_id"]), f"{doc_id!r}, the document it was given")]
-        problems += found
-        if not found:
-            result.objects[doc_id] = answer
-            seen[doc_id] = 0
-    if problems:
-        raise InvalidInput(problems[:20])
-    result.warnings += missing_documents(result, texts, "no answer")
-    return result
-
-
-def resolve_model(spec: str) -> Callable[[dict], dict]:
-    """A shipped baseline by name, or ``package.module:callable``."""
-    from newsclaims import baselines
-
-    registry = getattr(baselines, "REGISTRY", {})
-    if spec in registry:
-        target = registry[spec]
-        module_name, _, attr = target.partition(":")
-    elif ":" in spec:
-        module_name, _, attr = spec.partition(":")
-    else:
-        known = ", ".join(sorted(registry)) or "none yet"
-        raise InvalidInput([Problem("--model", "", "", show(spec), f"a shipped baseline ({known}) or package.module:callable")])
-    if os.getcwd() not in sys.path:  # as `python -m` does: a module in the current folder imports first
-        sys.path.insert(0, os.getcwd())
-    try:
-        module = importlib.import_module(module_name)
-        fn = getattr(module, attr)
-    except (ImportError, AttributeError) as err:
-        raise InvalidInput([Problem("--model", "", "", f"{spec!r} ({type(err).__name__}: {err})",
-                                    "an importable package.module:callable")]) from None
-    if not callable(fn):
-        raise InvalidInput([Problem("--model", "", "", f"{spec!r} is not callable", "a function taking a document dict")])
-    return fn
-
-
-def run_callable(spec: str, texts: dict[str, str], workers: int = 1) -> Predictions:
-    fn = resolve_model(spec)
-    name = f"model {spec}"
-
-    def one(doc_id: str):
-        where = f"document {doc_id}"
-        try:
-            answer = fn({"doc_id": doc_id, "text": texts[doc_id]})
-        except InvalidInput:  # the model's own clear message (a missing pipeline, say)
-            raise
-        except SystemExit as err:  # the model's own sys.exit() must not end newsclaims with its code, silently
-            raise InvalidInput([Problem(name, where, "", f"a call to sys.exit({err.code!r})",
-                                        "a prediction dict (the model tried to exit)")]) from None
-        except KeyboardInterrupt:  # raised by the model itself: a real Ctrl-C reaches the main thread
-            raise InvalidInput([Problem(name, where, "", "KeyboardInterrupt raised by the model",
-                                        "a prediction dict (the model raised)")]) from None
-        except Exception as err:  # a model's own failure is reported, not raised
-            raise InvalidInput([Problem(name, where, "", f"{type(err).__name__}: {err}",
-                                        "a prediction dict (the model raised)")]) from None
-        return doc_id, answer  # checked by check_prediction as the reader checks a file (_collect)
-
-    return _collect(name, texts, _map_documents(one, list(texts), workers, spec))
-
-
-class _Children:
-    """Child processes of a run, each in its own process group, so that all can be ended at once."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.procs: set[subprocess.Popen] = set()
-        self.stopped = False
-
-    def start(self, argv: list[str], name: str) -> subprocess.Popen:
-        program = argv[0] if argv else ""
-        try:
-            with self.lock:
-                if self.stopped:
-                    raise KeyboardInterrupt
-                proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        start_new_session=True)
-                self.procs.add(proc)
-        except FileNotFoundError:
-            raise InvalidInput([Problem(name, "", "", f"no such program {program!r}", "an executable command")]) from None
-        except PermissionError:
-            what = "a folder" if os.path.isdir(program) else "a file that is not executable"
-            raise InvalidInput([Problem(name, "", "", f"{program!r}, {what}", "an executable program")]) from None
-        except OSError as err:
-            raise InvalidInput([Problem(name, "", "", f"{program!r} cannot be started ({err.strerror})",
-                                        "an executable program")]) from None
-        return proc
-
-    def end(self, proc: subprocess.Popen) -> None:
-        """Kill the child's whole process group (it may have started its own children)."""
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        with self.lock:
-            self.procs.discard(proc)
-
-    def end_all(self) -> None:
-        with self.lock:
-            self.stopped = True
-            procs = list(self.procs)
-        for proc in procs:
-            self.end(proc)
-        for proc in procs:
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-
-
-def _decode_output_line(raw: bytes, label: str, number: int, shard: list[str]) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        where = ""
-        match = re.search(rb'"doc_id"\s*:\s*"([^"\\]*)"', raw)
-        if match:
-            doc_id = match.group(1).decode("utf-8", "replace")
-            where = f"document {doc_id}" if doc_id in shard else ""
-        raise InvalidInput([Problem(label, where, "", f"the byte 0x{raw[err.start]:02x} at byte {err.start} of the line",
-                                    "UTF-8 text", number)]) from None
-
-
-def run_command(command: str, texts: dict[str, str], workers: int = 1, timeout: float = 60.0) -> Predictions:
-    """Run the command on shards of the documents; ``timeout`` is seconds per document.
-
-    Each worker's command runs in its own process group: a timeout, a failure elsewhere or Ctrl-C
-    kills the group. Output must be UTF-8 JSON lines read by the same strict reader as files.
-    """
-    name = f"command {command!r}"
-    try:
-        argv = shlex.split(command)
-    except ValueError as err:
-        raise InvalidInput([Problem("--command", "", "", f"{command!r} ({err})", "a shell-style command line")]) from None
-    if not argv:
-        raise InvalidInput([Problem("--command", "", "", "an empty command", "a program to run")])
-    doc_ids = list(texts)
-    shards = [doc_ids[i::max(1, workers)] for i in range(max(1, min(workers, len(doc_ids))))]
-    children = _Children()
-
-    def run_shard(shard: list[str]) -> list[tuple[str, object]]:
-        stdin = "".join(json.dumps({"doc_id": d, "text": texts[d]}, ensure_ascii=False) + "\n" for d in shard).encode("utf-8")
-        limit = timeout * len(shard)
-        proc = children.start(argv, name)
-        try:
-            stdout, stderr = proc.communicate(stdin, timeout=limit)
-        except subprocess.TimeoutExpired:
-            children.end(proc)
-            proc.communicate()
-            raise InvalidInput([Problem(name, "", "", f"no answer after {limit:g} s ({len(shard)} documents)",
-                                        f"one line per document within {timeout:g} s each (--timeout)")]) from None
-        finally:
-            children.end(proc)  # its own children too, even when it exited
-        if children.stopped:
-            raise KeyboardInterrupt
-        if proc.returncode != 0:
-            tail = (stderr.decode("utf-8", "replace").strip().splitlines() or ["no stderr"])[-1][:200]
-            status = (f"death by signal {signal.Signals(-proc.returncode).name}" if proc.returncode < 0
-                      else f"exit status {proc.returncode}")
-            raise InvalidInput([Problem(name, "", "", f"{status} (stderr: {tail})", "exit status 0")])
-        answers = []
-        label = f"{name} output"
-        for number, raw in enumerate(stdout.split(b"\n"), start=1):
-            line = _decode_output_line(raw, label, number, shard)
-            if not line.strip():
-                continue
-            obj = _parse_strict(line, label, number)
-            doc_id = obj.get("doc_id") if isinstance(obj, dict) else None
-            if not isinstance(doc_id, str) or doc_id not in shard:
-                raise InvalidInput([Problem(label, "", "doc_id", show(doc_id), "the doc_id of a document it was given", number)])
-            answers.append((doc_id, obj))
-        return answers
-
-    try:
-        answers = _map_documents(run_shard, shards, len(shards), "command", steps=len, on_interrupt=children.end_all,
-                                 on_failure=children.end_all)  # a failed shard ends the others
-    finally:
-        children.end_all()
-    return _collect(name, texts, [a for shard_answers in answers for a in shard_answers])
-
-
-# --- OpenAI-compatible endpoints -----------------------------------------------------------------
-
 def _loads_or_none(text: str):
     """A JSON value by the strict reader (as for files), or None when the text is not one."""
     try:
-        value = _parse_strict(text, "reply")
+        value = parse_strict(text, "reply")
     except InvalidInput:
         return None
     return value
@@ -531,7 +227,7 @@ class ReplyCache:
         if not path.is_file():
             return None
         try:
-            entry = _parse_strict(path.read_text("utf-8"), str(path))
+            entry = parse_strict(path.read_text("utf-8"), str(path))
         except (InvalidInput, OSError, UnicodeDecodeError):
             print(f"{path}: warning: an unreadable cache entry; asking the endpoint again", file=sys.stderr)
             return None
@@ -743,7 +439,7 @@ def run_openai(base_url: str, model: str, texts: dict[str, str], workers: int = 
                 if connections.stopped:
                     raise KeyboardInterrupt from None
         try:
-            completion = _parse_strict(raw, name, where=where)
+            completion = parse_strict(raw, name, where=where)
             content = completion["choices"][0]["message"]["content"]
             if not isinstance(content, str):
                 raise TypeError
@@ -766,7 +462,7 @@ def run_openai(base_url: str, model: str, texts: dict[str, str], workers: int = 
         return doc_id, lenient_prediction(doc_id, reply)
 
     try:
-        answers = _map_documents(one, list(texts), workers, model, on_interrupt=connections.close_all)
+        answers = map_documents(one, list(texts), workers, model, on_interrupt=connections.close_all)
     except InvalidInput as err:
         answered = len(replies)
         resume = (f"{answered} of {len(texts)} documents answered and kept in {cache_dir}; rerun the same command to resume"
@@ -774,4 +470,4 @@ def run_openai(base_url: str, model: str, texts: dict[str, str], workers: int = 
         first = err.problems[0]
         raise InvalidInput([Problem(first.file, first.where, first.field, first.found, f"{first.expected} ({resume})",
                                     first.line)] + err.problems[1:]) from None
-    return _collect(name, texts, answers), replies
+    return collect(name, texts, answers), replies

@@ -1,0 +1,70 @@
+"""``--model NAME`` or ``--model package.module:callable``: a Python callable, called with
+``{"doc_id", "text"}`` per document, returning a prediction dict (the predictions-line format).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Callable
+
+from newsclaims.problems import InvalidInput, Problem, show
+
+from ..loaders import Predictions
+from .answers import collect
+from .pool import map_documents
+
+# The shipped baselines by --model name. Import paths, not imports: the baselines are built on the
+# harness, never the other way round.
+BASELINES = {
+    "rules": "newsclaims.baselines.rules:predict",
+    "sklearn": "newsclaims.baselines.sklearn_tagger:predict",
+    "spacy": "newsclaims.baselines.spacy_adapter:predict",
+}
+
+
+def resolve_model(spec: str) -> Callable[[dict], dict]:
+    """A shipped baseline by name (``BASELINES``), or ``package.module:callable``."""
+    if spec in BASELINES:
+        module_name, _, attr = BASELINES[spec].partition(":")
+    elif ":" in spec:
+        module_name, _, attr = spec.partition(":")
+    else:
+        known = ", ".join(sorted(BASELINES))
+        raise InvalidInput([Problem("--model", "", "", show(spec), f"a shipped baseline ({known}) or package.module:callable")])
+    if os.getcwd() not in sys.path:  # as `python -m` does: a module in the current folder imports first
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+        fn = getattr(module, attr)
+    except (ImportError, AttributeError) as err:
+        raise InvalidInput([Problem("--model", "", "", f"{spec!r} ({type(err).__name__}: {err})",
+                                    "an importable package.module:callable")]) from None
+    if not callable(fn):
+        raise InvalidInput([Problem("--model", "", "", f"{spec!r} is not callable", "a function taking a document dict")])
+    return fn
+
+
+def run_callable(spec: str, texts: dict[str, str], workers: int = 1) -> Predictions:
+    fn = resolve_model(spec)
+    name = f"model {spec}"
+
+    def one(doc_id: str):
+        where = f"document {doc_id}"
+        try:
+            answer = fn({"doc_id": doc_id, "text": texts[doc_id]})
+        except InvalidInput:  # the model's own clear message (a missing pipeline, say)
+            raise
+        except SystemExit as err:  # the model's own sys.exit() must not end newsclaims with its code, silently
+            raise InvalidInput([Problem(name, where, "", f"a call to sys.exit({err.code!r})",
+                                        "a prediction dict (the model tried to exit)")]) from None
+        except KeyboardInterrupt:  # raised by the model itself: a real Ctrl-C reaches the main thread
+            raise InvalidInput([Problem(name, where, "", "KeyboardInterrupt raised by the model",
+                                        "a prediction dict (the model raised)")]) from None
+        except Exception as err:  # a model's own failure is reported, not raised
+            raise InvalidInput([Problem(name, where, "", f"{type(err).__name__}: {err}",
+                                        "a prediction dict (the model raised)")]) from None
+        return doc_id, answer  # checked by check_prediction as the reader checks a file (collect)
+
+    return collect(name, texts, map_documents(one, list(texts), workers, spec))
