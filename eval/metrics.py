@@ -10,12 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-
-
-def f1_of(p: float | None, r: float | None) -> float | None:
-    if p is None or r is None:
-        return None
-    return 0.0 if p + r == 0 else 2 * p * r / (p + r)
+from newsclaims.counts import f1_score, harmonic_f1
 
 
 # --- Clustering -------------------------------------------------------------------------------
@@ -45,7 +40,7 @@ def bcubed(gold: dict, pred: dict) -> dict:
         p_sum += shared / len(p)
         r_sum += shared / len(g)
     p, r = p_sum / len(items), r_sum / len(items)
-    return {"precision": p, "recall": r, "f1": f1_of(p, r), "items": len(items)}
+    return {"precision": p, "recall": r, "f1": harmonic_f1(p, r), "items": len(items)}
 
 
 def ceaf_e(gold: dict, pred: dict) -> dict:
@@ -71,7 +66,7 @@ def ceaf_e(gold: dict, pred: dict) -> dict:
 
     total = float(sum(phi4(i, j) for i, j in best_matching(candidates, lambda i, j: (phi4(i, j),))))
     p, r = total / len(pred_sets), total / len(gold_sets)
-    return {"precision": p, "recall": r, "f1": f1_of(p, r), "items": len(gold)}
+    return {"precision": p, "recall": r, "f1": harmonic_f1(p, r), "items": len(gold)}
 
 
 # --- Confidence intervals -----------------------------------------------------------------------
@@ -109,8 +104,7 @@ def _resampled_f1(counts, resamples: int, rng):
     for first in range(0, resamples, chunk):
         idx = rng.integers(0, n, size=(min(chunk, resamples - first), n))
         s = np.stack([np.take(counts[:, k], idx).sum(axis=1) for k in range(3)], axis=1)
-        denom = s[:, 1] + s[:, 2]
-        out.append(np.where(denom > 0, 2 * s[:, 0] / np.where(denom > 0, denom, 1), np.nan))
+        out.append(f1_score(s[:, 0], s[:, 1], s[:, 2]))
     return np.concatenate(out)
 
 
@@ -134,11 +128,7 @@ def paired_bootstrap(a: dict[str, tuple], b: dict[str, tuple], resamples: int = 
     ca = np.asarray([a[d] for d in docs], dtype=float)
     cb = np.asarray([b[d] for d in docs], dtype=float)
 
-    def observed(counts):
-        s = counts.sum(axis=0)
-        return None if s[1] + s[2] == 0 else 2 * s[0] / (s[1] + s[2])
-
-    fa, fb = observed(ca), observed(cb)
+    fa, fb = (f1_score(*counts.sum(axis=0)) for counts in (ca, cb))
     if fa is None or fb is None:
         return {"difference": None, "ci95": [None, None], "p_value": None, "resamples": 0, "documents": len(docs)}
     diff = _resampled_f1(ca, resamples, np.random.default_rng(seed)) - _resampled_f1(cb, resamples, np.random.default_rng(seed))

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from newsclaims.corpus import spans_fit
+
 ENTITY_FIELDS = ("start", "end", "label", "entity_id")  # what scoring reads of a mention
 
 
@@ -182,20 +184,11 @@ class DocumentIndex:
         self.lengths = np.fromiter(map(len, self.text_list), dtype=np.int64, count=len(self.text_list))
 
     def fitted_spans(self, doc: np.ndarray, starts, ends, surfaces=None) -> tuple[np.ndarray, np.ndarray] | None:
-        """(start, end) as arrays when every span lies in its document (start < end <= the text's
-        length; the schema has checked start >= 0) and, where a surface text is given (not None), it
-        is ``text[start:end]``; else None. ``corpus.check_span`` for many spans at once."""
-        start, end = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
-        if not (np.all(start < end) and np.all(end <= self.lengths[doc])):
+        """(start, end) as arrays when every span keeps the span rule (``corpus.check_span``, here
+        ``corpus.spans_fit`` on arrays; a surface text given as None is not compared); else None."""
+        if not spans_fit(self.text_list, self.lengths, doc, starts, ends, surfaces):
             return None
-        if surfaces is not None:
-            read = map(str.__getitem__, map(self.text_list.__getitem__, doc.tolist()), map(slice, starts, ends))
-            if None not in surfaces:
-                if tuple(read) != tuple(surfaces):
-                    return None
-            elif not all(given is None or given == found for given, found in zip(surfaces, read)):
-                return None
-        return start, end
+        return np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
 
 
 class MentionsByDocument(Mapping):

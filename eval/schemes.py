@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from newsclaims.counts import PRF
-from newsclaims.matching import overlap_rank_columns
+from newsclaims.matching import SpanArrays, match, overlap_rank_columns
 
 CATEGORIES = ("correct", "incorrect", "partial", "missed", "spurious")
 
@@ -70,6 +70,12 @@ SCHEMES: dict[str, Scheme] = {s.name: s for s in (
 )}
 DEFINITIONS = {name: scheme.definition for name, scheme in SCHEMES.items()}
 LABELLED_SCHEMES = tuple(name for name, scheme in SCHEMES.items() if scheme.label_must_match)
+
+
+def match_scheme(scheme: Scheme, gold: SpanArrays, pred: SpanArrays, cand_g: np.ndarray, cand_p: np.ndarray):
+    """The scheme's matching among the candidates (see ``Scheme.rank_columns``)."""
+    return match(cand_g, cand_p, lambda g, p: scheme.rank_columns(gold.start[g], gold.end[g], pred.start[p], pred.end[p],
+                                                                  gold.label[g] == pred.label[p]))
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ tests call. Its rules, each enforced in one place (named in brackets):
 
 Order and duplicates
 - No number depends on the order of records or documents. Predictions are sets: exact copies of a
-  record, and records equal after placing (all fields but ``id``), count once [``spans``]. Where
+  record, and records equal after placing (all fields but ``id``), count once [``layers``]. Where
   several one-to-one pairings are equally good, the choice is made on records in a canonical order,
   never in file order [``newsclaims.matching``]. Bootstrap resamples documents sorted by doc_id.
 
@@ -50,35 +50,25 @@ What is reported
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from newsclaims.counts import PRF, Accuracy, macro_f1, total
-from newsclaims.labels import APPROX_VALUES, ENTITY_LABELS, LAYERS, QUOTE_TYPES
-from newsclaims.matching import best_matching, overlapping_pairs
+from newsclaims.labels import APPROX_VALUES, ENTITY_LABELS, LAYER_SPECS, LAYERS, QUOTE_TYPES
+from newsclaims.normalise import same_unit, same_value
+from newsclaims.matching import best_matching, match, match_overlap, overlapping_pairs, pair_facts
 from newsclaims.tokens import tokenize
 
 from .attribution import UNPLACED, Judge
-from .matching import EMPTY, SpanArrays, candidates, match, match_overlap, match_scheme, pair_facts
+from .errors import ErrorList, leftover_pairs
+from .layers import LayerData, entity_layer_data, layer_data
 from .metrics import bcubed, bootstrap_f1, ceaf_e
-from .normalise import fold_unit, same_value
-from .records import EntityTable, concat, table_of
-from .schemes import CATEGORIES, SCHEMES, Scheme, SchemeCounts
-from .spans import align_document, content_key
+from .records import concat, table_of
+from .schemes import CATEGORIES, SCHEMES, Scheme, SchemeCounts, match_scheme
+from .spans import align_document
 
 NOT_PREDICTED = "not predicted"
-LABEL_FIELDS = {"entities": ("label", ENTITY_LABELS), "quotes": ("type", QUOTE_TYPES),
-                "numeric_claims": ("approx", APPROX_VALUES)}
-MAIN_SCORES = {
-    "entities": ("strict micro F1", "entity mentions with the same boundaries and type as a gold mention"),
-    "quotes": ("end-to-end quote+speaker F1", "quotes overlapping a gold quote whose speaker is right"),
-    "numeric_claims": ("end-to-end claim F1", "claims with exactly a gold claim's span and the right value, unit and source"),
-}
-CONTEXT = 40  # characters of context either side of an error
-MAX_SURFACE = 120  # characters of a span's text copied into an error entry
-MAX_LISTED = 1000  # errors listed per class and layer (the summary counts them all)
 
 
 @dataclass
@@ -112,185 +102,6 @@ class Scores:
 
         walk("", self.layers)
         return out
-
-
-# --- One layer's spans, corpus-wide ----------------------------------------------------------------
-
-@dataclass
-class LayerData:
-    layer: str
-    doc_ids: list[str]
-    texts: dict[str, str]
-    gold: list[dict]  # gold records in (document, start, end) order; their documents are g.doc
-    pred: list[dict]  # placed predictions in (document, start, end, content) order; documents p.doc
-    unplaced: list[tuple[int, dict]]
-    g: SpanArrays
-    p: SpanArrays
-    cand_g: np.ndarray
-    cand_p: np.ndarray
-    known_given: dict = field(default_factory=dict)  # field -> whether a placed record gives it, where arrays told
-
-    def given(self, *fields: str) -> bool:
-        """Whether some predicted record (placed or not) gives one of the fields."""
-        placed = any(self.known_given[f] if f in self.known_given else any(r.get(f) is not None for r in self.pred)
-                     for f in fields)
-        return placed or any(r.get(f) is not None for _, r in self.unplaced for f in fields)
-
-    def n_unplaced_per_doc(self) -> np.ndarray:
-        return np.bincount(np.array([d for d, _ in self.unplaced], dtype=np.int64), minlength=len(self.doc_ids))
-
-    def predicted_per_doc(self) -> np.ndarray:
-        return np.bincount(self.p.doc, minlength=len(self.doc_ids)) + self.n_unplaced_per_doc()
-
-    def gold_per_doc(self) -> np.ndarray:
-        return np.bincount(self.g.doc, minlength=len(self.doc_ids))
-
-    def per_doc_prf(self, g_idx: np.ndarray) -> list[PRF]:
-        """PRF per document: one true positive per gold record of a matched pair."""
-        tp = np.bincount(self.g.doc[g_idx], minlength=len(self.doc_ids))
-        return [PRF.of(float(t), int(pr), int(go)) for t, pr, go in zip(tp, self.predicted_per_doc(), self.gold_per_doc())]
-
-    def doc_of(self, g: int) -> str:
-        """The doc_id of gold record g."""
-        return self.doc_ids[int(self.g.doc[g])]
-
-    def filtered(self, keep) -> tuple[np.ndarray, np.ndarray]:
-        """The candidates for which ``keep(gold record, predicted record, doc_id)`` is true."""
-        mask = np.array([bool(keep(self.gold[g], self.pred[p], self.doc_ids[self.g.doc[g]]))
-                         for g, p in zip(self.cand_g.tolist(), self.cand_p.tolist())], dtype=bool)
-        return (self.cand_g[mask], self.cand_p[mask]) if len(mask) else (EMPTY, EMPTY)
-
-
-class _Codes(dict):
-    def __missing__(self, key):  # no label, or one outside the list
-        return -1
-
-
-def _arrays(docs: list[int], records: list[dict], label_field: str, names) -> SpanArrays:
-    from operator import itemgetter, methodcaller
-
-    code = _Codes((name, i) for i, name in enumerate(names))
-    n = len(records)
-    return SpanArrays(np.repeat(np.arange(len(docs), dtype=np.int64), docs),
-                      np.fromiter(map(itemgetter("start"), records), dtype=np.int64, count=n),
-                      np.fromiter(map(itemgetter("end"), records), dtype=np.int64, count=n),
-                      np.fromiter(map(code.__getitem__, map(methodcaller("get", label_field), records)), dtype=np.int64, count=n))
-
-
-def _ranks(values: list) -> np.ndarray:
-    """Each value's rank among the distinct values, sorted (so codes sort as the values do)."""
-    rank = {value: i for i, value in enumerate(sorted(set(values), key=lambda v: (v is not None, v)))}
-    return np.fromiter(map(rank.__getitem__, values), dtype=np.int64, count=len(values))
-
-
-def _content_codes(records: list[dict], layer: str) -> np.ndarray:
-    """Each record's ``spans.content_key`` as an integer that sorts as the keys do (never by file order)."""
-    return _ranks([content_key(r, layer) for r in records])
-
-
-def _canonical(arrays: SpanArrays, records: list[dict], tie) -> tuple[SpanArrays, list[dict], np.ndarray]:
-    """Arrays and records in (doc, start, end, tie) order; also the order's sorted tie codes."""
-    order = np.lexsort((tie, arrays.end, arrays.start, arrays.doc))
-    if not np.array_equal(order, np.arange(len(order))):
-        arrays = SpanArrays(*(a[order] for a in (arrays.doc, arrays.start, arrays.end, arrays.label)))
-        records = [records[i] for i in order.tolist()]
-    return arrays, records, tie[order]
-
-
-def _dedupe(p: SpanArrays, content: np.ndarray) -> np.ndarray:
-    """Of records in canonical order, which to keep: the first of each (document, offsets, content)."""
-    if len(p) < 2:
-        return np.ones(len(p), dtype=bool)
-    same = ((p.doc[1:] == p.doc[:-1]) & (p.start[1:] == p.start[:-1]) & (p.end[1:] == p.end[:-1])
-            & (content[1:] == content[:-1]))
-    return np.r_[True, ~same]
-
-
-def layer_data(layer: str, texts: dict[str, str], gold_layer: dict[str, list[dict]], aligned: dict, names=None) -> LayerData:
-    """One layer of quotes or numeric claims as arrays, gold and predictions in canonical order. Here
-    predictions become a set: records with the same document, offsets and ``spans.content_key`` count
-    once. (Entities: ``entity_layer_data``.)"""
-    doc_ids = sorted(texts)
-    label_field, names = LABEL_FIELDS[layer][0], names or LABEL_FIELDS[layer][1]
-    gold, gold_sizes, pred, pred_sizes, unplaced = [], [], [], [], []
-    for d, doc_id in enumerate(doc_ids):
-        records = gold_layer.get(doc_id, [])
-        gold += records
-        gold_sizes.append(len(records))
-        placed = aligned.get(doc_id, {}).get(layer)
-        pred += placed.records if placed else []
-        pred_sizes.append(len(placed.records) if placed else 0)
-        unplaced += [(d, r) for r in placed.unplaced] if placed else []
-    g, gold, _ = _canonical(_arrays(gold_sizes, gold, label_field, names), gold, np.arange(len(gold)))
-    p, pred, content = _canonical(_arrays(pred_sizes, pred, label_field, names), pred, _content_codes(pred, layer))
-    keep = _dedupe(p, content)
-    if not keep.all():
-        p = SpanArrays(*(a[keep] for a in (p.doc, p.start, p.end, p.label)))
-        pred = [r for r, k in zip(pred, keep.tolist()) if k]
-    cand_g, cand_p = candidates(g, p)
-    return LayerData(layer, doc_ids, texts, gold, pred, unplaced, g, p, cand_g, cand_p)
-
-
-def _in_order(*keys: np.ndarray) -> bool:
-    """Whether rows are already sorted by the keys, first key first (a file written in order
-    needs no sorting)."""
-    if len(keys[0]) < 2:
-        return True
-    tied = np.ones(len(keys[0]) - 1, dtype=bool)  # neighbours equal in every key so far
-    for key in keys:
-        step = np.diff(key)
-        if np.any(tied & (step < 0)):
-            return False
-        tied &= step == 0
-    return True
-
-
-class TableRecords(Sequence):
-    """The rows of an ``EntityTable`` as a sequence of dicts, each made when asked for."""
-
-    def __init__(self, table: EntityTable):
-        self.table = table
-
-    def __getitem__(self, i):
-        return self.table.record(int(i))
-
-    def __len__(self) -> int:
-        return len(self.table)
-
-
-def entity_layer_data(texts: dict[str, str], gold: EntityTable, pred: EntityTable, unplaced: list[tuple[int, dict]],
-                      names=ENTITY_LABELS) -> LayerData:
-    """The entities layer from its tables (doc = index into ``texts``' order), as ``layer_data`` does
-    for the other layers: arrays in canonical order, predictions a set of (document, offsets, label,
-    entity_id). ``unplaced`` holds (index into the sorted doc_ids, record)."""
-    doc_ids = sorted(texts)
-    position = {doc_id: i for i, doc_id in enumerate(doc_ids)}
-    to_sorted = np.fromiter(map(position.__getitem__, texts), dtype=np.int64, count=len(texts))
-
-    def arrays(table: EntityTable) -> SpanArrays:
-        return SpanArrays(to_sorted[table.doc], table.start, table.end, table.label_codes(names))
-
-    g = arrays(gold)
-    if not _in_order(g.doc, g.start, g.end):
-        order = np.lexsort((g.end, g.start, g.doc))
-        g, gold = SpanArrays(*(a[order] for a in (g.doc, g.start, g.end, g.label))), gold.take(order)
-    p = arrays(pred)
-    entity = pred.entity_ids.ranks(pred.entity)
-    content = pred.labels.ranks(pred.label) * (int(entity.max(initial=0)) + 1) + entity
-    if _in_order(p.doc, p.start, p.end, content):
-        order = np.arange(len(p))
-    else:
-        order = np.lexsort((content, p.end, p.start, p.doc))
-        p, content = SpanArrays(*(a[order] for a in (p.doc, p.start, p.end, p.label))), content[order]
-    keep = _dedupe(p, content)
-    if not keep.all():
-        order = order[keep]
-        p = SpanArrays(*(a[keep] for a in (p.doc, p.start, p.end, p.label)))
-    pred = pred.take(order) if not np.array_equal(order, np.arange(len(order))) else pred
-    known_given = {"label": bool(np.any(p.label >= 0)), "entity_id": bool(np.any(pred.entity >= 0))}
-    cand_g, cand_p = candidates(g, p)
-    return LayerData("entities", doc_ids, texts, TableRecords(gold), TableRecords(pred), unplaced, g, p, cand_g, cand_p,
-                     known_given)
 
 
 # --- Scheme counting -------------------------------------------------------------------------------
@@ -348,7 +159,7 @@ def counts_per_label(scheme: Scheme, data: LayerData, names) -> list[SchemeCount
     """Per label: the gold and the predictions of that label alone, matched by the scheme."""
     same = (data.g.label[data.cand_g] == data.p.label[data.cand_p]) & (data.g.label[data.cand_g] >= 0)
     result = scheme_result(scheme, data, data.cand_g[same], data.cand_p[same])
-    label_field = LABEL_FIELDS[data.layer][0]
+    label_field = LAYER_SPECS[data.layer].label_field
     code = {name: i for i, name in enumerate(names)}
     unplaced = np.bincount(np.array([code[r[label_field]] for _, r in data.unplaced if r.get(label_field) in code],
                                     dtype=np.int64), minlength=len(names))
@@ -374,86 +185,9 @@ def scheme_table(data: LayerData, results: dict[str, SchemeResult], labelled: bo
     return out
 
 
-# --- Errors, each in context -----------------------------------------------------------------------
-
 def _per_document(doc_ids: list[str], table: CountTable) -> dict:
     """Per document: [correct, incorrect, partial, missed, spurious], the order given under "columns"."""
     return {"columns": list(CATEGORIES), **dict(zip(doc_ids, zip(*(c.tolist() for c in table.columns))))}
-
-
-def _span_entry(text: str, record: dict) -> dict:
-    start, end = record["start"], record["end"]
-    surface = text[start:end]
-    left = text[max(0, start - CONTEXT):start].replace("\n", " ")
-    right = text[end:end + CONTEXT].replace("\n", " ")
-    shown = surface if len(surface) <= MAX_SURFACE else surface[:MAX_SURFACE] + "…"
-    return {"start": start, "end": end, "text": shown, "length": len(surface),
-            "context": f"…{left}[{shown.replace(chr(10), ' ')}]{right}…"}
-
-
-def _error(data: LayerData, kind: str, g: int | None = None, p: int | None = None, detail: dict | None = None) -> dict:
-    d = data.g.doc[g] if g is not None else data.p.doc[p]
-    doc_id = data.doc_ids[int(d)]
-    text = data.texts[doc_id]
-    entry = {"class": kind, "doc_id": doc_id}
-    if g is not None:
-        entry["gold"] = _span_entry(text, data.gold[g])
-    if p is not None:
-        entry["predicted"] = _span_entry(text, data.pred[p])
-    if detail:
-        entry.update(detail)
-    return entry
-
-
-class ErrorList:
-    """Every error of a layer counted by class; at most MAX_LISTED of each class listed in context."""
-
-    def __init__(self, data: LayerData):
-        self.data, self.entries, self.counts = data, [], {}
-
-    def add(self, kind: str, g: int | None = None, p: int | None = None, detail: dict | None = None) -> None:
-        n = self.counts.get(kind, 0)
-        self.counts[kind] = n + 1
-        if n < MAX_LISTED:
-            self.entries.append(_error(self.data, kind, g, p, detail))
-
-    def add_many(self, kind: str, g=None, p=None) -> None:
-        """Errors of one class from index arrays (gold, prediction or both): counted, the first listed."""
-        n = len(g if g is not None else p)
-        if not n:
-            return
-        already = self.counts.get(kind, 0)
-        self.counts[kind] = already + n
-        for k in range(min(n, max(0, MAX_LISTED - already))):
-            self.entries.append(_error(self.data, kind, None if g is None else int(g[k]), None if p is None else int(p[k])))
-
-    def add_unmatched(self, missed, spurious) -> None:
-        self.add_many("missed", g=missed)
-        self.add_many("spurious", p=spurious)
-        for d, r in self.data.unplaced:
-            n = self.counts.get("unplaced", 0)
-            self.counts["unplaced"] = n + 1
-            if n < MAX_LISTED:
-                self.entries.append({"class": "unplaced", "doc_id": self.data.doc_ids[d],
-                                     "predicted": {"text": r["text"], "length": r["length"]}, "reason": r["reason"]})
-
-    def as_dict(self) -> dict:
-        return {"errors": self.entries, "error_summary": {"counts": dict(sorted(self.counts.items())),
-                                                          "listed_per_class_at_most": MAX_LISTED}}
-
-
-def _leftover_pairs(data: LayerData, g_done: np.ndarray, p_done: np.ndarray) -> tuple[list, list, list]:
-    """Of the gold and predictions a main score left unmatched: overlap-matched (gold, prediction)
-    pairs (wrong in some attribute or boundary), the gold missed and the predictions spurious."""
-    free_g = np.ones(len(data.g), dtype=bool)
-    free_p = np.ones(len(data.p), dtype=bool)
-    free_g[g_done] = False
-    free_p[p_done] = False
-    keep = free_g[data.cand_g] & free_p[data.cand_p]
-    g_idx, p_idx = match_overlap(data.g, data.p, data.cand_g[keep], data.cand_p[keep])
-    free_g[g_idx] = False
-    free_p[p_idx] = False
-    return list(zip(g_idx.tolist(), p_idx.tolist())), np.flatnonzero(free_g), np.flatnonzero(free_p)
 
 
 # --- Main score ------------------------------------------------------------------------------------
@@ -579,7 +313,7 @@ def score_quotes(data: LayerData, judge: Judge, options: Options) -> dict:
     e2e_g, e2e_p = match_overlap(data.g, data.p, *data.filtered(lambda g, p, d: judge.right(d, p, g, "speaker")))
     per_doc = data.per_doc_prf(e2e_g)
 
-    wrong, missed, spurious = _leftover_pairs(data, e2e_g, e2e_p)
+    wrong, missed, spurious = leftover_pairs(data, e2e_g, e2e_p)
     for g, p in wrong:
         gold, pred = data.gold[g], data.pred[p]
         shown = pred.get("speaker_id") or (pred["speaker"].get("text") if isinstance(pred.get("speaker"), dict) else pred.get("speaker"))
@@ -602,12 +336,9 @@ def score_quotes(data: LayerData, judge: Judge, options: Options) -> dict:
 
 # --- Numeric claims ----------------------------------------------------------------------------------
 
-CLAIM_ATTRIBUTES = ("value", "unit", "approx", "source")
-
-
 def _claim_checks(judge: Judge, doc_id: str, pred: dict, gold: dict) -> dict[str, bool]:
     return {"value": same_value(pred.get("value"), gold["value"]),
-            "unit": fold_unit(pred.get("unit")) == fold_unit(gold["unit"]),
+            "unit": same_unit(pred.get("unit"), gold["unit"]),
             "approx": pred.get("approx") == gold["approx"],
             "source": judge.right(doc_id, pred, gold, "source")}
 
@@ -618,7 +349,7 @@ def score_numeric_claims(data: LayerData, judge: Judge, options: Options) -> dic
     per_approx, macro_over_approx = label_view(SCHEMES["strict"], data, APPROX_VALUES, approx_given)
     overlap_g, overlap_p = match_overlap(data.g, data.p, data.cand_g, data.cand_p)
     pairs = list(zip(overlap_g.tolist(), overlap_p.tolist()))
-    accs = {name: Accuracy() for name in CLAIM_ATTRIBUTES}
+    accs = {name: Accuracy() for name in LAYER_SPECS["numeric_claims"].judged_attributes}
     errors = ErrorList(data)
     for g, p in pairs:
         gold, pred = data.gold[g], data.pred[p]
@@ -636,7 +367,7 @@ def score_numeric_claims(data: LayerData, judge: Judge, options: Options) -> dic
 
     e2e_g, e2e_p = match_overlap(data.g, data.p, *data.filtered(e2e))
     per_doc = data.per_doc_prf(e2e_g)
-    wrong, missed, spurious = _leftover_pairs(data, e2e_g, e2e_p)
+    wrong, missed, spurious = leftover_pairs(data, e2e_g, e2e_p)
     for g, p in wrong:
         gold, pred = data.gold[g], data.pred[p]
         checks = _claim_checks(judge, data.doc_of(g), pred, gold)
@@ -678,7 +409,7 @@ def score(gold, predictions, layers=LAYERS, *, resamples: int = 1000, seed: int 
         if layer == "entities":
             out[layer] = score_entities(_entity_data(gold, predictions if tabled else None, aligned), options)
             continue
-        data = layer_data(layer, gold.texts, gold.layers[layer], aligned)
+        data = layer_data(layer, gold.texts, gold.layers[layer], aligned, LAYER_SPECS[layer].label_field, LAYER_SPECS[layer].labels)
         if layer == "quotes":
             out[layer] = score_quotes(data, judge, options)
         else:

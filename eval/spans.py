@@ -16,7 +16,7 @@
   the left), or at the k-th with ``occurrence``. One that cannot be placed is wrong and listed. A
   bare string is a name, not a span.
 - Exact copies of a text-only record are one record (placed once). After placing, predictions are
-  sets: records equal in offsets and ``content_key`` count once (``scoring.layer_data`` enforces it).
+  sets: records equal in offsets and ``content_key`` count once (``layers.layer_data`` enforces it).
 """
 
 from __future__ import annotations

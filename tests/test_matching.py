@@ -97,8 +97,8 @@ def test_pruning_keeps_an_optimal_matching(gold, pred):
     """The corpus matcher prunes candidates before the assignment; the optimum must not change."""
     import numpy as np
 
-    from newsclaims.eval.matching import SpanArrays, candidates, match_scheme
-    from newsclaims.eval.schemes import SCHEMES
+    from newsclaims.eval.schemes import SCHEMES, match_scheme
+    from newsclaims.matching import SpanArrays, candidates
 
     gold, pred = sorted(gold), sorted(pred)
     codes = {"A": 0, "B": 1}

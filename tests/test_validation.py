@@ -251,3 +251,23 @@ def test_packaged_gold_is_valid(cli):
     result = cli("validate")
     assert result.code == 0, result.err
     assert result.out.startswith("ok: 5 seed documents (checksums match)")
+
+
+def test_one_span_rule_for_one_span_and_for_many():
+    """``corpus.check_span`` (one span, a problem named) and ``corpus.spans_fit`` (a batch) keep one rule."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from newsclaims.corpus import check_span, spans_fit
+
+    texts = ["Washington said", "ab"]
+
+    @settings(max_examples=300, deadline=None, derandomize=True)
+    @given(st.integers(0, 1), st.integers(0, 17), st.integers(0, 17), st.sampled_from([None, "Washington", "ab", "", "a"]))
+    def agree(doc, start, end, surface):
+        span = {"start": start, "end": end, **({} if surface is None else {"text": surface})}
+        one = check_span(span, texts[doc], "", "", "", [], gold=False)
+        assert spans_fit(texts, [len(t) for t in texts], [doc], [start], [end], [surface]) == one
+        assert spans_fit(texts, [len(t) for t in texts], [doc, 0], [start, 0], [end, 10], [surface, "Washington"]) == one
+
+    agree()

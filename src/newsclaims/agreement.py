@@ -4,7 +4,7 @@ Spans are paired one-to-one by the package's one matcher (``newsclaims.matching`
 - strict: identical boundaries (and, for entities, the same label);
 - overlap: the most pairs sharing a character, then the most shared characters, then the tightest
   pairs (``newsclaims.matching.overlap_rank``).
-F1 between two annotators is 2 * matched / (count A + count B) (``newsclaims.counts.PRF``), which is
+F1 between two annotators is 2 * matched / (count A + count B) (``newsclaims.counts.f1_score``), which is
 symmetric. Attribute
 agreement is measured only on overlap-matched pairs, so a span disagreement is not counted twice;
 it is None when there is no pair to compare. An attribute that is a span (``Layer.span_fields``) agrees
@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 
 from .corpus import AnnotationSet
-from .counts import PRF
+from .counts import f1_score
 from .labels import LAYER_SPECS, LAYERS
 from .matching import best_matching, overlap, overlap_rank, overlapping_pairs
 from .normalise import same_unit, same_value
@@ -34,10 +34,6 @@ def _same(layer: str, attr: str, a, b) -> bool:
     return a == b
 
 
-def _f1(matched: int, count_a: int, count_b: int) -> float | None:
-    return PRF.of(matched, count_b, count_a).f1
-
-
 @dataclass
 class LayerAgreement:
     layer: str
@@ -50,8 +46,8 @@ class LayerAgreement:
 
     def as_dict(self) -> dict:
         out = {"count_a": self.count_a, "count_b": self.count_b,
-               "strict_matched": self.strict, "strict_f1": _f1(self.strict, self.count_a, self.count_b),
-               "overlap_matched": self.overlap, "overlap_f1": _f1(self.overlap, self.count_a, self.count_b)}
+               "strict_matched": self.strict, "strict_f1": f1_score(self.strict, self.count_a, self.count_b),
+               "overlap_matched": self.overlap, "overlap_f1": f1_score(self.overlap, self.count_a, self.count_b)}
         for attr, same in self.attr_same.items():
             out[f"{attr}_accuracy"] = None if self.attr_total == 0 else same / self.attr_total
         return out

@@ -8,6 +8,7 @@ adjudicated gold is ``annotations/``; each annotation pass is ``annotations/pass
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -150,24 +151,57 @@ def _check_groups(groups: dict[str, dict], key: str, label: str, clusters: dict,
 
 def check_span(span: dict, text: str, label: str, where: str, name: str, problems: list[Problem], *,
                gold: bool, line: int | None = None) -> bool:
-    """Offsets in range, start < end, surface text equal to text[start:end]; gold spans are trimmed."""
+    """The span rule, for one span (a record, or a speaker, cue or source in one); False and a problem
+    added when it is broken.
+
+    Offsets are code-point indices into the document text, ``end`` exclusive: ``start < end <=
+    len(text)`` (``start >= 0`` is the schema's). A ``text`` given with the span equals
+    ``text[start:end]``. A gold span (``gold``) has no leading or trailing white space.
+    ``spans_fit`` is the same rule for many spans at once.
+    """
     start, end = span["start"], span["end"]
 
     def problem(attr: str, found: str, expected: str) -> bool:
         problems.append(Problem(label, where, f"{name}.{attr}" if name else attr, found, expected, line))
         return False
 
-    if start >= end:
-        return problem("end", f"end {end} <= start {start}", "end > start (end is exclusive)")
-    if end > len(text):
+    if not _offsets_fit(start, end, len(text)):
+        if start >= end:
+            return problem("end", f"end {end} <= start {start}", "end > start (end is exclusive)")
         return problem("end", str(end), f"an offset <= {len(text)}, the length of the document text")
     surface = text[start:end]
     given = span.get("text")
-    if given is not None and given != surface:
+    if not _surface_fits(given, surface):
         return problem("text", show(given), f"{show(surface)}, the text at [{start}:{end}]")
     if gold and surface != surface.strip():
         return problem("text", show(surface), "a span without leading or trailing white space")
     return True
+
+
+def spans_fit(texts: Sequence[str], lengths, doc, starts, ends, surfaces=None) -> bool:
+    """Whether every span keeps ``check_span``'s rule (not a gold span's): span i lies in
+    ``texts[doc[i]]`` (whose length is ``lengths[doc[i]]``) and, where ``surfaces[i]`` is not None,
+    reads it there. ``doc``, ``starts`` and ``ends`` are parallel sequences or arrays."""
+    import numpy as np
+
+    start, end = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+    if not np.all(_offsets_fit(start, end, np.asarray(lengths)[doc])):
+        return False
+    if surfaces is None:
+        return True
+    read = map(str.__getitem__, map(texts.__getitem__, np.asarray(doc).tolist()), map(slice, starts, ends))
+    if None not in surfaces:  # every text given: compared as tuples, at C speed
+        return tuple(read) == tuple(surfaces)
+    return all(map(_surface_fits, surfaces, read))
+
+
+def _offsets_fit(start, end, length):
+    """``start < end <= length``, for ints or element-wise for arrays."""
+    return (start < end) & (end <= length)
+
+
+def _surface_fits(given: str | None, surface: str) -> bool:
+    return given is None or given == surface
 
 
 def check_gold_document(doc: dict, document: Document, ann: AnnotationSet, label: str) -> list[Problem]:

@@ -4,7 +4,9 @@
 counts of documents add up, so a micro score is the score of the summed counts. A score with nothing
 to score is ``None``, never 0: precision is None with nothing predicted, recall with nothing in the
 gold, F1 with neither; with only one of them, F1 is 0. True positives may be fractional (the
-partial scheme's half credit). ``Accuracy`` is right / total, None on no total.
+partial scheme's half credit). ``f1_score`` is the one F1 of counts (``PRF``, agreement, the
+bootstrap); ``harmonic_f1`` the F1 of averaged precision and recall, which have no counts that add
+(B-cubed, CEAF). ``Accuracy`` is right / total, None on no total.
 """
 
 from __future__ import annotations
@@ -14,6 +16,26 @@ from dataclasses import dataclass
 
 def ratio(num: float, den: float) -> float | None:
     return None if den == 0 else num / den
+
+
+def f1_score(tp, predicted, gold):
+    """F1 of counts: 2 tp / (predicted + gold), the harmonic mean of precision and recall. None with
+    nothing predicted and nothing in the gold; 0 with only one of them. On numpy arrays, element-wise,
+    NaN where a single count would give None."""
+    denominator = predicted + gold
+    if getattr(denominator, "ndim", 0):  # an array (bootstrap resamples); numpy scalars take the line below
+        import numpy as np
+
+        return np.where(denominator > 0, 2 * tp / np.where(denominator > 0, denominator, 1), np.nan)
+    return None if denominator == 0 else 2 * tp / denominator
+
+
+def harmonic_f1(precision: float | None, recall: float | None) -> float | None:
+    """F1 of a precision and a recall that are averages, not ratios of counts (B-cubed, CEAF): their
+    harmonic mean; None when either is None, 0 when both are 0."""
+    if precision is None or recall is None:
+        return None
+    return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
 
 
 @dataclass(frozen=True)
@@ -50,10 +72,7 @@ class PRF:
 
     @property
     def f1(self) -> float | None:
-        if self.predicted == 0 and self.gold == 0:
-            return None
-        denominator = self.predicted + self.gold
-        return 2 * self.tp / denominator
+        return f1_score(self.tp, self.predicted, self.gold)
 
     def as_dict(self) -> dict:
         return {"tp": self.tp, "predicted": self.predicted, "gold": self.gold,

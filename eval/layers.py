@@ -1,0 +1,201 @@
+"""One layer's spans, corpus-wide: gold and predictions as arrays in canonical order, ready to match.
+
+``layer_data`` (quotes, numeric claims: records held as dicts) and ``entity_layer_data`` (entities:
+records held as ``records.EntityTable`` columns) give the same ``LayerData``. Order is canonical
+(document, start, end, then a code of the record's content that sorts as the content does), never
+file order; predictions become a set here (``scoring``'s rule "Order and duplicates").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from newsclaims.counts import PRF
+from newsclaims.labels import ENTITY_LABELS
+from newsclaims.matching import EMPTY, SpanArrays, candidates
+
+from .records import EntityTable
+from .spans import content_key
+
+
+@dataclass
+class LayerData:
+    """One layer of one run: gold and placed predictions as records and as ``SpanArrays`` in canonical
+    order, the predictions that could not be placed, and the candidate pairs (sharing a character)."""
+
+    layer: str
+    doc_ids: list[str]
+    texts: dict[str, str]
+    gold: list[dict]  # gold records in (document, start, end) order; their documents are g.doc
+    pred: list[dict]  # placed predictions in (document, start, end, content) order; documents p.doc
+    unplaced: list[tuple[int, dict]]
+    g: SpanArrays
+    p: SpanArrays
+    cand_g: np.ndarray
+    cand_p: np.ndarray
+    known_given: dict = field(default_factory=dict)  # field -> whether a placed record gives it, where arrays told
+
+    def given(self, *fields: str) -> bool:
+        """Whether some predicted record (placed or not) gives one of the fields."""
+        placed = any(self.known_given[f] if f in self.known_given else any(r.get(f) is not None for r in self.pred)
+                     for f in fields)
+        return placed or any(r.get(f) is not None for _, r in self.unplaced for f in fields)
+
+    def n_unplaced_per_doc(self) -> np.ndarray:
+        return np.bincount(np.array([d for d, _ in self.unplaced], dtype=np.int64), minlength=len(self.doc_ids))
+
+    def predicted_per_doc(self) -> np.ndarray:
+        return np.bincount(self.p.doc, minlength=len(self.doc_ids)) + self.n_unplaced_per_doc()
+
+    def gold_per_doc(self) -> np.ndarray:
+        return np.bincount(self.g.doc, minlength=len(self.doc_ids))
+
+    def per_doc_prf(self, g_idx: np.ndarray) -> list[PRF]:
+        """PRF per document: one true positive per gold record of a matched pair."""
+        tp = np.bincount(self.g.doc[g_idx], minlength=len(self.doc_ids))
+        return [PRF.of(float(t), int(pr), int(go)) for t, pr, go in zip(tp, self.predicted_per_doc(), self.gold_per_doc())]
+
+    def doc_of(self, g: int) -> str:
+        """The doc_id of gold record g."""
+        return self.doc_ids[int(self.g.doc[g])]
+
+    def filtered(self, keep) -> tuple[np.ndarray, np.ndarray]:
+        """The candidates for which ``keep(gold record, predicted record, doc_id)`` is true."""
+        mask = np.array([bool(keep(self.gold[g], self.pred[p], self.doc_ids[self.g.doc[g]]))
+                         for g, p in zip(self.cand_g.tolist(), self.cand_p.tolist())], dtype=bool)
+        return (self.cand_g[mask], self.cand_p[mask]) if len(mask) else (EMPTY, EMPTY)
+
+
+class _Codes(dict):
+    def __missing__(self, key):  # no label, or one outside the list
+        return -1
+
+
+def _arrays(docs: list[int], records: list[dict], label_field: str, names) -> SpanArrays:
+    from operator import itemgetter, methodcaller
+
+    code = _Codes((name, i) for i, name in enumerate(names))
+    n = len(records)
+    return SpanArrays(np.repeat(np.arange(len(docs), dtype=np.int64), docs),
+                      np.fromiter(map(itemgetter("start"), records), dtype=np.int64, count=n),
+                      np.fromiter(map(itemgetter("end"), records), dtype=np.int64, count=n),
+                      np.fromiter(map(code.__getitem__, map(methodcaller("get", label_field), records)), dtype=np.int64, count=n))
+
+
+def _ranks(values: list) -> np.ndarray:
+    """Each value's rank among the distinct values, sorted (so codes sort as the values do)."""
+    rank = {value: i for i, value in enumerate(sorted(set(values), key=lambda v: (v is not None, v)))}
+    return np.fromiter(map(rank.__getitem__, values), dtype=np.int64, count=len(values))
+
+
+def _content_codes(records: list[dict], layer: str) -> np.ndarray:
+    """Each record's ``spans.content_key`` as an integer that sorts as the keys do (never by file order)."""
+    return _ranks([content_key(r, layer) for r in records])
+
+
+def _canonical(arrays: SpanArrays, records: list[dict], tie) -> tuple[SpanArrays, list[dict], np.ndarray]:
+    """Arrays and records in (doc, start, end, tie) order; also the order's sorted tie codes."""
+    order = np.lexsort((tie, arrays.end, arrays.start, arrays.doc))
+    if not np.array_equal(order, np.arange(len(order))):
+        arrays = arrays.take(order)
+        records = [records[i] for i in order.tolist()]
+    return arrays, records, tie[order]
+
+
+def _dedupe(p: SpanArrays, content: np.ndarray) -> np.ndarray:
+    """Of records in canonical order, which to keep: the first of each (document, offsets, content)."""
+    if len(p) < 2:
+        return np.ones(len(p), dtype=bool)
+    same = ((p.doc[1:] == p.doc[:-1]) & (p.start[1:] == p.start[:-1]) & (p.end[1:] == p.end[:-1])
+            & (content[1:] == content[:-1]))
+    return np.r_[True, ~same]
+
+
+def layer_data(layer: str, texts: dict[str, str], gold_layer: dict[str, list[dict]], aligned: dict, label_field: str,
+               names: Sequence[str]) -> LayerData:
+    """One layer of quotes or numeric claims as arrays, gold and predictions in canonical order, labels
+    coded as indices into ``names`` (read from ``label_field``). Here predictions become a set: records
+    with the same document, offsets and ``spans.content_key`` count once. (Entities: ``entity_layer_data``.)"""
+    doc_ids = sorted(texts)
+    gold, gold_sizes, pred, pred_sizes, unplaced = [], [], [], [], []
+    for d, doc_id in enumerate(doc_ids):
+        records = gold_layer.get(doc_id, [])
+        gold += records
+        gold_sizes.append(len(records))
+        placed = aligned.get(doc_id, {}).get(layer)
+        pred += placed.records if placed else []
+        pred_sizes.append(len(placed.records) if placed else 0)
+        unplaced += [(d, r) for r in placed.unplaced] if placed else []
+    g, gold, _ = _canonical(_arrays(gold_sizes, gold, label_field, names), gold, np.arange(len(gold)))
+    p, pred, content = _canonical(_arrays(pred_sizes, pred, label_field, names), pred, _content_codes(pred, layer))
+    keep = _dedupe(p, content)
+    if not keep.all():
+        p = p.take(keep)
+        pred = [r for r, k in zip(pred, keep.tolist()) if k]
+    cand_g, cand_p = candidates(g, p)
+    return LayerData(layer, doc_ids, texts, gold, pred, unplaced, g, p, cand_g, cand_p)
+
+
+def _in_order(*keys: np.ndarray) -> bool:
+    """Whether rows are already sorted by the keys, first key first (a file written in order
+    needs no sorting)."""
+    if len(keys[0]) < 2:
+        return True
+    tied = np.ones(len(keys[0]) - 1, dtype=bool)  # neighbours equal in every key so far
+    for key in keys:
+        step = np.diff(key)
+        if np.any(tied & (step < 0)):
+            return False
+        tied &= step == 0
+    return True
+
+
+class TableRecords(Sequence):
+    """The rows of an ``EntityTable`` as a sequence of dicts, each made when asked for."""
+
+    def __init__(self, table: EntityTable):
+        self.table = table
+
+    def __getitem__(self, i):
+        return self.table.record(int(i))
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+
+def entity_layer_data(texts: dict[str, str], gold: EntityTable, pred: EntityTable, unplaced: list[tuple[int, dict]],
+                      names=ENTITY_LABELS) -> LayerData:
+    """The entities layer from its tables (doc = index into ``texts``' order), as ``layer_data`` does
+    for the other layers: arrays in canonical order, predictions a set of (document, offsets, label,
+    entity_id). ``unplaced`` holds (index into the sorted doc_ids, record)."""
+    doc_ids = sorted(texts)
+    position = {doc_id: i for i, doc_id in enumerate(doc_ids)}
+    to_sorted = np.fromiter(map(position.__getitem__, texts), dtype=np.int64, count=len(texts))
+
+    def arrays(table: EntityTable) -> SpanArrays:
+        return SpanArrays(to_sorted[table.doc], table.start, table.end, table.label_codes(names))
+
+    g = arrays(gold)
+    if not _in_order(g.doc, g.start, g.end):
+        order = np.lexsort((g.end, g.start, g.doc))
+        g, gold = g.take(order), gold.take(order)
+    p = arrays(pred)
+    entity = pred.entity_ids.ranks(pred.entity)
+    content = pred.labels.ranks(pred.label) * (int(entity.max(initial=0)) + 1) + entity
+    if _in_order(p.doc, p.start, p.end, content):
+        order = np.arange(len(p))
+    else:
+        order = np.lexsort((content, p.end, p.start, p.doc))
+        p, content = p.take(order), content[order]
+    keep = _dedupe(p, content)
+    if not keep.all():
+        order = order[keep]
+        p = p.take(keep)
+    pred = pred.take(order) if not np.array_equal(order, np.arange(len(order))) else pred
+    known_given = {"label": bool(np.any(p.label >= 0)), "entity_id": bool(np.any(pred.entity >= 0))}
+    cand_g, cand_p = candidates(g, p)
+    return LayerData("entities", doc_ids, texts, TableRecords(gold), TableRecords(pred), unplaced, g, p, cand_g, cand_p,
+                     known_given)
