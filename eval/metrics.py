@@ -48,6 +48,14 @@ def _scores(p_num: float, p_den: float, r_num: float, r_den: float) -> dict:
     return {"precision": p, "recall": r, "f1": f1}
 
 
+def _micro_f1(tp, predicted, gold):
+    """Micro F1 from summed counts, elementwise; NaN where nothing is predicted and nothing is gold."""
+    import numpy as np
+
+    denominator = predicted + gold
+    return np.where(denominator > 0, 2 * tp / np.where(denominator > 0, denominator, 1), np.nan)
+
+
 # --- Clustering -------------------------------------------------------------------------------
 # Each function takes gold and predicted clusterings as item -> cluster id (ids are only labels: a
 # bijective renaming on either side changes nothing). An item on one side only ("twinless", in the
@@ -197,9 +205,7 @@ def _resampled_f1(counts, resamples: int, rng):
     out = []
     for first in range(0, resamples, chunk):
         idx = rng.integers(0, n, size=(min(chunk, resamples - first), n))
-        s = np.stack([np.take(counts[:, k], idx).sum(axis=1) for k in range(3)], axis=1)
-        denom = s[:, 1] + s[:, 2]
-        out.append(np.where(denom > 0, 2 * s[:, 0] / np.where(denom > 0, denom, 1), np.nan))
+        out.append(_micro_f1(*(np.take(counts[:, k], idx).sum(axis=1) for k in range(3))))
     return np.concatenate(out)
 
 
@@ -247,14 +253,6 @@ def paired_bootstrap(a: dict[str, tuple], b: dict[str, tuple], resamples: int = 
 EXACT_LIMIT = 2 ** 16  # enumerate every sign flip up to this many assignments, else Monte Carlo
 MONTE_CARLO_RESAMPLES = 9_999
 _TIE = 1e-12  # |difference| within this of the observed one counts as "as far" (float noise, not a real difference)
-
-
-def _micro_f1(tp, predicted, gold):
-    """Micro F1 from summed counts, elementwise; NaN where nothing is predicted and nothing is gold."""
-    import numpy as np
-
-    denominator = predicted + gold
-    return np.where(denominator > 0, 2 * tp / np.where(denominator > 0, denominator, 1), np.nan)
 
 
 def paired_permutation_test(a: dict[str, tuple], b: dict[str, tuple], resamples: int = MONTE_CARLO_RESAMPLES, seed: int = 0,
