@@ -1,4 +1,4 @@
-"""The scoring harness (newsclaims.eval), in stages: loaders (the predictions format and its checks)
+"""The scoring harness (newsclaims.eval), in stages: predictions (the predictions format and its checks)
 -> spans (placing text) -> matching (``newsclaims.matching``: candidates, the one prune, the exact
 matcher; each scheme's rank in ``schemes``) -> layers (one layer's spans as arrays, in canonical order)
 -> scoring (every rule and number; ``scoring.score`` computes them; ``errors`` lists each error in

@@ -30,7 +30,7 @@ from newsclaims.labels import LAYER_SPECS
 from newsclaims.problems import InvalidInput, Problem, show
 from newsclaims.schema import all_valid, schema_problems, valid_columns
 
-from .records import (ENTITY_FIELDS, DocumentIndex, EntityTable, EntityTableBuilder, MentionBatch, MentionsByDocument,
+from .entity_columns import (ENTITY_FIELDS, DocumentIndex, EntityTable, EntityTableBuilder, MentionBatch, MentionsByDocument,
                       mention_batch)
 
 SPLIT_FILE = "test.jsonl"

@@ -17,7 +17,7 @@ from newsclaims.counts import PRF
 from newsclaims.labels import ENTITY_LABELS
 from newsclaims.matching import EMPTY, SpanArrays, candidates
 
-from .records import EntityTable
+from .entity_columns import EntityTable
 from .spans import content_key
 
 

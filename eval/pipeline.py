@@ -27,7 +27,7 @@ from .adapters.openai_client import DEFAULT_KEY_ENV, DEFAULT_MAX_REPLY_BYTES, DE
 
 if TYPE_CHECKING:  # annotations only: the readers and the scorer are imported when a run needs them
     from .gold import GoldData
-    from .loaders import Predictions
+    from .predictions import Predictions
     from .scoring import Scores
 
 DEFAULT_MODEL = "rules"  # scored when no source is given
@@ -52,7 +52,7 @@ class PredictionsFile:
     path: Path | str
 
     def predict(self, texts: dict[str, str], workers: int, timeout: float) -> tuple[Predictions, Files]:
-        from .loaders import load_predictions
+        from .predictions import load_predictions
 
         return load_predictions(self.path, texts), {}
 

@@ -64,7 +64,7 @@ from .attribution import UNPLACED, Judge
 from .errors import ErrorList, leftover_pairs
 from .layers import LayerData, entity_layer_data, layer_data
 from .metrics import bcubed, bootstrap_f1, ceaf_e
-from .records import concat, table_of
+from .entity_columns import concat, table_of
 from .schemes import CATEGORIES, SCHEMES, Scheme, SchemeCounts, match_scheme
 from .spans import align_document
 

@@ -1,4 +1,4 @@
-"""Spans: turning predicted records into offsets (the second stage: loaders -> spans -> matching).
+"""Spans: turning predicted records into offsets (the second stage: predictions -> spans -> matching).
 
 - A record's span is ``start``/``end``, or ``text`` with an optional 0-based ``occurrence``. An
   *occurrence* of a text is a place where it occurs exactly and does not continue a word: where the

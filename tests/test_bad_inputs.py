@@ -577,7 +577,7 @@ def mini_texts():
 @PROPERTY
 @given(value=json_values)
 def test_any_json_value_as_a_model_answer(mini_texts, value):
-    from newsclaims.eval.loaders import check_prediction
+    from newsclaims.eval.predictions import check_prediction
 
     for problem in check_prediction(value, mini_texts[1], "model", None, {}):
         assert "\n" not in str(problem)
@@ -586,7 +586,7 @@ def test_any_json_value_as_a_model_answer(mini_texts, value):
 @PROPERTY
 @given(raw=byte_strings)
 def test_any_bytes_as_a_predictions_file(mini_texts, raw, tmp_path_factory):
-    from newsclaims.eval.loaders import load_predictions
+    from newsclaims.eval.predictions import load_predictions
 
     path = tmp_path_factory.mktemp("p") / "p.jsonl"
     path.write_bytes(raw)

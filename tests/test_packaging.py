@@ -63,7 +63,7 @@ def test_wheel_carries_gold_seeds_dataset_and_schemas(wheel):
         assert f"newsclaims/annotations/gold/{doc['doc_id']}.json" in names
     for name in ("newsclaims/seeds/MANIFEST.json", "newsclaims/annotations/entities.json", "newsclaims/dataset/README.md",
                  "newsclaims/dataset/build_info.json", "newsclaims/dataset/quotes/test.jsonl",
-                 "newsclaims/schemas/gold_document.schema.json", "newsclaims/eval/loaders.py", "newsclaims/baselines/__init__.py"):
+                 "newsclaims/schemas/gold_document.schema.json", "newsclaims/eval/predictions.py", "newsclaims/baselines/__init__.py"):
         assert name in names, name
     assert "newsclaims/eval/bench.py" not in names  # a developer tool (it imports a test extra): not shipped
     assert not [n for n in names if n.startswith("newsclaims/eval/bench/")]

@@ -1,7 +1,7 @@
 """Reading a chunk of lines at a time, on every core, gives exactly what reading line by line gives.
 
 The batch path (``jsonio.parse_chunk``, ``schema.valid_columns``, the column checks of
-``gold._check_mentions`` and ``loaders._check_lines``, worker processes of ``newsclaims.batches``)
+``gold._check_mentions`` and ``predictions._check_lines``, worker processes of ``newsclaims.batches``)
 exists only for speed. The line-by-line path is the reference: each test reads the same input
 both ways, with the batch checks switched off (every chunk left to the exact path), in this
 process, and in two workers, and asks for the same data, the same digest and the same first
@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from newsclaims import batches, jsonio
 from newsclaims.eval import gold as gold_module
-from newsclaims.eval import loaders
+from newsclaims.eval import predictions as predictions_module
 from newsclaims.eval.bench import write_end_to_end_workload
 from newsclaims.problems import InvalidInput
 
@@ -44,7 +44,7 @@ def _set_mode(monkeypatch, mode: str) -> int:
     """Switch the batch checks off (every chunk read line by line) or on; the workers to use."""
     if mode == "line by line":
         monkeypatch.setattr(gold_module, "_check_mentions", lambda *args: None)
-        monkeypatch.setattr(loaders, "_check_lines", lambda *args: None)
+        monkeypatch.setattr(predictions_module, "_check_lines", lambda *args: None)
     return 2 if mode == "in two workers" else 0
 
 
@@ -68,7 +68,7 @@ def _gold_view(folder: Path, workers: int):
 
 
 def _predictions_view(path: Path, texts: dict, workers: int):
-    p = loaders.load_predictions(path, texts, workers=workers)
+    p = predictions_module.load_predictions(path, texts, workers=workers)
     return {"sha256": p.sha256, "lines": p.lines, "objects": p.objects, "tabled": p.tabled,
             "entities": _table(p.entities), "warnings": p.warnings, "by_doc": dict(p.by_doc)}
 

@@ -15,7 +15,7 @@ import threading
 import pytest
 
 from conftest import MINI
-from newsclaims.eval.loaders import load_predictions
+from newsclaims.eval.predictions import load_predictions
 
 LINES = (json.dumps({"doc_id": "mini_a", "entities": [{"start": 0, "end": 10, "label": "GPE"}]}) + "\n"
          + json.dumps({"doc_id": "mini_b"}) + "\n").encode()

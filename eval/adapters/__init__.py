@@ -1,6 +1,6 @@
 """Where predictions come from: a Python callable or shipped baseline (``callables``), a command
 (``commands``) or an OpenAI-compatible chat endpoint (``openai_client``); a predictions file is read
-by ``newsclaims.eval.loaders``. ``newsclaims.eval.pipeline`` names each as a source.
+by ``newsclaims.eval.predictions``. ``newsclaims.eval.pipeline`` names each as a source.
 
 - Every answer goes through the strict JSON reader used for files (``newsclaims.jsonio``) and is
   checked like a line of a predictions file (``answers``), so what a run writes to

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from newsclaims.problems import InvalidInput, Problem, show
 
-from ..loaders import Predictions, check_prediction, missing_documents
+from ..predictions import Predictions, check_prediction, missing_documents
 
 
 def parse_strict(text: str, label: str, line: int | None = None, where: str = ""):

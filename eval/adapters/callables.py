@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from newsclaims.problems import InvalidInput, Problem, show
 
-from ..loaders import Predictions
+from ..predictions import Predictions
 from .answers import collect
 from .pool import map_documents
 

@@ -14,7 +14,7 @@ import threading
 
 from newsclaims.problems import InvalidInput, Problem, show
 
-from ..loaders import Predictions
+from ..predictions import Predictions
 from .answers import collect, parse_strict
 from .pool import map_documents
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from newsclaims.labels import APPROX_VALUES, ENTITY_LABELS, LAYERS, QUOTE_TYPES
 from newsclaims.problems import InvalidInput, Problem, show
 
-from ..loaders import Predictions
+from ..predictions import Predictions
 from .answers import collect, parse_strict
 from .pool import map_documents
 

@@ -76,7 +76,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             count = corpus_mod.validate_registry(target, corpus)
             print(f"ok: {target}: {count} records")
         else:
-            from .eval.loaders import load_predictions
+            from .eval.predictions import load_predictions
 
             preds = load_predictions(target, {d: doc.text for d, doc in corpus.documents.items()})
             for warning in preds.warnings:
@@ -310,7 +310,7 @@ def _prediction_documents(args, corpus) -> tuple[dict | None, str]:
         name = args.source.split(":", 1)[1]
         preds = run_callable(name, {d: doc.text for d, doc in corpus.documents.items()})
         return preds.by_doc, name
-    from .eval.loaders import load_predictions
+    from .eval.predictions import load_predictions
 
     path = Path(args.source)
     preds = load_predictions(path, {d: doc.text for d, doc in corpus.documents.items()}, str(path))

@@ -2,7 +2,7 @@
 
 The schema files in ``newsclaims/schemas/`` are the spec of every file format; ``labels`` reads its
 label lists from them. Validation here is structural only; ``newsclaims.corpus`` and
-``newsclaims.eval.loaders`` add the semantic checks (offsets, surface text, references).
+``newsclaims.eval.predictions`` add the semantic checks (offsets, surface text, references).
 
 Two paths read the same schema files:
 

@@ -1,4 +1,4 @@
-"""Loading predictions files: the first stage of the harness (loaders -> spans -> matching -> evaluator).
+"""Loading predictions files: the first stage of the harness (predictions -> spans -> matching -> scoring).
 
 This docstring is the specification of the predictions format; ``eval/sample_predictions.jsonl``
 is a sample, and ``newsclaims/schemas/predictions_line.schema.json`` its JSON Schema.
@@ -69,7 +69,7 @@ from newsclaims.labels import LAYER_SPECS, LAYERS
 from newsclaims.problems import InvalidInput, Problem, show
 from newsclaims.schema import all_valid, schema_problems, valid_columns
 
-from .records import DocumentIndex, EntityTable, EntityTableBuilder, MentionBatch, MentionsByDocument, mention_batch
+from .entity_columns import DocumentIndex, EntityTable, EntityTableBuilder, MentionBatch, MentionsByDocument, mention_batch
 
 MAX_PROBLEMS = 20
 
