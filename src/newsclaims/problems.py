@@ -6,6 +6,7 @@ the field, what was found and what was expected. Commands print them and exit wi
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 EXIT_BAD_INPUT = 2
@@ -60,7 +61,8 @@ class Problem:
     found: str
     expected: str
     line: int | None = None  # 1-based line of a JSON Lines file
-    record: RecordAt | None = None  # ``where`` as data, when it is one record of the file (not shown: where says it)
+    # ``where`` as data when it is one record of the file; not shown (where says it), not compared (where is)
+    record: RecordAt | None = dataclasses.field(default=None, compare=False)
 
     def __str__(self) -> str:
         parts = [f"{self.file}:{self.line}:" if self.line else f"{self.file}:"]
