@@ -165,3 +165,16 @@ def evaluate(source: Source, data: GoldData | Path | None = None, layers: tuple[
     report = build_report(scores, gold, source.describe(predictions), time.perf_counter() - started, predictions.warnings)
     model_lines = None if isinstance(source, PredictionsFile) else [predictions.by_doc[d] for d in gold.texts if d in predictions.by_doc]
     return Evaluation(report, scores, gold, predictions, layers, files, model_lines, predict_seconds)
+
+
+def preannotations(source: Model | PredictionsFile, texts: dict[str, str]) -> dict[str, dict]:
+    """What ``source`` predicts for each document, as Label Studio tasks are pre-annotated with it
+    (``newsclaims ls export/push --source``): a model's answers as it gave them; a predictions file's
+    records placed in the text as ``eval`` places them (``spans``)."""
+    predictions, _ = source.predict(texts, workers=1, timeout=60.0)
+    if isinstance(source, Model):
+        return predictions.by_doc
+    from .spans import align_document
+
+    return {d: {layer: a.records for layer, a in align_document(obj, texts[d]).items()} for d, obj in predictions.by_doc.items()}
+

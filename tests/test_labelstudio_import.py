@@ -11,6 +11,7 @@ import pytest
 from conftest import MINI, read_tree
 from newsclaims import labelstudio as ls
 from newsclaims.corpus import load_annotation_set, load_corpus
+from newsclaims.labelstudio.config import NEW
 
 SEEDS, ANNOTATIONS = MINI / "seeds", MINI / "annotations"
 
@@ -151,8 +152,8 @@ def test_unknown_ids_are_refused_by_name_with_the_closest_known_ones(cli, tmp_pa
 
 def test_a_new_entity_and_a_new_group_are_explicit_and_written_whole(cli, tmp_path, mini):
     def edit(task):
-        _item(task, "quote-q1", "speaker_id")["value"].update(taxonomy=[[ls.NEW]])
-        _item(task, "quote-q1", "quote_group")["value"].update(choices=[ls.NEW])
+        _item(task, "quote-q1", "speaker_id")["value"].update(taxonomy=[[NEW]])
+        _item(task, "quote-q1", "quote_group")["value"].update(choices=[NEW])
         base = {k: _item(task, "quote-q1", "speaker_id")["value"][k] for k in ("start", "end")}
         _result(task).append({"id": "quote-q1", "from_name": "new_speaker", "to_name": "text", "type": "textarea",
                               "value": {**base, "text": ["white_house | White House | ORG"]}})
@@ -173,7 +174,7 @@ def test_a_new_entity_and_a_new_group_are_explicit_and_written_whole(cli, tmp_pa
 
 
 def test_a_new_entity_without_a_name_and_type_is_refused(cli, tmp_path, mini):
-    export = _one_task_export(mini, lambda t: _item(t, "quote-q1", "speaker_id")["value"].update(taxonomy=[[ls.NEW]]))
+    export = _one_task_export(mini, lambda t: _item(t, "quote-q1", "speaker_id")["value"].update(taxonomy=[[NEW]]))
     result = _import(cli, _export(tmp_path, export), tmp_path / "passes")
     assert result.code == 2
     assert "task 12 (mini_a), region quote-q1: new_speaker: found null; expected 'id | name | TYPE'" in result.err
@@ -208,6 +209,45 @@ def test_a_type_that_contradicts_the_knowledge_base_names_the_region(cli, tmp_pa
     assert result.code == 2
     assert 'task 12 (mini_a), region ent-e1: label: found "PERSON"; expected GPE, the type of washington_dc in the knowledge base' \
         in result.err
+
+
+def _move(task, region, start, end, text):
+    for item in _result(task):
+        if item.get("id") == region:
+            item["value"].update(start=start, end=end, text=text)
+
+
+def test_what_only_the_gold_validation_refuses_is_told_as_the_task_and_region(cli, tmp_path, mini):
+    """The merged pass is validated as the gold is; its problems name the task and region they came from."""
+    def edit(task):
+        _move(task, "ent-e2", 11, 21, " Joe Biden")  # white space in the span: the gold's rule
+        task["annotations"][0]["result"].append({"id": "-Xy z", "from_name": "time", "to_name": "text", "type": "labels",
+                                                 "value": {"start": 1, "end": 5, "text": "ashi", "labels": ["DATE"]}})
+
+    path = _export(tmp_path, _one_task_export(mini, edit))
+    real, dry = _import(cli, path, tmp_path / "passes"), _import(cli, path, tmp_path / "passes", "--dry-run")
+    assert real.code == dry.code == 2 and real.err == dry.err
+    assert real.err_lines == [
+        "annotator ann_example.org: task 12 (mini_a), region ent-e2: text: found \" Joe Biden\"; "
+        "expected a span without leading or trailing white space",
+        "annotator ann_example.org: task 12 (mini_a), region quote-q1: speaker.text: found \" Joe Biden\"; "
+        "expected a span without leading or trailing white space",
+        "annotator ann_example.org: task 12 (mini_a), region -Xy z: start: found 1, inside mention e1 [0:10]; "
+        "expected entity mentions that do not overlap",
+    ]
+    assert not (tmp_path / "passes").exists()
+
+
+def test_a_problem_of_the_pass_s_registry_names_the_file(cli, tmp_path, mini):
+    def edit(task):
+        _item(task, "ent-e2", "entity_id")["value"].update(taxonomy=[[NEW]])
+        _result(task).append({"id": "ent-e2", "from_name": "new_entity", "to_name": "text", "type": "textarea",
+                              "value": {"start": 12, "end": 21, "text": ["author | Joe Biden | PERSON"]}})
+
+    result = _import(cli, _export(tmp_path, _one_task_export(mini, edit)), tmp_path / "passes")
+    assert result.code == 2
+    assert result.err_lines == ["annotator ann_example.org: the pass's entities.json: entities[0] (id author): id: found \"author\"; "
+                                "expected an id other than 'author', which is reserved for the article itself"]
 
 
 def test_model_pre_annotations_invent_no_ids_and_put_no_second_region_on_a_mention(cli, tmp_path):
@@ -252,7 +292,7 @@ def test_a_region_drawn_in_the_ui_gets_a_valid_record_id(region_id, record_id):
     """Label Studio's random region ids may start with "-" (seen in the browser test): never refused."""
     import re
 
-    from newsclaims.labelstudio import _record_id
+    from newsclaims.labelstudio.reader import _record_id
     from newsclaims.schema import load_schema
 
     assert _record_id(region_id, "ent-") == record_id

@@ -384,6 +384,76 @@ def test_sigkill_during_the_swap_loses_nothing(cli, tmp_path, killed_at):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dataset"]
 
 
+# --- ls import: an annotator's pass is swapped in the same way ------------------------------------
+
+def _one_task_import(tmp_path, passes):
+    """The arguments of an ls import of a one-task export (mini_a as the gold has it) into ``passes``."""
+    import json
+
+    from newsclaims import labelstudio as ls
+    from newsclaims.corpus import load_annotation_set, load_corpus
+
+    corpus = load_corpus(MINI / "seeds")
+    gold = load_annotation_set(MINI / "annotations", corpus)
+    task = {**ls.tasks(corpus, gold.documents, "gold", ls.Registry.of(gold))[0], "id": 12}
+    task["annotations"] = [{"id": 31, "completed_by": {"id": 7, "email": "ann@example.org"}, "result": task["predictions"][0]["result"]}]
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps([task], ensure_ascii=False), encoding="utf-8")
+    return ["ls", "import", export, "--seeds", MINI / "seeds", "--annotations", MINI / "annotations", "--passes", passes]
+
+
+@pytest.mark.parametrize("killed_at,then", [(1, "import"), (2, "import"), (2, "recover")])
+def test_sigkill_during_the_pass_swap_loses_nothing(cli, tmp_path, killed_at, then):
+    """A real SIGKILL at each rename of ls import's swap of a pass: a complete pass is on disk at that
+    instant, and the next import (or recover) restores it, merges into it and leaves no staging folder."""
+    import shutil
+    import subprocess
+    import sys
+
+    reference = tmp_path / "reference"  # what an import that is not killed writes
+    shutil.copytree(MINI / "annotations", reference / "ann_example.org")
+    assert cli(*_one_task_import(tmp_path, reference)).code == 0
+    passes = tmp_path / "passes"
+    shutil.copytree(MINI / "annotations", passes / "ann_example.org")  # an earlier pass: mini_a and mini_b
+    complete = read_tree(passes / "ann_example.org")
+    code = (
+        "import os, signal, sys; from pathlib import Path; real = Path.rename; calls = []\n"
+        "def rename(self, target):\n"
+        "    calls.append(1)\n"
+        f"    if len(calls) == {killed_at}: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    return real(self, target)\n"
+        "Path.rename = rename\n"
+        "from newsclaims.cli import main; sys.exit(main(sys.argv[1:]))\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", code, *map(str, _one_task_import(tmp_path, passes))], capture_output=True)
+    assert killed.returncode == -9, killed.stderr
+    olds = list(passes.glob(".ann_example.org.old-*"))
+    if killed_at == 1:
+        assert not olds and read_tree(passes / "ann_example.org") == complete
+    else:  # the pass moved aside, where the next import looks
+        assert not (passes / "ann_example.org").exists() and len(olds) == 1 and read_tree(olds[0]) == complete
+    if then == "recover":
+        assert recover(passes / "ann_example.org") == (passes / "ann_example.org").absolute()
+        assert read_tree(passes / "ann_example.org") == complete
+    assert cli(*_one_task_import(tmp_path, passes)).code == 0
+    assert read_tree(passes / "ann_example.org") == read_tree(reference / "ann_example.org")
+    assert sorted(p.name for p in passes.iterdir()) == ["ann_example.org"]
+
+
+def test_a_pass_an_older_import_left_in_its_staging_folder_comes_back(cli, tmp_path):
+    """Imports of 0.5.0 swapped through ``.import-XXXXXXXX/.old-NAME``: a kill there left the pass where
+    only the next import looks now; it merges into that pass and removes the staging folder."""
+    import shutil
+
+    passes = tmp_path / "passes"
+    staging = passes / ".import-k2x_9qaz"
+    shutil.copytree(MINI / "annotations", staging / ".old-ann_example.org")
+    (staging / "ann_example.org" / "gold").mkdir(parents=True)  # the new pass, staged but not moved in
+    assert cli(*_one_task_import(tmp_path, passes)).code == 0
+    assert sorted(p.name for p in passes.iterdir()) == ["ann_example.org"]
+    assert sorted(p.name for p in (passes / "ann_example.org" / "gold").iterdir()) == ["mini_a.json", "mini_b.json"]
+
+
 # --- eval --output (wired in eval/run.py and eval/report.py by the lead) -------------------------
 
 @pytest.fixture(scope="module")

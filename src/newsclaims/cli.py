@@ -296,31 +296,20 @@ def _cmd_baselines(args: argparse.Namespace) -> int:
     return 0
 
 
-def _prediction_documents(args, corpus) -> tuple[dict | None, str]:
-    """Documents to pre-annotate tasks with, and their model_version."""
-    if args.source == "none":
+def _preannotations(source: str, corpus, gold) -> tuple[dict[str, dict] | None, str]:
+    """Documents to pre-annotate tasks with, and their model_version, from ``--source``: ``none``, ``gold``,
+    ``model:NAME`` (a baseline or callable run on the seed texts) or the path of a predictions file."""
+    if source == "none":
         return None, "none"
-    if args.source == "gold":
-        from .corpus import load_annotation_set
+    if source == "gold":
+        return gold.documents, "gold"
+    from .eval.pipeline import Model, PredictionsFile, preannotations
 
-        return load_annotation_set(args.annotations, corpus).documents, "gold"
-    if args.source.startswith("model:"):
-        from .eval.adapters.callables import run_callable
-
-        name = args.source.split(":", 1)[1]
-        preds = run_callable(name, {d: doc.text for d, doc in corpus.documents.items()})
-        return preds.by_doc, name
-    from .eval.predictions import load_predictions
-
-    path = Path(args.source)
-    preds = load_predictions(path, {d: doc.text for d, doc in corpus.documents.items()}, str(path))
-    return {d: _align_for_tasks(obj, corpus.documents[d].text) for d, obj in preds.by_doc.items()}, path.stem
-
-
-def _align_for_tasks(obj: dict, text: str) -> dict:
-    from .eval.spans import align_document
-
-    return {layer: a.records for layer, a in align_document(obj, text).items()}
+    texts = {d: doc.text for d, doc in corpus.documents.items()}
+    if source.startswith("model:"):
+        name = source.split(":", 1)[1]
+        return preannotations(Model(name), texts), name
+    return preannotations(PredictionsFile(Path(source)), texts), Path(source).stem
 
 
 def _checkout_passes(annotations: Path | None) -> Path:
@@ -361,11 +350,14 @@ def _cmd_ls(args: argparse.Namespace) -> int:
         return emit(ls.label_config(), "")
     if args.action in ("export", "import", "push"):
         gold = load_annotation_set(args.annotations, corpus)
-        registry = ls.Registry.of(gold)
+
+    def task_list() -> tuple[list[dict], str]:
+        documents, version = _preannotations(args.source, corpus, gold)
+        return ls.tasks(corpus, documents, version, ls.Registry.of(gold)), version
+
     if args.action == "export":
-        documents, version = _prediction_documents(args, corpus)
-        return emit(ls.task_file_json(ls.tasks(corpus, documents, version, registry)),
-                    f" ({len(corpus.documents)} tasks, pre-annotations: {version})")
+        tasks, version = task_list()
+        return emit(ls.task_file_json(tasks), f" ({len(corpus.documents)} tasks, pre-annotations: {version})")
     if args.action == "import":
         if not args.file:
             raise InvalidInput([Problem("newsclaims ls import", "", "", "no export file", "the path of a Label Studio JSON export")])
@@ -396,19 +388,9 @@ def _cmd_ls(args: argparse.Namespace) -> int:
     if not args.url:
         raise InvalidInput([Problem("--url", "", "", "nothing", "the Label Studio server's address, e.g. http://127.0.0.1:8080")])
     if args.action == "push":
-        documents, version = _prediction_documents(args, corpus)
-        result = ls.push(args.url, key, args.title, ls.label_config(), ls.tasks(corpus, documents, version, registry), version,
-                         update_predictions=args.update_predictions)
-        said = [f"project {result.project_id} ({args.title!r}) {'created' if result.created else 'updated'}: config set",
-                f"{result.new_tasks} new tasks (pre-annotations: {version})"]
-        if result.present:
-            said.append(f"{result.present} tasks were already there (pick lists refreshed)")
-        if result.updated_predictions:
-            said.append(f"pre-annotations of {result.updated_predictions} of them replaced by {version}")
-        if result.stale_predictions:
-            said.append(f"{result.stale_predictions} of them keep other pre-annotations (add --update-predictions to replace "
-                        f"them by {version})")
-        print(", ".join(said))
+        tasks, version = task_list()
+        result = ls.push(args.url, key, args.title, ls.label_config(), tasks, version, update_predictions=args.update_predictions)
+        print(result.summary(args.title, version))
         return 0
     if args.action == "status":
         print(ls.status(ls.pull(args.url, key, args.title), corpus))

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from . import paths
 from .jsonio import expect_object, read_json
 from .labels import AUTHOR, LAYER_SPECS, LAYERS, UNLINKED_ENTITY_LABELS
-from .problems import InvalidInput, Problem, show
+from .problems import InvalidInput, Problem, RecordAt, show
 from .schema import schema_problems
 
 GOLD_DIR = "gold"
@@ -216,7 +216,8 @@ def check_gold_document(doc: dict, document: Document, ann: AnnotationSet, label
     for layer in LAYERS:
         spans_seen: dict[tuple[int, int], str] = {}
         for index, record in enumerate(doc[layer]):
-            where = f"{layer}[{index}] (id {record['id']})"
+            at = RecordAt(layer, index, record["id"])
+            where, first = str(at), len(problems)
             if record["id"] in seen_ids:
                 problems.append(Problem(label, where, "id", show(record["id"]), f"an id unique in the document (also used at {seen_ids[record['id']]})"))
             seen_ids.setdefault(record["id"], where)
@@ -231,6 +232,7 @@ def check_gold_document(doc: dict, document: Document, ann: AnnotationSet, label
                 if record[name] is not None:
                     check_span(record[name], text, label, where, name, problems, gold=True)
             problems.extend(_check_references(layer, record, ann, label, where))
+            problems[first:] = [replace(p, record=at) for p in problems[first:]]  # the record as data too
     problems.extend(_check_entity_overlaps(well_placed_entities, label))
     return problems
 
@@ -273,9 +275,10 @@ def _check_entity_overlaps(entities: list[tuple[int, dict]], label: str) -> list
     ordered = sorted(entities, key=lambda pair: (pair[1]["start"], pair[1]["end"]))
     for (_, left), (index, right) in zip(ordered, ordered[1:]):
         if right["start"] < left["end"]:
-            problems.append(Problem(label, f"entities[{index}] (id {right['id']})", "start",
+            at = RecordAt("entities", index, right["id"])
+            problems.append(Problem(label, str(at), "start",
                                     f"{right['start']}, inside mention {left['id']} [{left['start']}:{left['end']}]",
-                                    "entity mentions that do not overlap"))
+                                    "entity mentions that do not overlap", record=at))
     return problems
 
 

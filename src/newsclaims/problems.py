@@ -6,6 +6,7 @@ the field, what was found and what was expected. Commands print them and exit wi
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 EXIT_BAD_INPUT = 2
@@ -38,6 +39,19 @@ def show(value: object) -> str:
 
 
 @dataclass(frozen=True)
+class RecordAt:
+    """The record a problem is in, as data: the list holding it (a document's layer, or a registry's list),
+    its index in that list and its id (None when it has no id). ``str`` gives the ``where`` of a message."""
+
+    layer: str
+    index: int
+    id: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.layer}[{self.index}]" + (f" (id {self.id})" if self.id is not None else "")
+
+
+@dataclass(frozen=True)
 class Problem:
     """One problem, shown as ``file:line: record: field: found X; expected Y`` (parts left out when empty)."""
 
@@ -47,6 +61,8 @@ class Problem:
     found: str
     expected: str
     line: int | None = None  # 1-based line of a JSON Lines file
+    # ``where`` as data when it is one record of the file; not shown (where says it), not compared (where is)
+    record: RecordAt | None = dataclasses.field(default=None, compare=False)
 
     def __str__(self) -> str:
         parts = [f"{self.file}:{self.line}:" if self.line else f"{self.file}:"]

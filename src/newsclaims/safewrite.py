@@ -1,9 +1,9 @@
 """Writes that cannot destroy: folders replaced as a whole, and targets a command may not write to.
 
-Every command that writes a folder (``build --out``, ``eval --output``) goes through
-``write_tree_atomically``; every command that writes into the data or the package first asks
+Every command that writes a folder (``build --out``, ``eval --output``, an annotator's pass in ``ls import``)
+goes through ``write_tree_atomically``; every command that writes into the data or the package first asks
 ``refuse_protected`` or ``require_source_checkout``; an annotator's folder name is checked by
-``labelstudio.pass_name_problem`` against ``RESERVED_PASS_NAMES`` and ``is_pass_folder``. The rules, once:
+``labelstudio.passes.pass_name_problem`` against ``RESERVED_PASS_NAMES`` and ``is_pass_folder``. The rules, once:
 
 - A folder is replaced only if it is new, empty, or recognised as one the same command wrote
   before (``recognise``); anything else, an existing file included, is refused with one line and
@@ -40,8 +40,11 @@ def _refuse(label: str, found: str, expected: str) -> InvalidInput:
     return InvalidInput([Problem(label, "", "", found, expected)])
 
 
+_LEFTOVER_ID = "[A-Za-z0-9_]+"  # the XXXX of .NAME.build-XXXX: token_hex, also mkdtemp names of older versions
+
+
 def _leftovers(dest: Path, tag: str) -> list[Path]:
-    pattern = re.compile(rf"\.{re.escape(dest.name)}\.{tag}-[A-Za-z0-9_]+$")  # also mkdtemp names of older versions
+    pattern = re.compile(rf"\.{re.escape(dest.name)}\.{tag}-{_LEFTOVER_ID}$")
     try:
         entries = list(dest.parent.iterdir())
     except OSError:
@@ -64,6 +67,17 @@ def recover(dest: Path) -> Path | None:
     finally:
         if lock is not None:
             os.close(lock)
+
+
+def recover_all(parent: Path) -> None:
+    """``recover`` every folder of ``parent`` that an interrupted swap left ``.NAME.build-*`` / ``.NAME.old-*`` of."""
+    pattern = re.compile(rf"\.(.+)\.(?:{BUILD_TAG}|{OLD_TAG})-{_LEFTOVER_ID}$")
+    try:
+        entries = list(Path(parent).iterdir())
+    except OSError:
+        return
+    for name in sorted({match.group(1) for entry in entries if (match := pattern.match(entry.name))}):
+        recover(Path(parent) / name)
 
 
 def _recover(dest: Path) -> Path | None:

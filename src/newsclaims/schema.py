@@ -38,7 +38,7 @@ from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
-from .problems import Problem, show
+from .problems import Problem, RecordAt, show
 
 SCHEMA_NAMES = ("common", "gold_document", "predictions_line", "kb", "claim_groups", "quote_groups", "manifest", "waivers")
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
@@ -588,19 +588,19 @@ def _expected(error) -> tuple[str, str]:
     return "", error.message
 
 
-def _record_where(instance: Any, path: list) -> tuple[str, list]:
-    """Split an error path into a record locator ("entities[2] (id e3)") and the field path inside it."""
+def _record_where(instance: Any, path: list) -> tuple[RecordAt | None, list]:
+    """Split an error path into the record it is in (``entities[2] (id e3)``) and the field path inside it."""
     if len(path) >= 2 and isinstance(path[0], str) and isinstance(path[1], int):
         layer, index = path[0], path[1]
-        where = f"{layer}[{index}]"
+        record_id = None
         try:
             record = instance[layer][index]
             if isinstance(record, dict) and isinstance(record.get("id"), str):
-                where += f" (id {record['id']})"
+                record_id = record["id"]
         except (KeyError, IndexError, TypeError):
             pass
-        return where, path[2:]
-    return "", path
+        return RecordAt(layer, index, record_id), path[2:]
+    return None, path
 
 
 def explain(name: str, instance: Any, file: str, line: int | None = None, limit: int = 20) -> list[Problem]:
@@ -624,7 +624,7 @@ def explain(name: str, instance: Any, file: str, line: int | None = None, limit:
         found = "nothing" if error.validator == "required" else show(error.instance)
         if error.validator in ("additionalProperties", "unevaluatedProperties"):
             found = "an unknown field"
-        problems.append(Problem(file, record, field, found, expected, line))
+        problems.append(Problem(file, str(record) if record else "", field, found, expected, line, record))
     return problems
 
 

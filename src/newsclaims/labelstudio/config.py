@@ -1,0 +1,202 @@
+"""The labeling config and the pick lists: what every part of the Label Studio round trip shares.
+
+One config covers the three layers on the article text (``granularity="symbol"``, so regions are
+code-point offsets like ours). The text sits on the left; the fields of the selected region sit
+beside it on the right. Every record becomes a region whose id is the record's id with a layer
+prefix; per-region attributes are perRegion controls sharing the region's id:
+
+- ``entity`` Labels (the linked name types) with ``entity_id`` (a searchable list of the knowledge
+  base) and ``time`` Labels (DATE, TIME: never linked);
+- ``span`` Labels QUOTE with ``quote_type``, ``speaker_id`` and ``quote_group``;
+- ``span`` Labels NUMBER with ``value``, ``unit``, ``approx``, ``source_id`` and ``claim_group``;
+- ``span`` Labels SPEAKER, CUE, SOURCE for speakers, cues and sources that are no entity mention
+  (one region per span: a SPEAKER region can also be a claim's source, and the other way round).
+
+A quote's speaker and a claim's source are relations from the QUOTE/NUMBER region to an entity
+mention or to a SPEAKER/SOURCE region; a cue is a relation to a CUE region. A relation needs no
+label: ``speaker``, ``cue`` or ``source`` follows from the regions it joins.
+
+Every id field is picked from a list built from the registries (task data, so the lists are the
+ones of the set being annotated). Rare cases have list entries of their own: ``+ new entity``
+(then ``new_entity`` reads ``id | name | TYPE``), ``+ new group`` (then ``new_group`` reads
+``id | description``), ``- none`` (a null speaker_id, source_id or quote_group) and ``author``.
+
+What a pass must have (the config marks these ``required``, so Label Studio refuses to submit an
+annotation without them, and the import refuses them by name): entity_id for every PERSON … LANGUAGE
+mention; quote_type, speaker_id and quote_group for every QUOTE; value, unit, approx, source_id and
+claim_group for every NUMBER. ``- none`` is an answer; an empty field is not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+from ..corpus import AnnotationSet
+from ..labels import APPROX_VALUES, AUTHOR, ENTITY_LABELS, QUOTE_TYPES, UNLINKED_ENTITY_LABELS
+
+TEXT = "text"
+NAME_LABELS = tuple(label for label in ENTITY_LABELS if label not in UNLINKED_ENTITY_LABELS)
+TIME_LABELS = tuple(label for label in ENTITY_LABELS if label in UNLINKED_ENTITY_LABELS)
+SPAN_LABELS = ("QUOTE", "NUMBER", "SPEAKER", "CUE", "SOURCE")
+RELATIONS = {"speaker": ("QUOTE", "SPEAKER"), "cue": ("QUOTE", "CUE"), "source": ("NUMBER", "SOURCE")}
+ATTRIBUTE_PREFIX = {"speaker": "spk-", "cue": "cue-", "source": "src-"}
+CONFIG_PATH = Path("annotations") / "label_studio" / "config.xml"
+REQUIRED = ' required="true"'
+FIELD_STYLE = "font-size: 13px; font-weight: 600; margin: 8px 0 2px"
+PANEL_STYLE = "font-size: 16px; font-weight: 700; margin: 10px 0 4px"
+HINT_STYLE = "font-size: 12px; font-weight: 400; margin: 6px 0; opacity: 0.8"
+NEW = "+new"  # the stored value of the "+ new entity" / "+ new group" list entries
+NONE = "-none"  # the stored value of "- none": a deliberate null
+# Task data fields holding the pick lists (built from the registries by ``choice_lists``).
+LISTS = {"entity_id": "kb_choices", "speaker_id": "speaker_choices", "source_id": "source_choices",
+         "quote_group": "quote_group_choices", "claim_group": "claim_group_choices"}
+# The per-region fields a QUOTE and a NUMBER must have (the config marks them required).
+QUOTE_FIELDS = ("quote_type", "speaker_id", "quote_group")
+NUMBER_FIELDS = ("value", "unit", "approx", "source_id", "claim_group")
+
+
+def label_config() -> str:
+    """The labeling config, generated from the schema's label lists."""
+    def labels(name: str, values, title: str) -> str:
+        inner = "\n".join(f"      <Label value={quoteattr(v)}/>" for v in values)
+        return (f'    <Header value={quoteattr(title)} style="{FIELD_STYLE}"/>\n'
+                f'    <Labels name="{name}" toName="{TEXT}" showInline="true">\n{inner}\n    </Labels>')
+
+    def needed(title: str, label: str) -> str:
+        field_name = title.split(" (")[0]
+        message = f"Every {label} needs: {field_name}. See annotations/GUIDELINES.md, section 6."
+        return f" requiredMessage={quoteattr(message)}"
+
+    def when(tag: str, label: str | None) -> str:
+        # on the control itself too: Label Studio's "required" check reads the control's own conditions
+        return (f' visibleWhen="region-selected" whenTagName="{tag}"'
+                + (f' whenLabelValue="{label}"' if label else ""))
+
+    def heading(title: str) -> str:
+        return f'      <Header value={quoteattr(title)} style="{FIELD_STYLE}"/>'
+
+    def pick(name: str, title: str, tag: str, label: str | None) -> str:
+        return (heading(title) + "\n" +
+                f'      <Taxonomy name="{name}" toName="{TEXT}" perRegion="true" value="${LISTS[name]}" required="true"'
+                f'{needed(title, label or "entity mention")}{when(tag, label)} placeholder="search by id or name" maxUsages="1"'
+                f' leafsOnly="true" dropdownWidth="400px"/>')
+
+    def select(name: str, title: str, label: str) -> str:
+        return (heading(title) + "\n" +
+                f'      <Choices name="{name}" toName="{TEXT}" perRegion="true" value="${LISTS[name]}" layout="select"'
+                f' required="true"{needed(title, label)}{when("span", label)}/>')
+
+    def choices(name: str, title: str, values, label: str) -> str:
+        inner = "".join(f"<Choice value={quoteattr(v)}/>" for v in values)
+        return (heading(title) + "\n" +
+                f'      <Choices name="{name}" toName="{TEXT}" perRegion="true" choice="single-radio" showInline="true"'
+                f' required="true"{needed(title, label)}{when("span", label)}>{inner}</Choices>')
+
+    def textarea(name: str, title: str, condition: str, hint: str, required: bool = False) -> str:
+        return (heading(title) + "\n" +
+                f'      <TextArea name="{name}" toName="{TEXT}" perRegion="true" maxSubmissions="1" editable="true" rows="1"'
+                f'{REQUIRED + needed(title, "NUMBER") if required else ""}{condition} placeholder={quoteattr(hint)}/>')
+
+    def panel(tag: str, label: str | None, title: str, body: list[str]) -> list[str]:
+        return [f"    <View{when(tag, label)}>", f'      <Header value={quoteattr(title)} style="{PANEL_STYLE}"/>', *body, "    </View>"]
+
+    relations = "\n".join(f'      <Relation value="{r}"/>' for r in RELATIONS)
+    return "\n".join([
+        '<View style="display: flex; align-items: flex-start; gap: 16px">',
+        '  <View style="flex: 1 1 55%; min-width: 0">',
+        f'    <Header value="$doc_id" style="{PANEL_STYLE}"/>',
+        f'    <Text name="{TEXT}" value="$text" granularity="symbol"/>',
+        "  </View>",
+        '  <View style="flex: 0 0 42%; position: sticky; top: 0; max-height: 100vh; overflow-y: auto; '
+        'padding: 0 8px; border-left: 1px solid #ddd">',
+        *panel("entity", None, "Entity", [
+            pick("entity_id", "Knowledge-base entity", "entity", None),
+            textarea("new_entity", "New entity (only with + new entity): id | name | TYPE", when("entity", None),
+                     "e.g. kim_jong_un (name and type default to the mention)"),
+        ]),
+        *panel("span", "QUOTE", "Quote", [
+            choices("quote_type", "Quote type", QUOTE_TYPES, "QUOTE"),
+            pick("speaker_id", "Speaker (who said it; pronouns resolved)", "span", "QUOTE"),
+            select("quote_group", "Quote group (the same utterance in other articles)", "QUOTE"),
+        ]),
+        *panel("span", "NUMBER", "Numeric claim", [
+            heading("Value (a number: 10,000 is 10000)"),
+            f'      <Number name="value" toName="{TEXT}" perRegion="true" step="any" required="true"{needed("Value", "NUMBER")}'
+            ' whenLabelValue="NUMBER"/>',
+            textarea("unit", "Unit (singular noun: troop, soldier, death)", when("span", "NUMBER"), "e.g. troop", required=True),
+            choices("approx", "Approximation", APPROX_VALUES, "NUMBER"),
+            pick("source_id", "Source (who claims it; author = the article)", "span", "NUMBER"),
+            select("claim_group", "Claim group (the quantity claimed)", "NUMBER"),
+        ]),
+        '    <View visibleWhen="region-selected" whenTagName="span" whenLabelValue="QUOTE,NUMBER">',
+        f'      <Header value="Only with a + new entry above" style="{HINT_STYLE}"/>',
+        textarea("new_speaker", "New speaker or source entity: id | name | TYPE", "", "e.g. kim_jong_un | Kim Jong Un | PERSON"),
+        textarea("new_group", "New group: id | description", "", "e.g. nk_troops_casualties | North Korean troops killed"),
+        "    </View>",
+        labels("entity", NAME_LABELS, "Entity mention (linked to the knowledge base)"),
+        labels("time", TIME_LABELS, "Date or time (not linked)"),
+        labels("span", SPAN_LABELS, "Quote, number; speaker / cue / source that is no entity mention"),
+        f'    <Header value="Speaker, cue, source: a relation from the QUOTE or NUMBER to the entity mention or to a '
+        f'SPEAKER / CUE / SOURCE region (its label is optional)." style="{HINT_STYLE}"/>',
+        f"    <Relations>\n{relations}\n    </Relations>",
+        "  </View>",
+        "</View>",
+        "",
+    ])
+
+
+# --- the pick lists ---------------------------------------------------------------------------
+
+@dataclass
+class Registry:
+    """The ids an annotator may pick: the gold's registries plus the annotator's own pass."""
+
+    kb: dict[str, dict] = field(default_factory=dict)
+    quote_groups: dict[str, dict] = field(default_factory=dict)
+    claim_groups: dict[str, dict] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, *sets: AnnotationSet | None) -> "Registry":
+        registry = cls()
+        for ann in sets:
+            if ann is not None:
+                for own, theirs in ((registry.kb, ann.kb), (registry.quote_groups, ann.quote_groups),
+                                    (registry.claim_groups, ann.claim_groups)):
+                    for key, entry in theirs.items():
+                        own.setdefault(key, entry)
+        return registry
+
+
+def _entry(value: str, shown: str) -> dict:
+    return {"value": shown, "alias": value}
+
+
+def choice_lists(registry: Registry) -> dict[str, list[dict]]:
+    """Task data for the pick lists: each entry shows the id and a description, and stores the id."""
+    kb = [_entry(k, f"{k} · {e['name']} ({e['type']})") for k, e in sorted(registry.kb.items())]
+    new_entity = _entry(NEW, "+ new entity (type id | name | TYPE in New entity)")
+    new_group = _entry(NEW, "+ new group (type id | description in New group)")
+    none = _entry(NONE, "- none (the text gives no identifiable source)")
+
+    def groups(table: dict) -> list[dict]:
+        return [_entry(k, k) for k in sorted(table)]
+
+    return {
+        "kb_choices": kb + [new_entity],
+        "speaker_choices": [none] + kb + [new_entity],
+        "source_choices": [_entry(AUTHOR, "author (the article asserts it itself)"), none] + kb + [new_entity],
+        "quote_group_choices": [_entry(NONE, "- none (reported in this article only)")] + groups(registry.quote_groups) + [new_group],
+        "claim_group_choices": groups(registry.claim_groups) + [new_group],
+    }
+
+
+@dataclass
+class NewEntries:
+    """Registry entries an import adds, each written whole."""
+
+    kb: dict[str, dict] = field(default_factory=dict)
+    quote_groups: dict[str, dict] = field(default_factory=dict)
+    claim_groups: dict[str, dict] = field(default_factory=dict)
+

@@ -1,0 +1,168 @@
+"""The Label Studio server through its SDK: push tasks, pull the export, and what the export says is done."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..corpus import Corpus
+from ..problems import InvalidInput, Problem, show
+from .reader import author
+
+
+def _check_url(url: str) -> None:
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise InvalidInput([Problem("--url", "", "", show(url), "an address with its scheme, e.g. http://127.0.0.1:8080")])
+
+
+def _server_call(url: str, call):
+    """Run one SDK call; a refused connection, a bad token or an error status is one line."""
+    import httpx
+    from label_studio_sdk.core.api_error import ApiError
+
+    try:
+        return call()
+    except httpx.ConnectError as err:
+        raise InvalidInput([Problem(url, "", "", f"no answer ({err})", "a running Label Studio server at that address")]) from None
+    except httpx.TimeoutException:
+        raise InvalidInput([Problem(url, "", "", "no answer within the timeout", "a running Label Studio server")]) from None
+    except httpx.HTTPError as err:
+        raise InvalidInput([Problem(url, "", "", f"a connection error ({type(err).__name__}: {err})", "a Label Studio server")]) from None
+    except ApiError as err:
+        if err.status_code in (401, 403):
+            raise InvalidInput([Problem("LABEL_STUDIO_API_KEY", "", "", f"a token the server refuses (HTTP {err.status_code})",
+                                        "the API token of a Label Studio user (Account & Settings)")]) from None
+        body = err.body if isinstance(err.body, (dict, str)) else str(err.body)
+        raise InvalidInput([Problem(url, "", "", f"HTTP {err.status_code}: {show(body)}", "the request to succeed")]) from None
+
+
+def _client(url: str, api_key: str):
+    from label_studio_sdk import LabelStudio
+
+    _check_url(url)
+    return LabelStudio(base_url=url, api_key=api_key, timeout=60)
+
+
+def _project(client, url: str, title: str):
+    return _server_call(url, lambda: next((p for p in client.projects.list() if p.title == title), None))
+
+
+@dataclass
+class PushResult:
+    """What a push did to the project."""
+
+    project_id: int
+    created: bool
+    new_tasks: int
+    present: int
+    updated_predictions: int
+    stale_predictions: int
+
+    def summary(self, title: str, model_version: str) -> str:
+        """One line saying what was done, and what was not with its option."""
+        said = [f"project {self.project_id} ({title!r}) {'created' if self.created else 'updated'}: config set",
+                f"{self.new_tasks} new tasks (pre-annotations: {model_version})"]
+        if self.present:
+            said.append(f"{self.present} tasks were already there (pick lists refreshed)")
+        if self.updated_predictions:
+            said.append(f"pre-annotations of {self.updated_predictions} of them replaced by {model_version}")
+        if self.stale_predictions:
+            said.append(f"{self.stale_predictions} of them keep other pre-annotations (add --update-predictions to replace "
+                        f"them by {model_version})")
+        return ", ".join(said)
+
+
+def push(url: str, api_key: str, title: str, config: str, task_list: list[dict], model_version: str,
+         update_predictions: bool = False) -> PushResult:
+    """Create or update the project and import the tasks it does not have yet.
+
+    A project of that title holding tasks that are not these documents is refused. Tasks already
+    there keep their pre-annotations unless ``update_predictions``: then each gets the new
+    pre-annotations (the old predictions are deleted; annotations are never touched).
+    """
+    client = _client(url, api_key)
+    project = _project(client, url, title)
+    created = project is None
+    if created:
+        project = _server_call(url, lambda: client.projects.create(title=title, label_config=config))
+    existing = _server_call(url, lambda: list(client.tasks.list(project=project.id)))
+    ours = {t["data"]["doc_id"]: t for t in task_list}
+    foreign = [t for t in existing if (t.data or {}).get("doc_id") not in ours
+               or (t.data or {}).get("text_sha256") != ours[(t.data or {})["doc_id"]]["data"]["text_sha256"]]
+    if foreign:
+        shown = ", ".join(str(t.id) for t in foreign[:5])
+        raise InvalidInput([Problem(url, f"project {project.id} ({title!r})", "tasks",
+                                    f"{len(foreign)} tasks that are not these documents (task {shown})",
+                                    "a project holding only newsclaims tasks of these seeds: give another --title")])
+    if not created:
+        _server_call(url, lambda: client.projects.update(id=project.id, label_config=config))
+    present = {t.data["doc_id"]: t for t in existing}
+    updated = stale = 0
+    for doc_id, task in present.items():
+        # the pick lists follow the registries; the task data is refreshed with them
+        _server_call(url, lambda: client.tasks.update(id=task.id, data={**task.data, **ours[doc_id]["data"]}))
+        wanted = ours[doc_id].get("predictions")
+        if not wanted:
+            continue
+        old = _server_call(url, lambda: list(client.predictions.list(task=task.id)))
+        same = any(p.model_version == model_version and p.result == wanted[0]["result"] for p in old)
+        if same:
+            continue
+        if not update_predictions:
+            stale += 1
+            continue
+        for p in old:
+            _server_call(url, lambda: client.predictions.delete(id=p.id))
+        _server_call(url, lambda: client.predictions.create(task=task.id, result=wanted[0]["result"], model_version=model_version))
+        updated += 1
+    new = [t for d, t in ours.items() if d not in present]
+    if new:
+        _server_call(url, lambda: client.projects.import_tasks(id=project.id, request=new))
+    return PushResult(project.id, created, len(new), len(present), updated, stale)
+
+
+def pull(url: str, api_key: str, title: str) -> list:
+    """The project's raw JSON export (full annotations with every region and relation)."""
+    client = _client(url, api_key)
+    project = _project(client, url, title)
+    if project is None:
+        raise InvalidInput([Problem(url, "", "project", show(title), "the title of a project on the server (see --title)")])
+    export = _server_call(url, lambda: client.projects.exports.as_json(project.id))
+    emails = _server_call(url, lambda: {u.id: u.email for u in client.users.list()})
+    for task in export:  # the export names annotators by user id; keep the id and add the e-mail
+        for annotation in task.get("annotations") or []:
+            who = annotation.get("completed_by")
+            if isinstance(who, int):
+                annotation["completed_by"] = {"id": who, "email": emails.get(who)}
+    return export
+
+
+def status(export: list, corpus: Corpus) -> str:
+    """Per annotator: which documents are done (submitted), skipped (cancelled) and open."""
+    tasks_by_doc = {}
+    per: dict[str, dict[str, set]] = {}
+    for task in export if isinstance(export, list) else []:
+        if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
+            continue
+        doc_id = task["data"].get("doc_id")
+        tasks_by_doc[doc_id] = task.get("id")
+        for annotation in task.get("annotations") or []:
+            state = per.setdefault(author(annotation), {"done": set(), "skipped": set()})
+            state["skipped" if annotation.get("was_cancelled") else "done"].add(doc_id)
+    docs = sorted(tasks_by_doc, key=lambda d: (corpus.documents[d].fold if d in corpus.documents else 1 << 30, str(d)))
+    lines = [f"{len(docs)} tasks"]
+    if not per:
+        lines.append("no annotations yet: every document is open")
+    for who in sorted(per):
+        done, skipped = per[who]["done"], per[who]["skipped"] - per[who]["done"]
+        open_ = [d for d in docs if d not in done and d not in skipped]
+
+        def named(items) -> str:
+            items = [d for d in docs if d in items]
+            return f" ({', '.join(f'task {tasks_by_doc[d]} {d}' for d in items)})" if items else ""
+
+        lines.append(f"{who}: {len(done)} done{named(done)}, {len(skipped)} skipped{named(skipped)}, {len(open_)} open{named(open_)}")
+    return "\n".join(lines)
+
