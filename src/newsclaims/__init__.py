@@ -10,7 +10,7 @@ indirect, with speakers) and numeric claims (value, unit, approximation, source)
 
 from .corpus import AnnotationSet, Corpus, Document, load_annotation_set, load_corpus, load_gold
 
-# The code version, kept equal to pyproject.toml's by tests/test_reader_internals.py. A constant, not
+# The code version, kept equal to pyproject.toml's by tests/test_schema_paths.py. A constant, not
 # importlib.metadata: that import alone costs ~50 ms of every command's start-up.
 __version__ = "0.5.0"
 
