@@ -158,3 +158,14 @@ def test_default_eval_runs_the_rules_baseline(cli):
     report = json.loads(result.out)
     assert report["predictions"] == {"kind": "model", "name": "rules"}
     assert report["main_scores"]["entities"]["value"] == RESULTS["baselines"]["rules"]["main_scores"]["entities"]["value"]
+
+
+def test_sklearn_trains_once_for_documents_outside_the_packaged_gold():
+    """Documents the packaged gold does not hold share one training set, so one model (it used to train one per document)."""
+    pytest.importorskip("sklearn")
+    from newsclaims.baselines import sklearn_tagger
+
+    sklearn_tagger._fold_tagger.cache_clear()
+    for i in range(3):
+        sklearn_tagger.predict({"doc_id": f"outside_{i}", "text": "Joe Biden met Mark Rutte in Washington on Monday."})
+    assert sklearn_tagger._fold_tagger.cache_info().currsize == 1
