@@ -4,5 +4,6 @@ never the other way round).
 
 - ``rules``: hand-written patterns of English news writing; no training, no downloads (the default).
 - ``sklearn``: a token tagger trained leave-one-document-out with scikit-learn (pip install newsclaims[sklearn]).
-- ``spacy``: an installed spaCy pipeline mapped onto the three layers (pip install newsclaims[spacy]).
+- ``spacy``: any spaCy pipeline (``spacy:NAME_OR_PATH``) mapped onto the entity and numeric-claim layers
+  (pip install newsclaims[spacy]).
 """

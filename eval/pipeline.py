@@ -70,7 +70,7 @@ class Model:
         return run_callable(self.spec, texts, workers), {}
 
     def describe(self, predictions: Predictions) -> dict:
-        return {"kind": "model", "name": self.spec}
+        return {"kind": "model", "name": self.spec, **predictions.source_details}
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,7 @@ class Predictions:
     entities: EntityTable | None = None
     tabled: set[str] = field(default_factory=set)
     doc_ids: list[str] = field(default_factory=list)  # the texts' order, which entities.doc indexes
+    source_details: dict = field(default_factory=dict)  # what a model says of itself for the report (a spaCy pipeline's name)
 
     @property
     def by_doc(self) -> "LinesView":

@@ -1,5 +1,6 @@
 """``--model NAME`` or ``--model package.module:callable``: a Python callable, called with
 ``{"doc_id", "text"}`` per document, returning a prediction dict (the predictions-line format).
+A callable's ``source_details`` dict, if it has one, is added to the report's ``predictions`` entry.
 """
 
 from __future__ import annotations
@@ -16,22 +17,25 @@ from .answers import collect
 from .pool import map_documents
 
 # The shipped baselines by --model name. Import paths, not imports: the baselines are built on the
-# harness, never the other way round.
+# harness, never the other way round. A name ending in ":" takes an argument: its entry is a factory,
+# and --model NAME:ARG scores factory(ARG), --model NAME factory("").
 BASELINES = {
     "rules": "newsclaims.baselines.rules:predict",
     "sklearn": "newsclaims.baselines.sklearn_tagger:predict",
-    "spacy": "newsclaims.baselines.spacy_adapter:predict",
+    "spacy:": "newsclaims.baselines.spacy_adapter:predictor",
 }
 
 
 def resolve_model(spec: str) -> Callable[[dict], dict]:
-    """A shipped baseline by name (``BASELINES``), or ``package.module:callable``."""
-    if spec in BASELINES:
-        module_name, _, attr = BASELINES[spec].partition(":")
+    """A shipped baseline by name (``BASELINES``; ``NAME:ARG`` for one that takes an argument), or ``package.module:callable``."""
+    name, _, argument = spec.partition(":")
+    factory = f"{name}:" in BASELINES
+    if spec in BASELINES or factory:
+        module_name, _, attr = BASELINES[f"{name}:" if factory else spec].partition(":")
     elif ":" in spec:
         module_name, _, attr = spec.partition(":")
     else:
-        known = ", ".join(sorted(BASELINES))
+        known = ", ".join(sorted(BASELINES)).replace(":", "[:ARG]")
         raise InvalidInput([Problem("--model", "", "", show(spec), f"a shipped baseline ({known}) or package.module:callable")])
     if os.getcwd() not in sys.path:  # as `python -m` does: a module in the current folder imports first
         sys.path.insert(0, os.getcwd())
@@ -43,7 +47,7 @@ def resolve_model(spec: str) -> Callable[[dict], dict]:
                                     "an importable package.module:callable")]) from None
     if not callable(fn):
         raise InvalidInput([Problem("--model", "", "", f"{spec!r} is not callable", "a function taking a document dict")])
-    return fn
+    return fn(argument) if factory else fn
 
 
 def run_callable(spec: str, texts: dict[str, str], workers: int = 1) -> Predictions:
@@ -67,4 +71,6 @@ def run_callable(spec: str, texts: dict[str, str], workers: int = 1) -> Predicti
                                         "a prediction dict (the model raised)")]) from None
         return doc_id, answer  # checked by check_prediction as the reader checks a file (collect)
 
-    return collect(name, texts, map_documents(one, list(texts), workers, spec))
+    predictions = collect(name, texts, map_documents(one, list(texts), workers, spec))
+    predictions.source_details = dict(getattr(fn, "source_details", {}))
+    return predictions

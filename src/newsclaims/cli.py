@@ -465,7 +465,9 @@ def build_parser() -> argparse.ArgumentParser:
     source = p.add_argument_group("what to score (at most one; default: --model rules)")
     source.add_argument("--predictions", type=Path, metavar="FILE.jsonl",
                         help="a predictions file (see the README for the format); - reads standard input")
-    source.add_argument("--model", metavar="NAME|module:callable", help="a shipped baseline, or a callable taking {'doc_id', 'text'}")
+    source.add_argument("--model", metavar="NAME|module:callable",
+                        help="a shipped baseline (rules, sklearn, spacy; spacy:NAME_OR_PATH for an installed spaCy pipeline or "
+                             "a pipeline folder, NEWSCLAIMS_SPACY_MODEL being deprecated), or a callable taking {'doc_id', 'text'}")
     source.add_argument("--command", metavar="CMD", help="a program reading document JSON lines on stdin, writing prediction lines")
     source.add_argument("--openai-base-url", metavar="URL", help="an OpenAI-compatible endpoint (vLLM, llama.cpp server, Ollama)")
     p.add_argument("--openai-model", metavar="NAME", help="the model name sent to the endpoint")
