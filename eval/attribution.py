@@ -8,10 +8,14 @@ One rule, with no way to be right by one field and wrong by another of the same 
    right when it has the gold span's boundaries, is exactly a gold entity mention of the gold id, or
    its text names the gold id as in rule 3. A span whose text could not be placed is wrong.
 3. With no id, a bare name (a string) is right when, normalised (``newsclaims.normalise.norm_name``), it is a
-   name or alias of the gold id in the knowledge base, or the gold span's text. The name ``author``
-   means the article's own voice: right when the gold id is ``author``.
+   name or alias of the gold id in the knowledge base. The name ``author`` means the article's own
+   voice: right when the gold id is ``author``.
 4. With nothing given, the attribution is right only when the gold has none either (no id and no
    span).
+
+The gold span's *text* is never a name: a pronoun or a description ("He", "the official") is judged
+where it stands (rule 2's boundaries), so Rutte's "He" is not Biden's, and "he" given as a bare name
+or placed elsewhere is right for no quote.
 """
 
 from __future__ import annotations
@@ -51,13 +55,12 @@ class Judge:
                 return True
             if gold_id is not None and self.mention_id(doc_id, bounds) == gold_id:
                 return True
-            return self._names(norm_name(pred_value["text"]), gold_id, gold_span)
+            return self._names(norm_name(pred_value["text"]), gold_id)
         name = norm_name(pred_value)
         if name == AUTHOR:
             return gold_id == AUTHOR
-        return self._names(name, gold_id, gold_span)
+        return self._names(name, gold_id)
 
-    def _names(self, name: str, gold_id: str | None, gold_span: dict | None) -> bool:
-        if gold_id is not None and gold_id != AUTHOR and name in self.names.get(gold_id, ()):
-            return True
-        return gold_span is not None and name == norm_name(gold_span["text"])
+    def _names(self, name: str, gold_id: str | None) -> bool:
+        """Whether a normalised name is a knowledge-base name or alias of the gold id."""
+        return gold_id is not None and gold_id != AUTHOR and name in self.names.get(gold_id, ())

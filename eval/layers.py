@@ -24,7 +24,7 @@ from .spans import content_key
 @dataclass
 class LayerData:
     """One layer of one run: gold and placed predictions as records and as ``SpanArrays`` in canonical
-    order, the predictions that could not be placed, and the candidate pairs (sharing a character)."""
+    order, the predictions that could not be placed, and the candidate pairs (sharing a character; in ``layer_data``, enough tokens too)."""
 
     layer: str
     doc_ids: list[str]
@@ -39,7 +39,10 @@ class LayerData:
     known_given: dict = field(default_factory=dict)  # field -> whether a placed record gives it, where arrays told
 
     def given(self, *fields: str) -> bool:
-        """Whether some predicted record (placed or not) gives one of the fields."""
+        """Whether some predicted record (placed or not) gives one of the fields, or the layer was
+        predicted empty: an empty list predicts nothing, so every field is predicted (and scores 0)."""
+        if len(self.pred) == 0 and not self.unplaced:
+            return True
         placed = any(self.known_given[f] if f in self.known_given else any(r.get(f) is not None for r in self.pred)
                      for f in fields)
         return placed or any(r.get(f) is not None for _, r in self.unplaced for f in fields)
@@ -135,7 +138,7 @@ def layer_data(layer: str, texts: dict[str, str], gold_layer: dict[str, list[dic
     if not keep.all():
         p = p.take(keep)
         pred = [r for r, k in zip(pred, keep.tolist()) if k]
-    cand_g, cand_p = candidates(g, p)
+    cand_g, cand_p = candidates(g, p, [texts[d] for d in doc_ids])  # quotes and claims: enough shared tokens
     return LayerData(layer, doc_ids, texts, gold, pred, unplaced, g, p, cand_g, cand_p)
 
 

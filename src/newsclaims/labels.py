@@ -58,7 +58,7 @@ LAYER_SPECS: dict[str, Layer] = {spec.name: spec for spec in (
     Layer("quotes", "type", QUOTE_TYPES, span_fields=("speaker", "cue"), attribution="speaker",
           attributes=("type", "speaker_id", "cue", "speaker"),
           main_score="end-to-end quote+speaker F1",
-          main_score_description="quotes overlapping a gold quote whose speaker is right",
+          main_score_description="quotes sharing enough tokens with a gold quote (token F1 >= 0.5) whose speaker is right",
           per_label_path=("content", "per_type_strict"), label_studio_prefix="quote-"),
     Layer("numeric_claims", "approx", APPROX_VALUES, span_fields=("source",), attribution="source",
           attributes=("value", "unit", "approx", "source_id", "source"),

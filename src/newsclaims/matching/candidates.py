@@ -1,7 +1,10 @@
 """The span front end of matching: which pairs of spans are candidates, and how overlapping spans rank.
 
 Spans are half-open (``end`` exclusive). Candidate pairs share at least one character in the same
-document. Spans of a whole corpus are parallel numpy arrays (``SpanArrays``) sorted by (document,
+document; given the documents' texts, they must also share enough tokens: a *token F1* (2 x shared
+tokens / (tokens of one + tokens of the other), tokens as ``newsclaims.tokens.tokenize`` cuts them, a
+token counted when a span touches it) of at least ``MIN_TOKEN_F1`` (why: ``newsclaims.eval.scoring``,
+"Matching"). Spans of a whole corpus are parallel numpy arrays (``SpanArrays``) sorted by (document,
 start, end, canonical record key); the assignment itself is ``assignment``'s.
 """
 
@@ -12,7 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from newsclaims.tokens import tokenize
+
 from .assignment import EMPTY, match
+
+MIN_TOKEN_F1 = 0.5  # the least token F1 of a candidate pair, where texts are given
 
 
 def overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
@@ -72,8 +79,36 @@ class SpanArrays:
         return SpanArrays(self.doc[index], self.start[index], self.end[index], self.label[index])
 
 
-def candidates(gold: SpanArrays, pred: SpanArrays) -> tuple[np.ndarray, np.ndarray]:
-    """All (gold, prediction) index pairs that share at least one character in the same document."""
+def candidates(gold: SpanArrays, pred: SpanArrays, texts: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """All (gold, prediction) index pairs that share at least one character in the same document and,
+    with ``texts`` (the text of each document, by document index), a token F1 of at least ``MIN_TOKEN_F1``."""
+    cand_g, cand_p = _sharing_a_character(gold, pred)
+    return (cand_g, cand_p) if texts is None else _enough_tokens(gold, pred, cand_g, cand_p, texts)
+
+
+def _token_ranges(spans: SpanArrays, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The [first, stop) token indices the spans at ``rows`` touch, of one document's tokens."""
+    return (np.searchsorted(ends, spans.start[rows], side="right"), np.searchsorted(starts, spans.end[rows], side="left"))
+
+
+def _enough_tokens(gold: SpanArrays, pred: SpanArrays, cand_g: np.ndarray, cand_p: np.ndarray, texts: Sequence[str]):
+    """The candidate pairs whose token F1 is at least ``MIN_TOKEN_F1`` (only their documents are tokenised)."""
+    if len(cand_g) == 0:
+        return cand_g, cand_p
+    shared, size = np.zeros(len(cand_g), dtype=np.int64), np.zeros(len(cand_g), dtype=np.int64)
+    docs = gold.doc[cand_g]
+    for d in np.unique(docs).tolist():
+        tokens = np.array(tokenize(texts[d]), dtype=np.int64).reshape(-1, 2)
+        at = np.flatnonzero(docs == d)
+        first_g, stop_g = _token_ranges(gold, cand_g[at], tokens[:, 0], tokens[:, 1])
+        first_p, stop_p = _token_ranges(pred, cand_p[at], tokens[:, 0], tokens[:, 1])
+        shared[at] = np.maximum(0, np.minimum(stop_g, stop_p) - np.maximum(first_g, first_p))
+        size[at] = (stop_g - first_g) + (stop_p - first_p)
+    keep = (shared > 0) & (2 * shared >= MIN_TOKEN_F1 * size)
+    return cand_g[keep], cand_p[keep]
+
+
+def _sharing_a_character(gold: SpanArrays, pred: SpanArrays) -> tuple[np.ndarray, np.ndarray]:
     if len(gold) == 0 or len(pred) == 0:
         return EMPTY, EMPTY
     stride = int(max(gold.end.max(), pred.end.max())) + 1
