@@ -30,7 +30,7 @@ def main_scores(scores) -> dict:
     for layer in LAYERS:
         m = scores.main(layer)
         if isinstance(m, str):
-            out[layer] = {"value": m, "ci95": [None, None], "per_document": {}}
+            out[layer] = {"value": m, "ci95": [None, None], "per_document": []}
         else:
             out[layer] = {"value": m["value"], "ci95": m["ci95"], "per_document": m["per_document"]}
     return out
@@ -91,9 +91,10 @@ def render_readme(results: dict) -> str:
             ablation_rows.append(f"| {name.removeprefix('rules without ')} | " + " | ".join(deltas) + " |")
     sk = results["baselines"].get("sklearn", {}).get("main_scores")
     if sk:
-        for fold, (doc_id, (tp, predicted, gold)) in enumerate(sk["entities"]["per_document"].items()):
+        for fold, row in enumerate(sk["entities"]["per_document"]):
+            tp, predicted, gold = row["tp"], row["predicted"], row["gold"]
             f1 = 2 * tp / (predicted + gold) if predicted + gold else 0.0
-            fold_rows.append(f"| {fold} | {doc_id} | {tp} | {predicted} | {gold} | {f1:.3f} |")
+            fold_rows.append(f"| {fold} | {row['doc_id']} | {tp} | {predicted} | {gold} | {f1:.3f} |")
     header = "| baseline | " + " | ".join(LAYERS) + " | time (5 documents) |"
     return "\n".join([
         "# Baselines",

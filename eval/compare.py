@@ -1,11 +1,18 @@
-"""``newsclaims compare``: one leaderboard per layer, with paired bootstrap tests between systems.
+"""``newsclaims compare``: one leaderboard per layer, with paired permutation tests between systems.
 
 - Each layer has its own table, ranked by that layer's main score (a system that did not predict
   the layer is listed last, as "not predicted"); ties keep the order the reports were given in.
 - A system is named by its model (the predictions' source), the layers it was scored on and its
   run folder, so two runs of one model can be told apart.
-- Every pair of systems that both have a number on a layer is tested by a paired bootstrap over
-  the documents (``metrics.paired_bootstrap``: smoothed p-value, never 0).
+- Every pair of systems that both have a number on a layer is tested over the documents: the
+  p-value is the exact paired permutation test's (``metrics.paired_permutation_test``; Monte Carlo
+  past ``metrics.EXACT_LIMIT`` assignments), printed with the smallest p the design can reach
+  (``metrics.smallest_p_note``); the 95% interval of the difference is the paired bootstrap's
+  (``metrics.paired_bootstrap``, its p-value not used: anticonservative on few documents).
+- Every interval printed from fewer than ``metrics.FEW_DOCUMENTS`` documents is flagged as
+  unreliable (``metrics.few_documents_note``).
+- A report's per-document counts are read from ``main_scores.<layer>.per_document`` rows
+  ``{"doc_id", "tp", "predicted", "gold"}`` (report_version 3).
 - Reports of different gold (gold_sha256) are refused, as are files that are not reports.
 """
 
@@ -17,7 +24,9 @@ from pathlib import Path
 from newsclaims.labels import LAYERS
 from newsclaims.problems import InvalidInput, Problem, show
 
-from .metrics import paired_bootstrap
+from .metrics import few_documents_note, paired_bootstrap, paired_permutation_test, smallest_p_note
+
+PER_DOCUMENT_COLUMNS = ("tp", "predicted", "gold")
 
 
 def read_report(path: Path | str) -> dict:
@@ -42,11 +51,20 @@ def _required(report: dict, label: str) -> None:
         value = m.get("value")
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             per_doc = m.get("per_document")
-            if not isinstance(per_doc, dict) or not all(
-                    isinstance(v, list) and len(v) == 3 and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
-                    for v in per_doc.values()):
+            if not isinstance(per_doc, list) or not all(_row(r) for r in per_doc) or len({r["doc_id"] for r in per_doc}) != len(per_doc):
                 raise InvalidInput([Problem(label, "", f"main_scores.{layer}.per_document", show(per_doc),
-                                            "per-document [tp, predicted, gold] counts (a report of newsclaims 0.4 or later)")])
+                                            'per-document rows {"doc_id", "tp", "predicted", "gold"}, one per document '
+                                            "(report_version 3: newsclaims 0.6 or later)")])
+
+
+def _row(row) -> bool:
+    return (isinstance(row, dict) and isinstance(row.get("doc_id"), str)
+            and all(isinstance(row.get(k), (int, float)) and not isinstance(row.get(k), bool) for k in PER_DOCUMENT_COLUMNS))
+
+
+def per_document_counts(main: dict) -> dict[str, tuple]:
+    """A main score's per-document rows as doc_id -> (tp, predicted, gold), what the paired tests take."""
+    return {r["doc_id"]: tuple(r[k] for k in PER_DOCUMENT_COLUMNS) for r in main["per_document"]}
 
 
 def system_name(path: str, report: dict) -> str:
@@ -76,16 +94,21 @@ def leaderboards(reports: list[tuple[str, dict]], resamples: int = 1000, seed: i
         entries = [(names[i], r["main_scores"].get(layer)) for i, (_, r) in enumerate(reports)]
         ranked = sorted(range(len(entries)), key=lambda i: (_number(entries[i][1]) is None, -(_number(entries[i][1]) or 0.0), i))
         rows = [{"system": entries[i][0], "value": _number(entries[i][1]),
-                 "shown": (entries[i][1] or {}).get("value", "not scored"), "ci95": (entries[i][1] or {}).get("ci95")}
+                 "shown": (entries[i][1] or {}).get("value", "not scored"), "ci95": (entries[i][1] or {}).get("ci95"),
+                 "n_documents": (entries[i][1] or {}).get("n_documents")}
                 for i in ranked]
         tests = []
         scored = [i for i in ranked if _number(entries[i][1]) is not None]
         for i, j in itertools.combinations(scored, 2):
-            a, b = entries[i][1]["per_document"], entries[j][1]["per_document"]
+            a, b = per_document_counts(entries[i][1]), per_document_counts(entries[j][1])
             try:
-                test = paired_bootstrap(a, b, resamples, seed)
+                test = paired_permutation_test(a, b, seed=seed)
+                interval = paired_bootstrap(a, b, resamples, seed)
             except ValueError as err:
-                test = {"skipped": str(err)}
+                test, interval = {"skipped": str(err)}, {}
+            if interval:
+                test.update(smallest_p_note=smallest_p_note(test), ci95=interval["ci95"], ci95_resamples=interval["resamples"],
+                            ci95_note=few_documents_note(test["documents"]))
             tests.append({"a": entries[i][0], "b": entries[j][0], **test})
         name = next((m["name"] for _, m in entries if isinstance(m, dict) and m.get("name")), layer)
         out[layer] = {"score": name, "rows": rows, "tests": tests}
@@ -99,7 +122,8 @@ def format_leaderboards(boards: dict) -> str:
     for layer, board in boards.items():
         table = [("rank", "system", board["score"], "95% CI")]
         for k, row in enumerate(board["rows"], start=1):
-            table.append((str(k), row["system"], _fmt(row["value"]) if row["value"] is not None else str(row["shown"]), _ci(row["ci95"])))
+            table.append((str(k), row["system"], _fmt(row["value"]) if row["value"] is not None else str(row["shown"]),
+                          _ci(row["ci95"], row["n_documents"])))
         widths = [max(len(r[i]) for r in table) for i in range(4)]
         lines.append(f"## {layer}")
         lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in table]
@@ -109,7 +133,11 @@ def format_leaderboards(boards: dict) -> str:
             elif t["p_value"] is None:
                 lines.append(f"  {t['a']} vs {t['b']}: not tested (F1 undefined)")
             else:
-                lines.append(f"  {t['a']} - {t['b']}: {t['difference']:+.3f} [{t['ci95'][0]:+.3f}, {t['ci95'][1]:+.3f}], "
-                             f"paired bootstrap p = {t['p_value']:.3f} ({t['documents']} documents, {t['resamples']} resamples)")
+                interval = ("" if t["ci95"][0] is None else
+                            f" [{t['ci95'][0]:+.3f}, {t['ci95'][1]:+.3f}] (bootstrap 95%, {t['ci95_resamples']} resamples"
+                            + (f"; {t['ci95_note']})" if t["ci95_note"] else ")"))
+                how = "exact" if t["method"] == "exact" else f"Monte Carlo, {t['resamples']} resamples, seed {t['seed']}"
+                lines.append(f"  {t['a']} - {t['b']}: {t['difference']:+.3f}{interval}, "
+                             f"paired permutation p = {t['p_value']:.4g} ({how}; {t['smallest_p_note']})")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -1,7 +1,20 @@
 """A layer's errors: every one counted by class, the first ``MAX_LISTED`` of each listed in context.
 
 An entry names its class (``missed``, ``spurious``, ``wrong speaker`` …), its document, and the gold
-and predicted spans it concerns with their text and ``CONTEXT`` characters either side.
+and predicted spans it concerns with their text and ``CONTEXT`` characters either side (entities:
+with their label and entity_id too, so a "wrong type" entry shows both types).
+
+Each class explains one number, and ``error_summary.explains`` says which:
+
+- ``main_score``: what the layer's main score did not credit. Every gold record it did not credit is
+  in exactly one of these classes, and so is every prediction: a paired class (``wrong type`` and
+  ``boundary`` of entities, ``wrong speaker``, ``boundary + wrong value`` …) holds one gold record and
+  one prediction, ``missed`` a gold record, ``spurious`` and ``unplaced`` a prediction. So gold = tp
+  + paired + missed and predicted = tp + paired + spurious + unplaced.
+- an attribute metric (``ATTRIBUTE_CLASSES``): the overlap-matched pairs (the pairs attribute
+  accuracies are taken on) wrong on that attribute. These pairs are not the main score's: quotes'
+  speaker accuracy is taken on every overlap-matched pair, while ``wrong speaker`` lists only the
+  pairs the main score left uncredited (a gold quote may be credited through another prediction).
 """
 
 from __future__ import annotations
@@ -15,16 +28,25 @@ from .layers import LayerData
 CONTEXT = 40  # characters of context either side of an error
 MAX_SURFACE = 120  # characters of a span's text copied into an error entry
 MAX_LISTED = 1000  # errors listed per class and layer (the summary counts them all)
+MAIN_SCORE = "main_score"
+UNPAIRED = ("missed", "spurious", "unplaced")  # classes of one side only; every other main-score class is a pair
+ATTRIBUTE_CLASSES = {  # layer -> class -> the metric it explains (every other class explains the main score)
+    "quotes": {"wrong type": "type_accuracy", "wrong cue": "cue"},
+    "numeric_claims": {"wrong approx": "approx_accuracy"},
+}
 
 
-def _span_entry(text: str, record: dict) -> dict:
+def _span_entry(text: str, record: dict, layer: str) -> dict:
     start, end = record["start"], record["end"]
     surface = text[start:end]
     left = text[max(0, start - CONTEXT):start].replace("\n", " ")
     right = text[end:end + CONTEXT].replace("\n", " ")
     shown = surface if len(surface) <= MAX_SURFACE else surface[:MAX_SURFACE] + "…"
-    return {"start": start, "end": end, "text": shown, "length": len(surface),
-            "context": f"…{left}[{shown.replace(chr(10), ' ')}]{right}…"}
+    entry = {"start": start, "end": end, "text": shown, "length": len(surface),
+             "context": f"…{left}[{shown.replace(chr(10), ' ')}]{right}…"}
+    if layer == "entities":
+        entry.update(label=record.get("label"), entity_id=record.get("entity_id"))
+    return entry
 
 
 def _error(data: LayerData, kind: str, g: int | None = None, p: int | None = None, detail: dict | None = None) -> dict:
@@ -33,9 +55,9 @@ def _error(data: LayerData, kind: str, g: int | None = None, p: int | None = Non
     text = data.texts[doc_id]
     entry = {"class": kind, "doc_id": doc_id}
     if g is not None:
-        entry["gold"] = _span_entry(text, data.gold[g])
+        entry["gold"] = _span_entry(text, data.gold[g], data.layer)
     if p is not None:
-        entry["predicted"] = _span_entry(text, data.pred[p])
+        entry["predicted"] = _span_entry(text, data.pred[p], data.layer)
     if detail:
         entry.update(detail)
     return entry
@@ -70,12 +92,17 @@ class ErrorList:
             n = self.counts.get("unplaced", 0)
             self.counts["unplaced"] = n + 1
             if n < MAX_LISTED:
-                self.entries.append({"class": "unplaced", "doc_id": self.data.doc_ids[d],
-                                     "predicted": {"text": r["text"], "length": r["length"]}, "reason": r["reason"]})
+                shown = {"text": r["text"], "length": r["length"]}
+                if self.data.layer == "entities":
+                    shown.update(label=r.get("label"), entity_id=r.get("entity_id"))
+                self.entries.append({"class": "unplaced", "doc_id": self.data.doc_ids[d], "predicted": shown, "reason": r["reason"]})
 
     def as_dict(self) -> dict:
-        return {"errors": self.entries, "error_summary": {"counts": dict(sorted(self.counts.items())),
-                                                          "listed_per_class_at_most": MAX_LISTED}}
+        attributes = ATTRIBUTE_CLASSES.get(self.data.layer, {})
+        counts = dict(sorted(self.counts.items()))
+        return {"errors": self.entries, "error_summary": {
+            "counts": counts, "explains": {kind: attributes.get(kind, MAIN_SCORE) for kind in counts},
+            "listed_per_class_at_most": MAX_LISTED}}
 
 
 def leftover_pairs(data: LayerData, g_done: np.ndarray, p_done: np.ndarray) -> tuple[list, list, list]:

@@ -406,7 +406,14 @@ METRIC_INFO = {
     "recall": {"higher_is_better": True, "aggregation": "micro: from counts summed over documents"},
     "macro_f1": {"higher_is_better": True, "aggregation": "mean of per-label F1 over labels with any span"},
     "accuracy": {"higher_is_better": True, "aggregation": "right / total over overlap-matched pairs"},
-    "p_value": {"higher_is_better": False, "aggregation": "paired bootstrap over documents, smoothed, two-sided"},
+    "p_value": {"higher_is_better": False,
+                "aggregation": "two-sided paired permutation (sign-flip) test of the micro F1 difference over documents: exact "
+                               f"enumeration up to {EXACT_LIMIT} assignments, else {MONTE_CARLO_RESAMPLES} seeded Monte Carlo "
+                               "resamples; printed with the smallest p the design can reach"},
+    "ci95": {"higher_is_better": None, "aggregation": "percentile 95% interval of a seeded document-level bootstrap; "
+                                                      f"flagged as unreliable from fewer than {FEW_DOCUMENTS} documents"},
     "bcubed_f1": {"higher_is_better": True, "aggregation": "mean over items of per-item precision and recall"},
     "ceaf_e_f1": {"higher_is_better": True, "aggregation": "optimal cluster alignment, phi4 similarity"},
+    "muc_f1": {"higher_is_better": True, "aggregation": "links: correct links over gold links (R) and over predicted links (P)"},
+    "conll_f1": {"higher_is_better": True, "aggregation": "mean of MUC, B-cubed and CEAF-e F1 over all mentions (CoNLL-2012)"},
 }

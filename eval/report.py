@@ -9,11 +9,12 @@ from pathlib import Path
 
 from newsclaims.labels import LAYER_SPECS, LAYERS
 
-from .metrics import METRIC_INFO
+from .metrics import FEW_DOCUMENTS, METRIC_INFO, few_documents_note
 from .schemes import DEFINITIONS
+from .errors import MAIN_SCORE, UNPAIRED
 from .scoring import NOT_PREDICTED
 
-REPORT_VERSION = 2
+REPORT_VERSION = 3
 MAX_HTML_DOCUMENTS = 50  # documents drawn in report.html (a large --data run would make it unreadable)
 
 
@@ -41,9 +42,10 @@ def build_report(scores, gold, source: dict, elapsed: float, warnings: list[str]
         name, description = LAYER_SPECS[layer].main_score, LAYER_SPECS[layer].main_score_description
         if result == NOT_PREDICTED:
             main_scores[layer] = {"name": name, "description": description, "value": NOT_PREDICTED, "ci95": [None, None],
-                                  "n_documents": len(gold.texts), "higher_is_better": True, "per_document": {}}
+                                  "n_documents": len(gold.texts), "higher_is_better": True, "per_document": []}
         else:
-            main_scores[layer] = {"name": name, "description": description, **result["main"]}
+            main_scores[layer] = {"name": name, "description": description, **result["main"],
+                                  "ci95_note": few_documents_note(result["main"]["n_documents"])}
     return {
         "report_version": REPORT_VERSION,
         "newsclaims_version": __version__,
@@ -54,7 +56,7 @@ def build_report(scores, gold, source: dict, elapsed: float, warnings: list[str]
         "elapsed_seconds": round(elapsed, 3),
         "memory": peak_memory_mb(),
         "bootstrap": {"resamples": scores.options.resamples, "seed": scores.options.seed, "unit": "document",
-                      "interval": "percentile 95%"},
+                      "interval": "percentile 95%", "unreliable_below_documents": FEW_DOCUMENTS},
         "schemes": DEFINITIONS,
         "metrics": METRIC_INFO,
         "main_scores": main_scores,
@@ -75,8 +77,12 @@ def _fmt(value, digits: int = 3) -> str:
     return f"{value:.{digits}f}"
 
 
-def _ci(ci) -> str:
-    return "" if not ci or ci[0] is None else f"[{ci[0]:.3f}, {ci[1]:.3f}]"
+def _ci(ci, n_documents: int | None = None) -> str:
+    """An interval as printed, flagged when it comes from too few documents (``few_documents_note``)."""
+    if not ci or ci[0] is None:
+        return ""
+    note = few_documents_note(n_documents) if n_documents is not None else None
+    return f"[{ci[0]:.3f}, {ci[1]:.3f}]" + (f" ({note})" if note else "")
 
 
 def _prf(d) -> str:
@@ -102,36 +108,65 @@ def detail_rows(report: dict) -> list[tuple[str, str, str]]:
     ent = layers.get("entities")
     if isinstance(ent, dict):
         for scheme, data in ent["schemes"].items():
-            macro = data["macro_f1"]
-            rows.append(("entities", f"{scheme} P / R / F1 (macro F1)",
-                         f"{_prf(data['micro'])} ({macro if macro == NOT_PREDICTED else _fmt(macro)})"))
-        link = ent["linking"]
-        rows.append(("entities", "linking B-cubed F1 / CEAF-e F1 (mentions)",
+            if "macro_f1" in data:
+                macro = data["macro_f1"]
+                rows.append(("entities", f"{scheme} P / R / F1 (macro F1)",
+                             f"{_prf(data['micro'])} ({macro if macro == NOT_PREDICTED else _fmt(macro)})"))
+            else:  # a scheme blind to the type has no per-label view
+                rows.append(("entities", f"{scheme} P / R / F1", _prf(data["micro"])))
+        link = ent["linking_matched_mentions"]
+        rows.append(("entities", "linking, matched mentions: B-cubed F1 / CEAF-e F1 (mentions of linked gold)",
                      NOT_PREDICTED if link == NOT_PREDICTED else
                      f"{_fmt(link['bcubed']['f1'])} / {_fmt(link['ceaf_e']['f1'])} ({link['mentions']} of {link['gold_linked_mentions']})"))
+        coref = ent["coreference_all_mentions"]
+        rows.append(("entities", "coreference, all mentions (CoNLL-2012): MUC / B-cubed / CEAF-e / CoNLL F1",
+                     NOT_PREDICTED if coref == NOT_PREDICTED else
+                     " / ".join(_fmt(coref[k]) for k in ("muc_f1", "bcubed_f1", "ceafe_f1", "conll_f1"))
+                     + f" ({coref['gold_mentions']} gold, {coref['predicted_mentions']} predicted, {coref['twin_mentions']} twins)"))
     quotes = layers.get("quotes")
     if isinstance(quotes, dict):
         c = quotes["content"]
-        rows.append(("quotes", "content strict P / R / F1", _prf(c["strict"])))
+        rows.append(("quotes", "content exact-span P / R / F1", _prf(c["exact_span"])))
         rows.append(("quotes", "content overlap P / R / F1", _prf(c["overlap"])))
         rows.append(("quotes", "content token-overlap P / R / F1", _prf(c["token_overlap"])))
-        rows.append(("quotes", "speaker accuracy", _acc(quotes["speaker_accuracy"])))
+        rows.append(("quotes", "speaker accuracy (all overlap-matched pairs)", _acc(quotes["speaker_accuracy"])))
         rows.append(("quotes", "type accuracy", _acc(quotes["type_accuracy"])))
         rows.append(("quotes", "cue F1", _f1_or(quotes["cue"])))
         rows.append(("quotes", "quote_group B-cubed F1", _f1_or(quotes["quote_group_bcubed"])))
     claims = layers.get("numeric_claims")
     if isinstance(claims, dict):
         sp = claims["span"]
-        rows.append(("numeric_claims", "span strict P / R / F1", _prf(sp["strict"])))
+        rows.append(("numeric_claims", "span exact-span P / R / F1", _prf(sp["exact_span"])))
         rows.append(("numeric_claims", "span overlap P / R / F1", _prf(sp["overlap"])))
         for key in ("value_accuracy", "unit_accuracy", "approx_accuracy", "source_accuracy"):
             rows.append(("numeric_claims", key.replace("_", " "), _acc(claims[key])))
         rows.append(("numeric_claims", "claim_group B-cubed F1", _f1_or(claims["claim_group_bcubed"])))
     for layer, summary in report.get("error_summary", {}).items():
-        counts = summary["counts"]
-        if counts:
-            rows.append((layer, "errors", ", ".join(f"{k} {v}" for k, v in counts.items())))
+        for explains, counts in error_groups(summary).items():
+            rows.append((layer, _group_title(explains, report["main_scores"].get(layer, {}), counts),
+                         ", ".join(f"{k} {v}" for k, v in counts.items())))
     return rows
+
+
+def error_groups(summary: dict) -> dict[str, dict[str, int]]:
+    """A layer's error counts by the number each class explains (main score first)."""
+    explains = summary.get("explains", {})
+    groups: dict[str, dict[str, int]] = {}
+    for kind, n in sorted(summary["counts"].items(), key=lambda kv: (explains.get(kv[0], MAIN_SCORE) != MAIN_SCORE, kv[0])):
+        groups.setdefault(explains.get(kind, MAIN_SCORE), {})[kind] = n
+    return groups
+
+
+def _group_title(explains: str, main: dict, counts: dict[str, int]) -> str:
+    """What a group of error classes accounts for: the main score's uncredited gold and predictions,
+    or an attribute metric's wrong overlap-matched pairs."""
+    if explains != MAIN_SCORE:
+        return f"errors of {explains.replace('_', ' ')} (on overlap-matched pairs)"
+    if not isinstance(main.get("tp"), (int, float)):
+        return "errors of the main score"
+    paired = sum(n for k, n in counts.items() if k not in UNPAIRED)
+    return (f"errors of the main score (gold {main['gold']:g} = {main['tp']:g} credited + {paired} paired + "
+            f"{counts.get('missed', 0)} missed)")
 
 
 def format_terminal(report: dict) -> str:
@@ -140,7 +175,7 @@ def format_terminal(report: dict) -> str:
              f"{report['predictions'].get('kind')}: {report['predictions'].get('name')}", ""]
     table = [("layer", "main score", "value", "95% CI")]
     for layer, m in report["main_scores"].items():
-        table.append((layer, m["name"], _fmt(m["value"]), _ci(m["ci95"])))
+        table.append((layer, m["name"], _fmt(m["value"]), _ci(m["ci95"], m.get("n_documents"))))
     widths = [max(len(r[i]) for r in table) for i in range(4)]
     for row in table:
         lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
@@ -162,7 +197,7 @@ def format_markdown(report: dict) -> str:
            f"- 95% intervals: document-level bootstrap, {report['bootstrap']['resamples']} resamples, seed {report['bootstrap']['seed']}",
            "", "## Main scores", "", "| layer | score | value | 95% CI | what it counts |", "|---|---|---|---|---|"]
     for layer, m in report["main_scores"].items():
-        out.append(f"| {layer} | {m['name']} | {_fmt(m['value'])} | {_ci(m['ci95'])} | {m['description']} |")
+        out.append(f"| {layer} | {m['name']} | {_fmt(m['value'])} | {_ci(m['ci95'], m.get('n_documents'))} | {m['description']} |")
     out += ["", "## Details", "", "| layer | metric | value |", "|---|---|---|"]
     out += [f"| {a} | {b} | {c} |" for a, b, c in detail_rows(report)]
     out += ["", "## Matching schemes", ""] + [f"- **{k}**: {v}" for k, v in report["schemes"].items()]
@@ -227,7 +262,8 @@ def _side(entry: dict, key: str) -> str:
     span = entry.get(key)
     if not span:
         return ""
-    return html.escape(span.get("context") or span.get("text") or "")
+    tags = [str(span[k]) for k in ("label", "entity_id") if span.get(k) is not None]  # entities: both types shown
+    return html.escape((span.get("context") or span.get("text") or "") + (f" ({', '.join(tags)})" if tags else ""))
 
 
 def _errors_html(report: dict) -> str:
@@ -239,8 +275,10 @@ def _errors_html(report: dict) -> str:
         main = report["main_scores"][layer]
         out.append(f"<h2>{e(layer)}: errors</h2><p>main score: {main.get('tp', 0):g} right of {main.get('predicted', 0):g} "
                    f"predicted and {main.get('gold', 0):g} in the gold. Listed: at most {summary['listed_per_class_at_most']} "
-                   "per class.</p><table><tr><th>class</th><th>count</th></tr>")
-        out += [f"<tr><td>{e(k)}</td><td>{v}</td></tr>" for k, v in summary["counts"].items()]
+                   "per class.</p><table><tr><th>class</th><th>count</th><th>explains</th></tr>")
+        for explains, counts in error_groups(summary).items():
+            title = _group_title(explains, main, counts)
+            out += [f"<tr><td>{e(k)}</td><td>{v}</td><td>{e(title)}</td></tr>" for k, v in counts.items()]
         out.append("</table>")
         by_class: dict[str, list] = {}
         for x in errs:
@@ -268,7 +306,8 @@ def format_html(report: dict, texts: dict[str, str], gold_layers: dict, predicte
            f"<p>data {e(str(report['dataset']['data_version']))} · {report['dataset']['documents']} documents · "
            f"newsclaims {e(report['newsclaims_version'])}</p>", "<h2>Main scores</h2><table><tr><th>layer</th><th>score</th><th>value</th><th>95% CI</th></tr>"]
     for layer, m in report["main_scores"].items():
-        out.append(f"<tr><td>{e(layer)}</td><td>{e(m['name'])}</td><td>{e(_fmt(m['value']))}</td><td>{e(_ci(m['ci95']))}</td></tr>")
+        out.append(f"<tr><td>{e(layer)}</td><td>{e(m['name'])}</td><td>{e(_fmt(m['value']))}</td>"
+                   f"<td>{e(_ci(m['ci95'], m.get('n_documents')))}</td></tr>")
     out.append("</table>")
     out.append(_per_label_html(report))
     out.append("<h2>Documents</h2><p><span class='both'>gold and predicted</span> <span class='gold'>gold only</span> "

@@ -30,11 +30,16 @@ Matching
   the same boundaries anyway. Content *token overlap* stays citron's proportional credit over any
   overlap: a longer span earns no more there than the tokens it shares.
 - The four entity schemes (strict, exact, partial, type) maximise their own credit, then as in
-  overlap matching [``schemes``]. Their counts equal nervaluate's
-  wherever greedy matching is optimal, and exceed them where it is not.
+  overlap matching [``schemes``]. Where no two predictions overlap and every span overlaps at most
+  one span of the other side (so greedy and optimal matching must agree), all five counts, overall
+  and per label, equal nervaluate 1.2.1's (``tests/test_eval_crosscheck.py``). Elsewhere only the
+  credit can differ (the predictions and gold spans, P and R's denominators, are the same), and it
+  is never below nervaluate's greedy credit: so P, R and F1 equal nervaluate's wherever its greedy
+  matching reaches the best credit, but the five counts need not (at equal credit the most pairs are
+  taken, e.g. one incorrect pair where nervaluate has a missed and a spurious span).
 - *Overlap matching* (quote content, claim spans, and the pairs on which attribute accuracies are
-  taken) maximises the number of pairs, then the shared characters, then the closeness of the
-  boundaries (summed Jaccard).
+  taken) maximises the number of pairs, then the shared characters, then the tightness of the pairs
+  (the smallest summed union of the two spans) [``newsclaims.matching.overlap_rank_columns``].
 - An end-to-end score matches on its own condition: among the candidate pairs (quotes) or the
   candidates with the same boundaries (claims) that have the right attributes, the most pairs, then
   as in overlap matching. So a right answer is never hidden by a wrong one beside it.
@@ -62,13 +67,29 @@ What is reported
   each gold label's F1 and the macro F1 are 0, as in seqeval and conlleval [``layers.LayerData.given``].
 - A score with nothing to score is None (``newsclaims.counts``). Precision, recall and F1 are
   computed in one place, from counts that add (``newsclaims.counts.PRF``).
+- Words: *strict* is the entity scheme (same boundaries and same type) and nothing else; *exact
+  span* is same boundaries, whatever else (quote content, claim spans: ``exact_span``).
+- Per label and macro F1 are given for the entity schemes that judge the type (strict, type): per
+  label, the gold and the predictions of that label alone are matched, so a scheme blind to the
+  type would judge it there too (exact per label is strict per label).
 - Main scores: entities, strict micro F1; quotes, end-to-end F1 (token F1 >= 0.5 and speaker right);
   numeric claims, end-to-end F1 (same boundaries and value, unit and source right). Each has a 95%
-  percentile interval from a seeded document-level bootstrap.
-- Linking (entity_id) is computed over the gold mentions that have an entity_id and that a
-  prediction gives with exactly the same boundaries (spaCy's ``score_links`` rule); a predicted
-  mention without an entity_id is its own cluster. B-cubed and CEAF-e; the count of mentions used
-  and of linked gold mentions are reported.
+  percentile interval from a seeded document-level bootstrap, and per-document counts as rows
+  ``{"doc_id", "tp", "predicted", "gold"}`` (every ``per_document`` is a list of rows: ``doc_id``
+  and named counts, in doc_id order).
+- Two conventions for entity_id, both reported: ``linking_matched_mentions`` (spaCy's
+  ``score_links`` rule) is computed over the gold mentions that have an entity_id and that a
+  prediction gives with exactly the same boundaries; a predicted mention without an entity_id is its
+  own cluster. B-cubed and CEAF-e; the count of mentions used and of linked gold mentions are
+  reported. ``coreference_all_mentions`` (CoNLL-2012, ``metrics.coreference_scores``) is computed
+  over every gold and every predicted mention that has an entity_id, across documents: MUC, B-cubed,
+  CEAF-e and CoNLL F1, a mention on one side only lowering precision or recall. A mention is its
+  exact span; a predicted mention is the twin of the gold mention with its span (one each: among
+  several at one span, the one-to-one pairing preferring the same label decides, the others have no
+  twin); an unplaced prediction with an entity_id has no twin.
+- Errors explain numbers [``errors``]: each class counts either what the main score did not credit
+  (every gold record and prediction it did not credit is in exactly one such class) or what an
+  attribute metric, taken on the overlap-matched pairs, counts wrong; ``error_summary`` says which.
 """
 
 from __future__ import annotations
@@ -86,7 +107,7 @@ from newsclaims.tokens import tokenize
 from .attribution import UNPLACED, Judge
 from .errors import ErrorList, leftover_pairs
 from .layers import LayerData, entity_layer_data, layer_data
-from .metrics import bcubed, bootstrap_f1, ceaf_e
+from .metrics import bcubed, bootstrap_f1, ceaf_e, coreference_scores
 from .entity_columns import concat, table_of
 from .schemes import CATEGORIES, SCHEMES, Scheme, SchemeCounts, match_scheme
 from .spans import align_document
@@ -200,28 +221,31 @@ def label_view(scheme: Scheme, data: LayerData, names, labelled: bool) -> tuple[
 
 
 def scheme_table(data: LayerData, results: dict[str, SchemeResult], labelled: bool, names) -> dict:
-    """Micro counts of every scheme (from its result), and per label and macro F1 when labels are given."""
+    """Micro counts of every scheme (from its result); per label and macro F1 of the schemes that
+    judge the type (the rule "Per label and macro F1" above), "not predicted" when no label is given."""
     out = {}
     for name, result in results.items():
-        per_label, macro = label_view(result.scheme, data, names, labelled)
-        out[name] = {"micro": counts_per_doc(result, data).total().as_dict(), "macro_f1": macro, "per_label": per_label}
+        out[name] = {"micro": counts_per_doc(result, data).total().as_dict()}
+        if result.scheme.label_must_match:
+            per_label, macro = label_view(result.scheme, data, names, labelled)
+            out[name].update(macro_f1=macro, per_label=per_label)
     return out
 
 
-def _per_document(doc_ids: list[str], table: CountTable) -> dict:
-    """Per document: [correct, incorrect, partial, missed, spurious], the order given under "columns"."""
-    return {"columns": list(CATEGORIES), **dict(zip(doc_ids, zip(*(c.tolist() for c in table.columns))))}
+def _per_document(doc_ids: list[str], table: CountTable) -> list[dict]:
+    """Per document, a row: doc_id and the five counts by name."""
+    return [{"doc_id": d, **dict(zip(CATEGORIES, counts))} for d, counts in zip(doc_ids, zip(*(c.tolist() for c in table.columns)))]
 
 
 # --- Main score ------------------------------------------------------------------------------------
 
 def main_score(data: LayerData, per_doc: list[PRF], options: Options) -> dict:
     overall = total(per_doc)
-    counts = {d: [c.tp, c.predicted, c.gold] for d, c in zip(data.doc_ids, per_doc)}  # doc_ids are sorted
-    low, high = bootstrap_f1(list(counts.values()), options.resamples, options.seed)
+    rows = [{"doc_id": d, "tp": c.tp, "predicted": c.predicted, "gold": c.gold} for d, c in zip(data.doc_ids, per_doc)]  # sorted
+    low, high = bootstrap_f1([(r["tp"], r["predicted"], r["gold"]) for r in rows], options.resamples, options.seed)
     return {"value": overall.f1, "precision": overall.precision, "recall": overall.recall,
             "tp": overall.tp, "predicted": overall.predicted, "gold": overall.gold, "ci95": [low, high],
-            "n_documents": len(per_doc), "per_document": counts, "higher_is_better": True}
+            "n_documents": len(per_doc), "per_document": rows, "higher_is_better": True}
 
 
 def _group_bcubed(data: LayerData, pairs: list[tuple[int, int]], field: str) -> dict | str:
@@ -237,29 +261,48 @@ def _group_bcubed(data: LayerData, pairs: list[tuple[int, int]], field: str) -> 
 
 # --- Entities --------------------------------------------------------------------------------------
 
+def _linking_matched_mentions(data: LayerData) -> dict:
+    """Linking over the gold mentions with an entity_id that a prediction gives with exactly the same
+    boundaries (spaCy's ``score_links``), B-cubed and CEAF-e."""
+    same_bounds, _ = pair_facts(data.g, data.p, data.cand_g, data.cand_p)
+    g_idx, p_idx = match(data.cand_g[same_bounds], data.cand_p[same_bounds],
+                         lambda g, p: [np.ones(len(g), dtype=np.int64), (data.g.label[g] == data.p.label[p]).astype(np.int64)])
+    gold_entity, pred_entity = data.gold.table.entity, data.pred.table.entity  # codes; -1: no entity_id
+    linked_pair = gold_entity[g_idx] >= 0
+    g_idx, p_idx = g_idx[linked_pair], p_idx[linked_pair]
+    mentions = g_idx.tolist()
+    gold_c = dict(zip(mentions, gold_entity[g_idx].tolist()))
+    pred_c = {g: e if e >= 0 else ("singleton", g) for g, e in zip(mentions, pred_entity[p_idx].tolist())}
+    return {"mentions": len(gold_c), "gold_linked_mentions": int(np.count_nonzero(gold_entity >= 0)),
+            "computed_over": "gold mentions with an entity_id predicted with exactly the same boundaries",
+            "bcubed": bcubed(gold_c, pred_c), "ceaf_e": ceaf_e(gold_c, pred_c)}
+
+
+def _coreference_all_mentions(data: LayerData) -> dict:
+    """End-to-end coreference (CoNLL-2012) over every gold and predicted mention with an entity_id:
+    a prediction is the twin of the gold mention with its exact span, one each (the pairing prefers
+    the same label); other predictions, unplaced ones included, have no twin."""
+    gold_entity, pred_entity = data.gold.table.entity, data.pred.table.entity
+    same_bounds, _ = pair_facts(data.g, data.p, data.cand_g, data.cand_p)
+    both = same_bounds & (gold_entity[data.cand_g] >= 0) & (pred_entity[data.cand_p] >= 0)
+    g_idx, p_idx = match(data.cand_g[both], data.cand_p[both],
+                         lambda g, p: [np.ones(len(g), dtype=np.int64), (data.g.label[g] == data.p.label[p]).astype(np.int64)])
+    twin = dict(zip(p_idx.tolist(), g_idx.tolist()))
+    names = data.pred.table.entity_ids.values  # predicted clusters by entity_id, placed or not
+    gold_c = {("mention", g): e for g, e in enumerate(gold_entity.tolist()) if e >= 0}
+    pred_c = {(("mention", twin[p]) if p in twin else ("predicted", p)): names[e] for p, e in enumerate(pred_entity.tolist()) if e >= 0}
+    pred_c.update({("unplaced", k): r["entity_id"] for k, (_, r) in enumerate(data.unplaced) if r.get("entity_id") is not None})
+    return coreference_scores(gold_c, pred_c)
+
+
 def score_entities(data: LayerData, options: Options) -> dict:
     labelled = data.given("label")
     results = {name: scheme_result(scheme, data) for name, scheme in SCHEMES.items()}
     strict = results["strict"]
     per_doc_counts = counts_per_doc(strict, data)
-    per_doc = per_doc_counts.prf()
     schemes = scheme_table(data, results, labelled, ENTITY_LABELS)
-
-    linking = NOT_PREDICTED
-    if data.given("entity_id"):
-        same_bounds, _ = pair_facts(data.g, data.p, data.cand_g, data.cand_p)
-        g_idx, p_idx = match(data.cand_g[same_bounds], data.cand_p[same_bounds],
-                             lambda g, p: [np.ones(len(g), dtype=np.int64), (data.g.label[g] == data.p.label[p]).astype(np.int64)])
-        gold_entity, pred_entity = data.gold.table.entity, data.pred.table.entity  # codes; -1: no entity_id
-        linked_pair = gold_entity[g_idx] >= 0
-        g_idx, p_idx = g_idx[linked_pair], p_idx[linked_pair]
-        mentions = g_idx.tolist()
-        gold_c = dict(zip(mentions, gold_entity[g_idx].tolist()))
-        pred_c = {g: e if e >= 0 else ("singleton", g) for g, e in zip(mentions, pred_entity[p_idx].tolist())}
-        linked = int(np.count_nonzero(gold_entity >= 0))
-        linking = {"mentions": len(gold_c), "gold_linked_mentions": linked,
-                   "computed_over": "gold mentions with an entity_id predicted with exactly the same boundaries",
-                   "bcubed": bcubed(gold_c, pred_c), "ceaf_e": ceaf_e(gold_c, pred_c)}
+    schemes["strict"]["per_document"] = _per_document(data.doc_ids, per_doc_counts)
+    linked = data.given("entity_id")
 
     errors = ErrorList(data)
     wrong = strict.category != 0
@@ -271,8 +314,9 @@ def score_entities(data: LayerData, options: Options) -> dict:
     missed = np.setdiff1d(np.arange(len(data.g)), strict.g_idx, assume_unique=True)
     spurious = np.setdiff1d(np.arange(len(data.p)), strict.p_idx, assume_unique=True)
     errors.add_unmatched(missed, spurious)
-    return {"main": main_score(data, per_doc, options), "schemes": schemes, "linking": linking,
-            "per_document": _per_document(data.doc_ids, per_doc_counts),
+    return {"main": main_score(data, per_doc_counts.prf(), options), "schemes": schemes,
+            "linking_matched_mentions": _linking_matched_mentions(data) if linked else NOT_PREDICTED,
+            "coreference_all_mentions": _coreference_all_mentions(data) if linked else NOT_PREDICTED,
             **errors.as_dict()}
 
 
@@ -345,14 +389,13 @@ def score_quotes(data: LayerData, judge: Judge, options: Options) -> dict:
     errors.add_unmatched(missed, spurious)
     return {
         "main": main_score(data, per_doc, options),
-        "content": {"strict": exact.as_dict(), "overlap": PRF.of(len(pairs), n_predicted, n_gold).as_dict(),
+        "content": {"exact_span": exact.as_dict(), "overlap": PRF.of(len(pairs), n_predicted, n_gold).as_dict(),
                     "token_overlap": _token_overlap(data),
-                    "per_type_strict": per_type, "macro_f1_over_types": macro_over_types},
+                    "per_type_exact_span": per_type, "macro_f1_over_types": macro_over_types},
         "speaker_accuracy": speaker.as_dict() if data.given("speaker", "speaker_id") else NOT_PREDICTED,
         "type_accuracy": type_acc.as_dict() if typed else NOT_PREDICTED,
         "cue": cue.as_dict() if cues_given else NOT_PREDICTED,
         "quote_group_bcubed": _group_bcubed(data, pairs, "quote_group"),
-        "per_document": {d: c.as_dict() for d, c in zip(data.doc_ids, per_doc)},
         **errors.as_dict(),
     }
 
@@ -401,11 +444,10 @@ def score_numeric_claims(data: LayerData, judge: Judge, options: Options) -> dic
     errors.add_unmatched(missed, spurious)
     return {
         "main": main_score(data, per_doc, options),
-        "span": {"strict": exact.as_dict(), "overlap": PRF.of(len(pairs), int(data.predicted_per_doc().sum()), len(data.g)).as_dict(),
-                 "per_approx_strict": per_approx, "macro_f1_over_approx": macro_over_approx},
+        "span": {"exact_span": exact.as_dict(), "overlap": PRF.of(len(pairs), int(data.predicted_per_doc().sum()), len(data.g)).as_dict(),
+                 "per_approx_exact_span": per_approx, "macro_f1_over_approx": macro_over_approx},
         **{f"{name}_accuracy": (acc.as_dict() if data.given(name, f"{name}_id") else NOT_PREDICTED) for name, acc in accs.items()},
         "claim_group_bcubed": _group_bcubed(data, pairs, "claim_group"),
-        "per_document": {d: c.as_dict() for d, c in zip(data.doc_ids, per_doc)},
         **errors.as_dict(),
     }
 

@@ -61,8 +61,9 @@ def test_entity_per_label_and_main_score(mini_data):
     assert (per_label["TIME"]["spurious"], per_label["TIME"]["f1"]) == (1, 0.0)
     assert per_label["GPE"]["f1"] == 1.0
     assert result["main"]["value"] == pytest.approx(2 * (1 / 5) * (1 / 8) / (1 / 5 + 1 / 8))
-    assert result["main"]["per_document"] == {"mini_a": [1, 5, 4], "mini_b": [0, 0, 4]}
-    assert result["linking"] == "not predicted"
+    assert result["main"]["per_document"] == [{"doc_id": "mini_a", "tp": 1, "predicted": 5, "gold": 4},
+                                              {"doc_id": "mini_b", "tp": 0, "predicted": 0, "gold": 4}]
+    assert result["linking_matched_mentions"] == "not predicted"
 
 
 @pytest.mark.parametrize("ids,bcubed_f1,ceaf_f1", [
@@ -72,7 +73,7 @@ def test_entity_per_label_and_main_score(mini_data):
 def test_linking_by_hand(mini_data, ids, bcubed_f1, ceaf_f1):
     gold = json.loads((MINI / "annotations" / "gold" / "mini_b.json").read_text("utf-8"))["entities"]
     preds = [{"start": g["start"], "end": g["end"], "label": g["label"], "entity_id": i} for g, i in zip(gold, ids)]
-    linking = score(mini_data, [{"doc_id": "mini_b", "entities": preds}])["entities"]["linking"]
+    linking = score(mini_data, [{"doc_id": "mini_b", "entities": preds}])["entities"]["linking_matched_mentions"]
     assert linking["mentions"] == 4
     assert linking["bcubed"]["f1"] == pytest.approx(bcubed_f1)
     assert linking["ceaf_e"]["f1"] == pytest.approx(ceaf_f1)
@@ -91,7 +92,7 @@ QUOTE_CASE = [
 def test_quotes_by_hand(mini_data):
     q = score(mini_data, QUOTE_CASE)["quotes"]
     assert q["main"]["value"] == pytest.approx(0.75)  # 3 speakers right of 3 overlap pairs; 4 predicted, 4 gold
-    strict = q["content"]["strict"]
+    strict = q["content"]["exact_span"]
     assert (strict["correct"], strict["incorrect"], strict["missed"], strict["spurious"]) == (1, 2, 1, 1)
     assert q["content"]["token_overlap"]["precision"] == pytest.approx(8 / 10)
     assert q["content"]["token_overlap"]["recall"] == pytest.approx(8 / 22)
@@ -114,14 +115,14 @@ def test_numeric_claims_by_hand(mini_data):
     assert c["main"]["value"] == pytest.approx(2 * (1 / 3) * (1 / 2) / (1 / 3 + 1 / 2))  # 1 right of 3 predicted, 2 gold
     assert c["value_accuracy"]["accuracy"] == 1.0 and c["unit_accuracy"]["accuracy"] == 1.0
     assert c["approx_accuracy"]["accuracy"] == 0.5 and c["source_accuracy"]["accuracy"] == 0.5
-    assert c["span"]["strict"]["spurious"] == 1
+    assert c["span"]["exact_span"]["spurious"] == 1
 
 
 def test_a_field_no_record_gives_is_not_predicted(mini_data):
     """Only the field's own metrics are "not predicted"; a main score that needs it counts it wrong."""
     lines = [{"doc_id": "mini_a", "entities": [{"start": 0, "end": 10}], "quotes": [{"text": "very dangerous."}]}]
     result = score(mini_data, lines)
-    for scheme in ("strict", "exact", "partial", "type"):
+    for scheme in ("strict", "type"):  # the schemes that judge the type have per-label views
         assert result["entities"]["schemes"][scheme]["per_label"] == "not predicted"
         assert result["entities"]["schemes"][scheme]["macro_f1"] == "not predicted"
     assert result["entities"]["schemes"]["strict"]["micro"]["correct"] == 0
@@ -175,7 +176,7 @@ def test_gold_scores_one_everywhere(mini_data):
     assert _mains(result) == {"entities": 1.0, "quotes": 1.0, "numeric_claims": 1.0}
     for scheme in ("strict", "exact", "partial", "type"):
         assert result["entities"]["schemes"][scheme]["micro"]["f1"] == 1.0
-    assert result["entities"]["linking"]["ceaf_e"]["f1"] == 1.0
+    assert result["entities"]["linking_matched_mentions"]["ceaf_e"]["f1"] == 1.0
     assert result["quotes"]["content"]["token_overlap"]["f1"] == 1.0
 
 
@@ -422,7 +423,7 @@ def test_compare_is_a_leaderboard_with_paired_tests(cli, mini_data, tmp_path):
     assert result.code == 0, result.err
     lines = result.out.splitlines()
     assert lines[0] == "## entities" and "good.jsonl" in lines[2] and "weak.jsonl" in lines[3]  # best first
-    assert "paired bootstrap p =" in result.out and "p = 0.000" not in result.out
+    assert "paired permutation p =" in result.out and "p = 0.000" not in result.out
 
 
 def test_not_json_report_is_refused(cli, tmp_path):
@@ -452,8 +453,8 @@ def test_layers_option_restricts_scoring(cli, mini_data, tmp_path):
 
 def test_per_label_views_of_quotes_and_claims(mini_data):
     result = score(mini_data, _gold_lines())
-    assert set(result["quotes"]["content"]["per_type_strict"]) == {"direct", "indirect"}
-    assert set(result["numeric_claims"]["span"]["per_approx_strict"]) == {"approximate", "at_least"}
+    assert set(result["quotes"]["content"]["per_type_exact_span"]) == {"direct", "indirect"}
+    assert set(result["numeric_claims"]["span"]["per_approx_exact_span"]) == {"approximate", "at_least"}
     assert result["numeric_claims"]["span"]["macro_f1_over_approx"] == 1.0
 
 

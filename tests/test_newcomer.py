@@ -32,7 +32,8 @@ def test_predictions_example_validates_and_scores_what_the_readme_says(cli, tmp_
     report = json.loads(result.out)
     gold = json.loads((REPO / "annotations" / "gold" / f"{EXAMPLE_DOC}.json").read_text("utf-8"))
     for layer in ("entities", "quotes", "numeric_claims"):
-        correct, predicted, n_gold = report["main_scores"][layer]["per_document"][EXAMPLE_DOC]
+        row = next(r for r in report["main_scores"][layer]["per_document"] if r["doc_id"] == EXAMPLE_DOC)
+        correct, predicted, n_gold = row["tp"], row["predicted"], row["gold"]
         assert (correct, predicted, n_gold) == (1, 1, len(gold[layer])), layer  # "1 correct of 1 predicted"
     # The ids and texts the README names are the gold's.
     by_id = {r["id"]: r for layer in ("entities", "quotes", "numeric_claims") for r in gold[layer]}

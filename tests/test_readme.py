@@ -183,7 +183,8 @@ def check_predictions_example(ws, command):
     assert {w.split("document ")[1].split(";")[0] for w in warnings} == {d for d in _doc_ids() if d != EXAMPLE_DOC}
     report = json.loads((ws.root / "runs" / "mine" / "report.json").read_text("utf-8"))
     for layer in LAYERS:
-        for doc_id, (correct, predicted, gold) in report["main_scores"][layer]["per_document"].items():
+        for row in report["main_scores"][layer]["per_document"]:
+            doc_id, correct, predicted, gold = row["doc_id"], row["tp"], row["predicted"], row["gold"]
             # "for article 000 in each layer, 1 correct of 1 predicted"; the others predicted nothing
             assert (correct, predicted) == ((1, 1) if doc_id == EXAMPLE_DOC else (0, 0)), (layer, doc_id)
             assert gold == len(_gold(doc_id)[layer])

@@ -98,7 +98,7 @@ def test_compare_ranks_each_layer_by_its_own_score_and_names_runs(cli, tmp_path)
     assert "good.jsonl [entities+quotes+numeric_claims] (b)" in quotes[2]
     assert "weak.jsonl" in quotes[3] and "ents.jsonl [entities] (c)" in quotes[4] and "not predicted" in quotes[4]
     entities = boards[0]
-    assert entities.count("paired bootstrap p =") == 3  # every pair of the three systems
+    assert entities.count("paired permutation p =") == 3  # every pair of the three systems
     assert "p = 0.000" not in result.out
 
 
@@ -116,7 +116,7 @@ def test_compare_refuses_other_gold_and_old_reports(cli, tmp_path):
     (tmp_path / "old.json").write_text(json.dumps(old))
     result = cli("compare", tmp_path / "old.json")
     assert result.code == 2 and "main_scores.entities.per_document: found nothing" not in result.err
-    assert "expected per-document [tp, predicted, gold] counts" in result.err and "Traceback" not in result.err
+    assert 'expected per-document rows {"doc_id", "tp", "predicted", "gold"}' in result.err and "Traceback" not in result.err
 
 
 def test_seed_and_resamples_are_recorded(cli, tmp_path):

@@ -76,9 +76,9 @@ def test_a_duplicate_mention_with_another_entity_id_scores_the_same_in_either_or
     original = first["entities"][0]
     other = {**original, "entity_id": "a_wrong_cluster"}
     first["entities"] = ([other, original] if copy_first else [original, other]) + first["entities"][1:]
-    linking = score(gold, preds).layers["entities"]["linking"]
+    linking = score(gold, preds).layers["entities"]["linking_matched_mentions"]
     reference = score(gold, {d: (line if d != first["doc_id"] else {**line, "entities": [original, other] + line["entities"][2:]})
-                             for d, line in preds.items()}).layers["entities"]["linking"]
+                             for d, line in preds.items()}).layers["entities"]["linking_matched_mentions"]
     assert linking == reference
 
 
@@ -148,7 +148,7 @@ def test_claims_without_any_source_still_have_a_main_score(gold):
     unsourced = sum(1 for rs in gold.layers["numeric_claims"].values() for r in rs if r["source_id"] is None and r["source"] is None)
     assert result["main"]["tp"] == unsourced and isinstance(result["main"]["value"], float)
     assert result["source_accuracy"] == NOT_PREDICTED
-    assert result["value_accuracy"]["accuracy"] == 1.0 and result["span"]["strict"]["f1"] == 1.0
+    assert result["value_accuracy"]["accuracy"] == 1.0 and result["span"]["exact_span"]["f1"] == 1.0
 
 
 # --- Hand-made cases on a synthetic gold --------------------------------------------------------------
@@ -203,7 +203,7 @@ def test_linking_is_over_exactly_matched_mentions_only():
     g = synthetic_gold(entities=ents)
     preds = {"d1": {"doc_id": "d1", "entities": [{"start": 0, "end": 9, "label": "PERSON", "entity_id": "z"},
                                                  {"start": 20, "end": 30, "label": "PERSON", "entity_id": "z"}]}}
-    linking = score(g, preds).layers["entities"]["linking"]
+    linking = score(g, preds).layers["entities"]["linking_matched_mentions"]
     assert (linking["mentions"], linking["gold_linked_mentions"]) == (1, 2)
     assert linking["bcubed"]["f1"] == 1.0
 

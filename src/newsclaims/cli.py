@@ -492,11 +492,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_number_option(int, "a whole number", 0), default=0, metavar="N", help="bootstrap seed (default 0); recorded in report.json")
     p.set_defaults(run=_cmd_eval)
 
-    p = add("compare", "One leaderboard per layer, ranked by its main score, with paired bootstrap tests between systems.",
+    p = add("compare", "One leaderboard per layer, ranked by its main score, with paired permutation tests between systems.",
             "  newsclaims compare runs/rules/report.json runs/sklearn/report.json\n", seeds=False)
     p.add_argument("reports", nargs="+", type=Path, help="report.json files written by newsclaims eval --output")
-    p.add_argument("--resamples", type=_number_option(int, "a whole number of resamples", 1), default=1000, metavar="N", help="paired bootstrap resamples (default 1000)")
-    p.add_argument("--seed", type=_number_option(int, "a whole number", 0), default=0, metavar="N", help="paired bootstrap seed (default 0)")
+    p.add_argument("--resamples", type=_number_option(int, "a whole number of resamples", 1), default=1000, metavar="N", help="paired bootstrap resamples for the 95%% interval of a difference (default 1000)")
+    p.add_argument("--seed", type=_number_option(int, "a whole number", 0), default=0, metavar="N", help="seed of the bootstrap and of a Monte Carlo permutation test (default 0)")
     p.set_defaults(run=_cmd_compare)
 
     p = add("ls", "Label Studio: the labeling config, tasks with pre-annotations, validated import, push, pull and status.",

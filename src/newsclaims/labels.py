@@ -29,8 +29,8 @@ class Layer:
       ``judged_attributes`` are the same as a prediction is judged: the attribution's id and span are one
       judgement, named by the attribution.
     - ``main_score`` / ``main_score_description``: the one number a leaderboard ranks the layer by.
-    - ``per_label_path``: where a layer's result (report.json ``layers.<layer>``) keeps its strict counts
-      per label.
+    - ``per_label_path``: where a layer's result (report.json ``layers.<layer>``) keeps its counts per label
+      (same boundaries, within the label: strict for entities, exact span for the others).
     - ``label_studio_prefix`` begins the Label Studio region id of each of the layer's records.
     """
 
@@ -59,11 +59,11 @@ LAYER_SPECS: dict[str, Layer] = {spec.name: spec for spec in (
           attributes=("type", "speaker_id", "cue", "speaker"),
           main_score="end-to-end quote+speaker F1",
           main_score_description="quotes sharing enough tokens with a gold quote (token F1 >= 0.5) whose speaker is right",
-          per_label_path=("content", "per_type_strict"), label_studio_prefix="quote-"),
+          per_label_path=("content", "per_type_exact_span"), label_studio_prefix="quote-"),
     Layer("numeric_claims", "approx", APPROX_VALUES, span_fields=("source",), attribution="source",
           attributes=("value", "unit", "approx", "source_id", "source"),
           main_score="end-to-end claim F1",
           main_score_description="claims with exactly a gold claim's span and the right value, unit and source",
-          per_label_path=("span", "per_approx_strict"), label_studio_prefix="num-"),
+          per_label_path=("span", "per_approx_exact_span"), label_studio_prefix="num-"),
 )}
 LAYERS: tuple[str, ...] = tuple(LAYER_SPECS)
