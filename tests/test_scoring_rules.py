@@ -69,15 +69,17 @@ def test_empty_lists_score_every_gold_label_zero(gold):
     predictions = {d: {"doc_id": d, "entities": [], "quotes": [], "numeric_claims": []} for d in gold.texts}
     layers = score(gold, predictions, resamples=10).layers
     entities = layers["entities"]
-    for name in ("strict", "exact", "partial", "type"):
+    for name in ("exact", "partial"):  # blind to the type: no per-label view (report_version 3)
+        assert entities["schemes"][name]["micro"]["f1"] == 0.0
+    for name in ("strict", "type"):
         scheme = entities["schemes"][name]
         assert scheme["macro_f1"] == 0.0
         assert set(scheme["per_label"]) == {m["label"] for d in gold.texts for m in gold.layers["entities"][d]}
         assert all(counts["f1"] == 0.0 for counts in scheme["per_label"].values())
-    assert entities["linking"] != NOT_PREDICTED
+    assert entities["linking_matched_mentions"] != NOT_PREDICTED
     quotes = layers["quotes"]
     assert quotes["content"]["macro_f1_over_types"] == 0.0
-    assert all(counts["f1"] == 0.0 for counts in quotes["content"]["per_type_strict"].values())
+    assert all(counts["f1"] == 0.0 for counts in quotes["content"]["per_type_exact_span"].values())
     for field in ("speaker_accuracy", "type_accuracy", "cue", "quote_group_bcubed"):
         assert quotes[field] != NOT_PREDICTED  # nothing to score: null numbers, not "not predicted"
     claims = layers["numeric_claims"]
