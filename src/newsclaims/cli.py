@@ -254,9 +254,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
                    seed=args.seed, warn=lambda warning: print(warning, file=sys.stderr), started=started)
     print(json.dumps(run.report, indent=2, ensure_ascii=False) if args.json else format_terminal(run.report))
     if args.output:
-        run.write(args.output)
+        kept = run.write(args.output)
         print(f"wrote: {args.output}/report.json, report.md, report.html" + ("" if run.model_lines is None else ", predictions.jsonl"),
               file=sys.stderr)
+        if kept:
+            print(f"kept: {', '.join(kept)} in {args.output} (not written by newsclaims eval)", file=sys.stderr)
     return 0
 
 
