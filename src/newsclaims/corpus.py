@@ -8,6 +8,7 @@ adjudicated gold is ``annotations/``; each annotation pass is ``annotations/pass
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 from . import paths
 from .jsonio import expect_object, read_json
 from .labels import AUTHOR, LAYER_SPECS, LAYERS, UNLINKED_ENTITY_LABELS
+from .normalise import norm_name
 from .problems import InvalidInput, Problem, RecordAt, show
 from .schema import schema_problems
 
@@ -132,6 +134,19 @@ def _registry(root: Path, filename: str, schema: str, key: str, problems: list[P
 
 
 def _check_kb(kb: dict[str, dict], label: str, problems: list[Problem]) -> None:
+    """Semantic checks of a knowledge base, and a warning for a name two entities share.
+
+    A shared name is legitimate (one surname for two people, each mention linked right; ls import
+    records every mention's text as an alias), so it is said, not refused: a bare-name speaker or
+    source with that name is judged right for either entity (``eval/attribution.py`` rule 3).
+    """
+    named: dict[str, str] = {}  # normalised name or alias -> the first entity holding it
+    for index, (entity_id, entity) in enumerate(kb.items()):
+        for name in dict.fromkeys(norm_name(n) for n in [entity["name"], *entity["aliases"]]):
+            other = named.setdefault(name, entity_id)
+            if other != entity_id:
+                print(f"{label}: warning: entities[{index}] (id {entity_id}): the name {show(name)} is also a name of {other}; "
+                      f"a bare-name speaker or source {show(name)} is judged right for either", file=sys.stderr)
     for index, (entity_id, entity) in enumerate(kb.items()):
         where = f"entities[{index}] (id {entity_id})"
         if entity_id == AUTHOR:
@@ -229,8 +244,11 @@ def check_gold_document(doc: dict, document: Document, ann: AnnotationSet, label
                     problems.append(Problem(label, where, "start", f"the span [{key[0]}:{key[1]}] again", f"one record per span in {layer} (also {spans_seen[key]})"))
                 spans_seen.setdefault(key, where)
             for name in LAYER_SPECS[layer].span_fields:
-                if record[name] is not None:
-                    check_span(record[name], text, label, where, name, problems, gold=True)
+                span = record[name]
+                if span is not None and check_span(span, text, label, where, name, problems, gold=True) \
+                        and (span["start"], span["end"]) == (record["start"], record["end"]):
+                    problems.append(Problem(label, where, f"{name}.start", f"the record's own span [{span['start']}:{span['end']}]",
+                                            f"a {name} span other than the record's own"))
             problems.extend(_check_references(layer, record, ann, label, where))
             problems[first:] = [replace(p, record=at) for p in problems[first:]]  # the record as data too
     problems.extend(_check_entity_overlaps(well_placed_entities, label))
@@ -265,6 +283,9 @@ def _check_references(layer: str, record: dict, ann: AnnotationSet, label: str, 
             problems.append(Problem(label, where, "source_id", show(source_id), "an id from entities.json or 'author'"))
         if record["source"] is not None and source_id is None:
             problems.append(Problem(label, where, "source_id", "null", "the source's entity id, since a source span is given"))
+        if record["source"] is not None and source_id == AUTHOR:
+            problems.append(Problem(label, where, "source", f"a span ({show(record['source']['text'])}) beside source_id 'author'",
+                                    "null: the article's own voice has no span in it"))
         if record["claim_group"] not in ann.claim_groups:
             problems.append(Problem(label, where, "claim_group", show(record["claim_group"]), "an id from claim_groups.json"))
     return problems
