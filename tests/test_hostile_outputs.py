@@ -135,6 +135,23 @@ def test_hostile_input(case, tmp_path, mini_data, capsys, monkeypatch):
         assert [line for line in err.splitlines() if case.expect in line], err
 
 
+def test_build_warns_of_a_shared_name_and_builds(cli, tmp_path):
+    from newsclaims.build import gold_digest
+
+    root = tmp_path / "mini"
+    shutil.copytree(MINI, root)
+    old_digest = gold_digest(root / "annotations", root / "seeds")
+    (root / KB_FILE.removeprefix("mini/")).write_bytes(_kb(_shared_alias))
+    changelog = root / "CHANGELOG.md"
+    changelog.write_text(changelog.read_text("utf-8").replace(old_digest, gold_digest(root / "annotations", root / "seeds")))
+    result = cli("build", "--seeds", root / "seeds", "--annotations", root / "annotations", "--changelog", changelog,
+                 "--out", tmp_path / "built")
+    assert result.code == 0, result.err
+    assert [line for line in result.err_lines if ": warning: " in line] == [
+        f"{root / KB_FILE.removeprefix('mini/')}: warning: entities[1] (id mark_rutte): the name \"joe biden\" is also a name of "
+        "joe_biden; a bare-name speaker or source \"joe biden\" is judged right for either"]
+
+
 def test_the_packaged_gold_keeps_every_new_rule(cli):
     """The new gold checks hold for the packaged gold and both passes (no refusal, no warning)."""
     for target in ([], ["annotations/passes/a"], ["annotations/passes/b"]):

@@ -8,8 +8,7 @@ adjudicated gold is ``annotations/``; each annotation pass is ``annotations/pass
 from __future__ import annotations
 
 import hashlib
-import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ GOLD_DIR = "gold"
 KB_FILE = "entities.json"
 CLAIM_GROUPS_FILE = "claim_groups.json"
 QUOTE_GROUPS_FILE = "quote_groups.json"
+Warn = Callable[[str], None]  # where a command's warnings go (its caller prints them)
 
 
 @dataclass(frozen=True)
@@ -133,8 +133,8 @@ def _registry(root: Path, filename: str, schema: str, key: str, problems: list[P
     return items, label
 
 
-def _check_kb(kb: dict[str, dict], label: str, problems: list[Problem]) -> None:
-    """Semantic checks of a knowledge base, and a warning for a name two entities share.
+def _check_kb(kb: dict[str, dict], label: str, problems: list[Problem], warn: Warn | None = None) -> None:
+    """Semantic checks of a knowledge base, and a warning (to ``warn``) for a name two entities share.
 
     A shared name is legitimate (one surname for two people, each mention linked right; ls import
     records every mention's text as an alias), so it is said, not refused: a bare-name speaker or
@@ -144,9 +144,9 @@ def _check_kb(kb: dict[str, dict], label: str, problems: list[Problem]) -> None:
     for index, (entity_id, entity) in enumerate(kb.items()):
         for name in dict.fromkeys(norm_name(n) for n in [entity["name"], *entity["aliases"]]):
             other = named.setdefault(name, entity_id)
-            if other != entity_id:
-                print(f"{label}: warning: entities[{index}] (id {entity_id}): the name {show(name)} is also a name of {other}; "
-                      f"a bare-name speaker or source {show(name)} is judged right for either", file=sys.stderr)
+            if other != entity_id and warn is not None:
+                warn(f"{label}: warning: entities[{index}] (id {entity_id}): the name {show(name)} is also a name of {other}; "
+                     f"a bare-name speaker or source {show(name)} is judged right for either")
     for index, (entity_id, entity) in enumerate(kb.items()):
         where = f"entities[{index}] (id {entity_id})"
         if entity_id == AUTHOR:
@@ -303,11 +303,11 @@ def _check_entity_overlaps(entities: list[tuple[int, dict]], label: str) -> list
     return problems
 
 
-def _load_registries(root: Path, corpus: Corpus, problems: list[Problem]) -> AnnotationSet:
+def _load_registries(root: Path, corpus: Corpus, problems: list[Problem], warn: Warn | None = None) -> AnnotationSet:
     kb, kb_label = _registry(root, KB_FILE, "kb", "entities", problems)
     claim_groups, cg_label = _registry(root, CLAIM_GROUPS_FILE, "claim_groups", "claim_groups", problems)
     quote_groups, qg_label = _registry(root, QUOTE_GROUPS_FILE, "quote_groups", "quote_groups", problems)
-    _check_kb(kb, kb_label, problems)
+    _check_kb(kb, kb_label, problems, warn)
     _check_groups(claim_groups, "claim_groups", cg_label, corpus.clusters, problems)
     _check_groups(quote_groups, "quote_groups", qg_label, corpus.clusters, problems)
     return AnnotationSet(root, {}, kb, claim_groups, quote_groups)
@@ -332,15 +332,17 @@ def _load_gold_file(path: Path, corpus: Corpus, ann: AnnotationSet, check_refere
     return doc, problems
 
 
-def load_annotation_set(root: Path | None = None, corpus: Corpus | None = None, *, require_complete: bool = True) -> AnnotationSet:
-    """Load and fully validate an annotation set; raises InvalidInput listing every problem."""
+def load_annotation_set(root: Path | None = None, corpus: Corpus | None = None, *, require_complete: bool = True,
+                        warn: Warn | None = None) -> AnnotationSet:
+    """Load and fully validate an annotation set; raises InvalidInput listing every problem, and says
+    each warning (``_check_kb``) to ``warn``."""
     root = Path(root) if root else paths.annotations_dir()
     if not root.is_dir():
         raise InvalidInput([Problem(shown_path(root), "", "", "a file" if root.exists() else "nothing",
                                     f"an annotation set folder ({GOLD_DIR}/, {KB_FILE}, {CLAIM_GROUPS_FILE}, {QUOTE_GROUPS_FILE})")])
     corpus = corpus or load_corpus()
     problems: list[Problem] = []
-    ann = _load_registries(root, corpus, problems)
+    ann = _load_registries(root, corpus, problems, warn)
     registries_ok = not problems
     gold_dir = root / GOLD_DIR
     for path in sorted(gold_dir.glob("*.json")) if gold_dir.is_dir() else []:
@@ -376,7 +378,7 @@ def validate_gold_file(path: Path, corpus: Corpus | None = None) -> dict:
     return doc
 
 
-def validate_registry(path: Path, corpus: Corpus | None = None) -> int:
+def validate_registry(path: Path, corpus: Corpus | None = None, warn: Warn | None = None) -> int:
     """Validate a knowledge base or group file on its own; returns its number of records."""
     path = Path(path)
     corpus = corpus or load_corpus()
@@ -389,7 +391,7 @@ def validate_registry(path: Path, corpus: Corpus | None = None) -> int:
     problems: list[Problem] = []
     items, label = _registry(path.parent, path.name, schema, key, problems)
     if schema == "kb":
-        _check_kb(items, label, problems)
+        _check_kb(items, label, problems, warn)
     else:
         _check_groups(items, key, label, corpus.clusters, problems)
     if problems:
