@@ -131,12 +131,12 @@ class Evaluation:
     model_lines: list[dict] | None  # what a model answered, in the texts' order; None for a predictions file
     predict_seconds: float  # the source's time alone, without reading the gold or scoring
 
-    def write(self, folder: Path) -> None:
+    def write(self, folder: Path) -> list[str]:
         """report.json, report.md, report.html, a model's predictions.jsonl and ``files``, as one set
-        (``report.write_outputs``)."""
+        (``report.write_outputs``); returns the names of the user's entries kept beside them."""
         from .report import write_outputs
 
-        write_outputs(folder, self.report, self.gold, self.predictions, self.layers, self.model_lines, self.files)
+        return write_outputs(folder, self.report, self.gold, self.predictions, self.layers, self.model_lines, self.files)
 
 
 def evaluate(source: Source, data: GoldData | Path | None = None, layers: tuple[str, ...] = LAYERS, *, workers: int = 1, timeout: float = 60.0,

@@ -20,7 +20,8 @@ A predictions file is JSON Lines, one object per document::
   ``end`` exclusive; an optional ``text`` must equal ``text[start:end]``) or ``text`` with an optional
   0-based ``occurrence``: the k-th place, left to right, where the exact text occurs without
   continuing a word (``eval/spans.py`` gives the rule: "U.S." does not occur in "U.S.A"); without
-  it, the first such place not taken by another record of the same layer. A ``speaker``, ``cue`` or
+  it, the first such place not taken by another record of the same layer. ``occurrence`` beside
+  ``start``/``end`` is an error. A ``speaker``, ``cue`` or
   ``source`` given as text is placed at the occurrence nearest its record. Text that cannot be
   placed counts as a wrong prediction and is listed. ``speaker`` and ``source`` may also be a bare
   name (a string). Records repeated within a document count once.
@@ -137,18 +138,23 @@ class LinesView(Mapping):
 
 
 def check_prediction_line(obj: dict, text: str, label: str, line: int) -> list[Problem]:
-    """Semantic checks of one schema-valid predictions line against its document."""
+    """Semantic checks of one schema-valid predictions line against its document: every span given
+    by offsets fits the text (``corpus.check_span``) and has no ``occurrence`` beside them."""
     problems: list[Problem] = []
     for layer in LAYERS:
         for index, record in enumerate(obj.get(layer) or []):
             where = f"{layer}[{index}]"
-            if "start" in record:
-                check_span(record, text, label, where, "", problems, gold=False, line=line)
-            for name in LAYER_SPECS[layer].span_fields:
-                span = record.get(name)
+            spans = [("", record)] + [(name, record.get(name)) for name in LAYER_SPECS[layer].span_fields]
+            for name, span in spans:
                 if isinstance(span, dict) and "start" in span:
                     check_span(span, text, label, where, name, problems, gold=False, line=line)
+                    if span.get("occurrence") is not None:
+                        problems.append(Problem(label, where, f"{name}.occurrence" if name else "occurrence",
+                                                f"{show(span['occurrence'])} beside start and end", OCCURRENCE_ONLY_WITH_TEXT, line))
     return problems
+
+
+OCCURRENCE_ONLY_WITH_TEXT = "occurrence only for a span given by text alone (start and end already place it)"
 
 
 def check_prediction(obj, texts: dict[str, str], label: str, line: int | None, seen: dict[str, int], *,
@@ -288,9 +294,11 @@ def _check_lines(documents: DocumentIndex, chunk: bytes, first: int) -> LineBatc
     if columns is None:  # records of several shapes
         if not all_valid("predictions_entity", records):
             return None
-        columns = {k: [r.get(k) for r in records] for k in ("start", "end", "text", "label", "entity_id")}
+        columns = {k: [r.get(k) for r in records] for k in ("start", "end", "text", "label", "entity_id", "occurrence")}
     if "start" not in columns or None in columns["start"]:
         return None  # some given by text, to be placed
+    if any(x is not None for x in columns.get("occurrence", ())):
+        return None  # an occurrence beside offsets, refused line by line
     doc = np.repeat(np.asarray([d for d, e in zip(docs, lists) if e is not None], dtype=np.int64), [len(e) for e in given])
     spans = documents.fitted_spans(doc, columns["start"], columns["end"], columns.get("text"))
     if spans is None:

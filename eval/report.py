@@ -330,9 +330,10 @@ def format_html(report: dict, texts: dict[str, str], gold_layers: dict, predicte
 
 
 def write_outputs(folder: Path, report: dict, gold, predictions, layers, prediction_lines: list[dict] | None,
-                  extra: dict[str, str] | None = None) -> None:
+                  extra: dict[str, str] | None = None) -> list[str]:
     """Write the report files as one set: the folder is replaced whole (see newsclaims.safewrite), so
-    nothing of an earlier run survives beside a new report."""
+    nothing of an earlier run survives beside a new report. Returns the names of what a user added to
+    an earlier report folder, which is kept (``safewrite.write_report_folder``)."""
     from newsclaims.jsonio import dumps_canonical, dumps_line
     from newsclaims.safewrite import write_report_folder
 
@@ -349,4 +350,4 @@ def write_outputs(folder: Path, report: dict, gold, predictions, layers, predict
     files["report.md"] = format_markdown(report)
     files["report.html"] = format_html(report, gold.texts, gold.layers, predicted)
     files["report.json"] = dumps_canonical(report)
-    write_report_folder(folder, files)
+    return write_report_folder(folder, files)

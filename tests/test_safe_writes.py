@@ -143,8 +143,9 @@ def test_report_folder_refusals(tmp_path):
     from newsclaims.safewrite import check_report_target, write_report_folder
 
     out = tmp_path / "run"
-    write_report_folder(out, {"report.json": "{}", "predictions.jsonl": "{}\n"})
-    write_report_folder(out, {"report.json": "{}", "report.md": "# new\n"})
+    report = '{"report_version": 2, "newsclaims_version": "0"}'  # what makes a report.json eval's
+    write_report_folder(out, {"report.json": report, "predictions.jsonl": "{}\n"})
+    write_report_folder(out, {"report.json": report, "report.md": "# new\n"})
     assert sorted(p.name for p in out.iterdir()) == ["report.json", "report.md"]
     file = tmp_path / "file.txt"
     file.write_text("x")

@@ -51,6 +51,10 @@ def _number_option(kind: type, what: str, minimum: float, strict: bool = False):
 
 positive_seconds = _number_option(float, "a finite number of seconds", 0, strict=True)
 worker_count = _number_option(int, "a whole number of workers", 1)
+def _warn(warning: str) -> None:
+    print(warning, file=sys.stderr)
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from . import corpus as corpus_mod
 
@@ -58,7 +62,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     targets = args.paths or [None]
     for target in targets:
         if target is None:
-            ann = corpus_mod.load_annotation_set(args.annotations, corpus)
+            ann = corpus_mod.load_annotation_set(args.annotations, corpus, warn=_warn)
             print(f"ok: {len(corpus.documents)} seed documents (checksums match) and the gold annotation set "
                   f"{shown_path(ann.root)} ({_record_counts(ann)})")
             continue
@@ -67,13 +71,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             raise InvalidInput([Problem(str(target), "", "", "a file" if target.exists() else "nothing",
                                         "an annotation set folder (gold/, entities.json, claim_groups.json, quote_groups.json)")])
         if kind == "set":
-            ann = corpus_mod.load_annotation_set(target, corpus)
+            ann = corpus_mod.load_annotation_set(target, corpus, warn=_warn)
             print(f"ok: {target}: annotation set ({_record_counts(ann)})")
         elif kind == "gold":
             doc = corpus_mod.validate_gold_file(target, corpus)
             print(f"ok: {target}: gold document {doc['doc_id']}")
         elif kind == "registry":
-            count = corpus_mod.validate_registry(target, corpus)
+            count = corpus_mod.validate_registry(target, corpus, warn=_warn)
             print(f"ok: {target}: {count} records")
         else:
             from .eval.predictions import load_predictions
@@ -143,7 +147,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         if recover(out):  # an interrupted earlier swap: its complete old folder is back
             print(f"restored: {shown_path(out)} from an interrupted build", file=sys.stderr)
     corpus = load_corpus(seeds)
-    ann = load_annotation_set(annotations, corpus)
+    ann = load_annotation_set(annotations, corpus, warn=_warn)
     digest = build.gold_digest(annotations, seeds)
     version, released = build.data_version(changelog, digest)
     files = build.render(corpus, ann, version, digest, released)
@@ -251,12 +255,14 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
         check_report_target(args.output)  # refused before any model runs; nothing touched
     run = evaluate(_eval_source(args), gold, layers, workers=args.workers, timeout=args.timeout, resamples=args.resamples,
-                   seed=args.seed, warn=lambda warning: print(warning, file=sys.stderr), started=started)
+                   seed=args.seed, warn=_warn, started=started)
     print(json.dumps(run.report, indent=2, ensure_ascii=False) if args.json else format_terminal(run.report))
     if args.output:
-        run.write(args.output)
+        kept = run.write(args.output)
         print(f"wrote: {args.output}/report.json, report.md, report.html" + ("" if run.model_lines is None else ", predictions.jsonl"),
               file=sys.stderr)
+        if kept:
+            print(f"kept: {', '.join(kept)} in {args.output} (not written by newsclaims eval)", file=sys.stderr)
     return 0
 
 

@@ -8,7 +8,7 @@ adjudicated gold is ``annotations/``; each annotation pass is ``annotations/pass
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 from . import paths
 from .jsonio import expect_object, read_json
 from .labels import AUTHOR, LAYER_SPECS, LAYERS, UNLINKED_ENTITY_LABELS
+from .normalise import norm_name
 from .problems import InvalidInput, Problem, RecordAt, show
 from .schema import schema_problems
 
@@ -23,6 +24,7 @@ GOLD_DIR = "gold"
 KB_FILE = "entities.json"
 CLAIM_GROUPS_FILE = "claim_groups.json"
 QUOTE_GROUPS_FILE = "quote_groups.json"
+Warn = Callable[[str], None]  # where a command's warnings go (its caller prints them)
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,20 @@ def _registry(root: Path, filename: str, schema: str, key: str, problems: list[P
     return items, label
 
 
-def _check_kb(kb: dict[str, dict], label: str, problems: list[Problem]) -> None:
+def _check_kb(kb: dict[str, dict], label: str, problems: list[Problem], warn: Warn | None = None) -> None:
+    """Semantic checks of a knowledge base, and a warning (to ``warn``) for a name two entities share.
+
+    A shared name is legitimate (one surname for two people, each mention linked right; ls import
+    records every mention's text as an alias), so it is said, not refused: a bare-name speaker or
+    source with that name is judged right for either entity (``eval/attribution.py`` rule 3).
+    """
+    named: dict[str, str] = {}  # normalised name or alias -> the first entity holding it
+    for index, (entity_id, entity) in enumerate(kb.items()):
+        for name in dict.fromkeys(norm_name(n) for n in [entity["name"], *entity["aliases"]]):
+            other = named.setdefault(name, entity_id)
+            if other != entity_id and warn is not None:
+                warn(f"{label}: warning: entities[{index}] (id {entity_id}): the name {show(name)} is also a name of {other}; "
+                     f"a bare-name speaker or source {show(name)} is judged right for either")
     for index, (entity_id, entity) in enumerate(kb.items()):
         where = f"entities[{index}] (id {entity_id})"
         if entity_id == AUTHOR:
@@ -229,8 +244,11 @@ def check_gold_document(doc: dict, document: Document, ann: AnnotationSet, label
                     problems.append(Problem(label, where, "start", f"the span [{key[0]}:{key[1]}] again", f"one record per span in {layer} (also {spans_seen[key]})"))
                 spans_seen.setdefault(key, where)
             for name in LAYER_SPECS[layer].span_fields:
-                if record[name] is not None:
-                    check_span(record[name], text, label, where, name, problems, gold=True)
+                span = record[name]
+                if span is not None and check_span(span, text, label, where, name, problems, gold=True) \
+                        and (span["start"], span["end"]) == (record["start"], record["end"]):
+                    problems.append(Problem(label, where, f"{name}.start", f"the record's own span [{span['start']}:{span['end']}]",
+                                            f"a {name} span other than the record's own"))
             problems.extend(_check_references(layer, record, ann, label, where))
             problems[first:] = [replace(p, record=at) for p in problems[first:]]  # the record as data too
     problems.extend(_check_entity_overlaps(well_placed_entities, label))
@@ -265,6 +283,9 @@ def _check_references(layer: str, record: dict, ann: AnnotationSet, label: str, 
             problems.append(Problem(label, where, "source_id", show(source_id), "an id from entities.json or 'author'"))
         if record["source"] is not None and source_id is None:
             problems.append(Problem(label, where, "source_id", "null", "the source's entity id, since a source span is given"))
+        if record["source"] is not None and source_id == AUTHOR:
+            problems.append(Problem(label, where, "source", f"a span ({show(record['source']['text'])}) beside source_id 'author'",
+                                    "null: the article's own voice has no span in it"))
         if record["claim_group"] not in ann.claim_groups:
             problems.append(Problem(label, where, "claim_group", show(record["claim_group"]), "an id from claim_groups.json"))
     return problems
@@ -282,11 +303,11 @@ def _check_entity_overlaps(entities: list[tuple[int, dict]], label: str) -> list
     return problems
 
 
-def _load_registries(root: Path, corpus: Corpus, problems: list[Problem]) -> AnnotationSet:
+def _load_registries(root: Path, corpus: Corpus, problems: list[Problem], warn: Warn | None = None) -> AnnotationSet:
     kb, kb_label = _registry(root, KB_FILE, "kb", "entities", problems)
     claim_groups, cg_label = _registry(root, CLAIM_GROUPS_FILE, "claim_groups", "claim_groups", problems)
     quote_groups, qg_label = _registry(root, QUOTE_GROUPS_FILE, "quote_groups", "quote_groups", problems)
-    _check_kb(kb, kb_label, problems)
+    _check_kb(kb, kb_label, problems, warn)
     _check_groups(claim_groups, "claim_groups", cg_label, corpus.clusters, problems)
     _check_groups(quote_groups, "quote_groups", qg_label, corpus.clusters, problems)
     return AnnotationSet(root, {}, kb, claim_groups, quote_groups)
@@ -311,15 +332,17 @@ def _load_gold_file(path: Path, corpus: Corpus, ann: AnnotationSet, check_refere
     return doc, problems
 
 
-def load_annotation_set(root: Path | None = None, corpus: Corpus | None = None, *, require_complete: bool = True) -> AnnotationSet:
-    """Load and fully validate an annotation set; raises InvalidInput listing every problem."""
+def load_annotation_set(root: Path | None = None, corpus: Corpus | None = None, *, require_complete: bool = True,
+                        warn: Warn | None = None) -> AnnotationSet:
+    """Load and fully validate an annotation set; raises InvalidInput listing every problem, and says
+    each warning (``_check_kb``) to ``warn``."""
     root = Path(root) if root else paths.annotations_dir()
     if not root.is_dir():
         raise InvalidInput([Problem(shown_path(root), "", "", "a file" if root.exists() else "nothing",
                                     f"an annotation set folder ({GOLD_DIR}/, {KB_FILE}, {CLAIM_GROUPS_FILE}, {QUOTE_GROUPS_FILE})")])
     corpus = corpus or load_corpus()
     problems: list[Problem] = []
-    ann = _load_registries(root, corpus, problems)
+    ann = _load_registries(root, corpus, problems, warn)
     registries_ok = not problems
     gold_dir = root / GOLD_DIR
     for path in sorted(gold_dir.glob("*.json")) if gold_dir.is_dir() else []:
@@ -355,7 +378,7 @@ def validate_gold_file(path: Path, corpus: Corpus | None = None) -> dict:
     return doc
 
 
-def validate_registry(path: Path, corpus: Corpus | None = None) -> int:
+def validate_registry(path: Path, corpus: Corpus | None = None, warn: Warn | None = None) -> int:
     """Validate a knowledge base or group file on its own; returns its number of records."""
     path = Path(path)
     corpus = corpus or load_corpus()
@@ -368,7 +391,7 @@ def validate_registry(path: Path, corpus: Corpus | None = None) -> int:
     problems: list[Problem] = []
     items, label = _registry(path.parent, path.name, schema, key, problems)
     if schema == "kb":
-        _check_kb(items, label, problems)
+        _check_kb(items, label, problems, warn)
     else:
         _check_groups(items, key, label, corpus.clusters, problems)
     if problems:

@@ -6,8 +6,11 @@ goes through ``write_tree_atomically``; every command that writes into the data 
 ``labelstudio.passes.pass_name_problem`` against ``RESERVED_PASS_NAMES`` and ``is_pass_folder``. The rules, once:
 
 - A folder is replaced only if it is new, empty, or recognised as one the same command wrote
-  before (``recognise``); anything else, an existing file included, is refused with one line and
-  left untouched.
+  before (``recognise``: by the content of a file only that command writes, not by a file name);
+  anything else, an existing file included, is refused with one line and left untouched.
+- Entries of a recognised folder that the command does not write (``keep``: a user's notes beside
+  a report) are carried into the new set, hard-linked where the file system allows, and named to
+  the caller; the command's own files are replaced.
 - The swap keeps a complete folder at every instant: the new tree is written into
   ``.NAME.build-XXXX`` beside it; the old folder is renamed to ``.NAME.old-XXXX``; the new one is
   renamed into place; the old one is removed. A run that is killed in between leaves those
@@ -22,6 +25,7 @@ goes through ``write_tree_atomically``; every command that writes into the data 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -158,7 +162,8 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def write_tree_atomically(dest: Path, files: Mapping[str, str | bytes], *, recognise: Callable[[Path], bool],
-                          label: str = "--out", what: str = "a folder this command wrote before") -> None:
+                          label: str = "--out", what: str = "a folder this command wrote before",
+                          keep: Callable[[Path], list[str]] | None = None) -> list[str]:
     """Replace the folder ``dest`` with exactly ``files`` (relative path -> text or bytes), as a set.
 
     ``dest`` must be a new path, an empty folder, or a folder for which ``recognise(path)`` is true
@@ -168,6 +173,9 @@ def write_tree_atomically(dest: Path, files: Mapping[str, str | bytes], *, recog
     complete old folder or the complete new one is at ``dest`` (or beside it as ``.NAME.old-*``,
     restored by the next run). An OSError while writing (a read-only or full disk) becomes one
     InvalidInput line; the partial new tree is removed.
+
+    ``keep(old folder)`` names the old folder's top-level entries to carry into the new set (none
+    may be a name ``files`` writes); the names carried are returned.
     """
     dest = Path(dest).absolute()
     check_folder_target(dest, recognise, label, what)
@@ -177,7 +185,7 @@ def write_tree_atomically(dest: Path, files: Mapping[str, str | bytes], *, recog
     except OSError as err:
         raise _refuse(label, f"{dest} cannot be written ({err.strerror})", "a folder this user may write") from None
     try:
-        _swap_in(dest, files, recognise, label, what)
+        return _swap_in(dest, files, recognise, label, what, keep)
     finally:
         if lock is not None:
             os.close(lock)  # closing the descriptor releases the lock
@@ -198,7 +206,25 @@ def _lock_folder(folder: Path) -> int | None:
     return fd
 
 
-def _swap_in(dest: Path, files: Mapping[str, str | bytes], recognise: Callable[[Path], bool], label: str, what: str) -> None:
+def _link_or_copy(source: str | Path, target: str | Path) -> None:
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:  # a file system without hard links: a copy
+        shutil.copy2(source, target, follow_symlinks=False)
+
+
+def _carry(source: Path, target: Path) -> None:
+    """An entry of the old folder put into the new one, the old one left whole (it is the complete folder until the swap)."""
+    if source.is_symlink():
+        os.symlink(os.readlink(source), target)
+    elif source.is_dir():
+        shutil.copytree(source, target, symlinks=True, copy_function=_link_or_copy)
+    else:
+        _link_or_copy(source, target)
+
+
+def _swap_in(dest: Path, files: Mapping[str, str | bytes], recognise: Callable[[Path], bool], label: str, what: str,
+             keep: Callable[[Path], list[str]] | None) -> list[str]:
     try:
         _recover(dest)
         check_folder_target(dest, recognise, label, what)  # recover may have put an old folder back
@@ -207,8 +233,16 @@ def _swap_in(dest: Path, files: Mapping[str, str | bytes], recognise: Callable[[
     except OSError as err:
         raise _refuse(label, f"{dest} cannot be written ({err.strerror})", "a folder this user may write") from None
     old = None
+    kept: list[str] = []
     try:
         _write_files(staging, files)
+        if keep is not None and dest.is_dir():
+            kept = keep(dest)
+            written = {Path(rel).parts[0] for rel in files}
+            if written.intersection(kept):
+                raise ValueError(f"entries to keep that the new set writes: {sorted(written.intersection(kept))}")
+            for name in kept:
+                _carry(dest / name, staging / name)
         _fsync_dir(staging)
         if dest.exists():
             old = dest.parent / f".{dest.name}.{OLD_TAG}-{secrets.token_hex(4)}"
@@ -227,6 +261,7 @@ def _swap_in(dest: Path, files: Mapping[str, str | bytes], recognise: Callable[[
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+    return kept
 
 
 # --- Targets a command may not write to ----------------------------------------------------------
@@ -321,30 +356,46 @@ def is_pass_folder(folder: Path) -> bool:
 
 # --- Report folders (newsclaims eval --output) ---------------------------------------------------
 
-REPORT_MARKER = "report.json"
-REPORT_WHAT = "a folder newsclaims eval wrote (with report.json)"
+REPORT_FILES = ("report.json", "report.md", "report.html", "predictions.jsonl", "replies.jsonl")  # every name eval writes
+REPORT_WHAT = "a folder newsclaims eval wrote (its report.json)"
 
 
 def is_report_folder(folder: Path) -> bool:
-    """A folder newsclaims eval wrote: it holds report.json."""
-    return (Path(folder) / REPORT_MARKER).is_file()
+    """A folder newsclaims eval wrote: its report.json is a JSON object with report_version and
+    newsclaims_version (a file that is merely named report.json does not make a folder eval's)."""
+    try:
+        report = json.loads((Path(folder) / "report.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(report, dict) and "report_version" in report and "newsclaims_version" in report
+
+
+def user_entries(folder: Path) -> list[str]:
+    """The entries of a report folder that eval did not write (any name but ``REPORT_FILES``), sorted."""
+    return sorted(entry.name for entry in Path(folder).iterdir() if entry.name not in REPORT_FILES)
 
 
 def check_report_target(folder: Path, label: str = "--output") -> None:
     """Refuse (one line) an --output that eval may not replace; call it before any model runs.
 
-    Refused: an existing file, a path under a file, a folder with other files (not an earlier
-    report folder), the current folder, and anything inside the installed package or a data folder.
+    Refused: an existing file, a path under a file, a non-empty folder that is not an earlier
+    report folder (``is_report_folder``), the current folder, and anything inside the installed
+    package or a data folder.
     """
     refuse_protected(folder, label)
     check_folder_target(folder, is_report_folder, label, REPORT_WHAT)
 
 
-def write_report_folder(folder: Path, files: Mapping[str, str | bytes], label: str = "--output") -> None:
+def write_report_folder(folder: Path, files: Mapping[str, str | bytes], label: str = "--output") -> list[str]:
     """Write a report set (report.json, report.md, ... as name -> text) as a whole, replacing the folder.
 
     Nothing of an earlier report survives beside the new one (an old predictions.jsonl included);
-    a failure leaves the earlier report folder as it was. See ``write_tree_atomically``.
+    what a user added to an earlier report folder (notes.md, plots/: ``user_entries``) is kept, and
+    its names are returned for the caller to say. A failure leaves the earlier report folder as it
+    was. See ``write_tree_atomically``.
     """
+    unknown = sorted(set(files) - set(REPORT_FILES))
+    if unknown:
+        raise ValueError(f"not a report file name (see REPORT_FILES): {unknown}")
     check_report_target(folder, label)
-    write_tree_atomically(folder, files, recognise=is_report_folder, label=label, what=REPORT_WHAT)
+    return write_tree_atomically(folder, files, recognise=is_report_folder, label=label, what=REPORT_WHAT, keep=user_entries)

@@ -34,7 +34,7 @@ import operator
 import re
 import sys
 from functools import cache
-from itertools import chain, repeat
+from itertools import chain, islice, repeat
 from pathlib import Path
 from typing import Any
 
@@ -247,10 +247,15 @@ def fast_validator(name: str):
     """
     if name == "common" or name not in SCHEMA_NAMES + DATASET_ROW_NAMES:
         raise KeyError(name)
+    return _compiled(load_schema(name), name, f"{name}#")
+
+
+def _compiled(schema: Any, base: str, key: str):
+    """The fast predicate of a schema (or a subschema of the document ``base``, named by ``key``)."""
     translator = _Translator()
-    function = translator.function(load_schema(name), name, f"{name}#")
+    function = translator.function(schema, base, key)
     namespace = dict(translator.constants)
-    exec(compile("\n".join(translator.sources), f"<newsclaims.schema fast validator: {name}>", "exec"), namespace)  # noqa: S102
+    exec(compile("\n".join(translator.sources), f"<newsclaims.schema fast validator: {key}>", "exec"), namespace)  # noqa: S102
     return namespace[function]
 
 
@@ -603,19 +608,50 @@ def _record_where(instance: Any, path: list) -> tuple[RecordAt | None, list]:
     return None, path
 
 
+@cache
+def _record_lists(name: str) -> dict[str, tuple[Any, Any]]:
+    """The top-level fields of a schema that hold lists of records: field -> (the explaining validator
+    of one record, the fast predicate of one record)."""
+    fields = {}
+    for prop, sub in load_schema(name).get("properties", {}).items():
+        if isinstance(sub, dict) and isinstance(sub.get("items"), dict):
+            items = sub["items"]
+            fields[prop] = (validator(name).evolve(schema=items), _compiled(items, name, f"{name}#/properties/{prop}/items"))
+    return fields
+
+
+def _errors(name: str, instance: Any, limit: int) -> list[tuple[list, Any]]:
+    """(path, error) of what jsonschema finds in an instance.
+
+    jsonschema does not walk a list of records (one line may hold a million): the fast path finds
+    the records it refuses, and only the first ``limit`` of each list are explained, which is all
+    that ``explain`` can show (its lines are sorted by path).
+    """
+    lists = {}
+    if type(instance) is dict:
+        lists = {prop: instance[prop] for prop in _record_lists(name) if type(instance.get(prop)) is list}
+    rest = {**instance, **{prop: [] for prop in lists}} if lists else instance
+    found = [(list(error.absolute_path), error) for error in validator(name).iter_errors(rest)]
+    for prop, records in lists.items():
+        explaining, fine = _record_lists(name)[prop]
+        refused = (index for index, record in enumerate(records) if not fine(record))
+        for index in islice(refused, limit):
+            found += [([prop, index, *error.absolute_path], error) for error in explaining.iter_errors(records[index])]
+    return found
+
+
 def explain(name: str, instance: Any, file: str, line: int | None = None, limit: int = 20) -> list[Problem]:
-    """What jsonschema finds wrong with an instance, one line per field, most specific first."""
+    """What jsonschema finds wrong with an instance, one line per field, most specific first; at most ``limit``."""
     from jsonschema.exceptions import relevance
 
     problems = []
     by_path: dict[tuple, list] = {}
-    for error in validator(name).iter_errors(instance):
-        key = tuple((0, part, "") if isinstance(part, int) else (1, 0, str(part)) for part in error.absolute_path)
-        by_path.setdefault(key, []).append(error)
+    for path, error in _errors(name, instance, limit):
+        key = tuple((0, part, "") if isinstance(part, int) else (1, 0, str(part)) for part in path)
+        by_path.setdefault(key, []).append((path, error))
     # One line per field: a specific complaint beats "matches none of anyOf" at the same place.
-    chosen = [max(errors, key=relevance) for _, errors in sorted(by_path.items())]
-    for error in chosen[:limit]:
-        path = list(error.absolute_path)
+    chosen = [max(errors, key=lambda pair: relevance(pair[1])) for _, errors in sorted(by_path.items())]
+    for path, error in chosen[:limit]:
         record, field_path = _record_where(instance, path)
         suffix, expected = _expected(error)
         field = _field_path(field_path)
