@@ -54,7 +54,6 @@ columns (``records.EntityTable``), not as one dict each.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import chain
@@ -64,7 +63,7 @@ import numpy as np
 
 from newsclaims.corpus import check_span
 from newsclaims.batches import checked_chunks
-from newsclaims.jsonio import empty_file, exact_lines, no_cycle_collection, open_input, parse_chunk, value_problems
+from newsclaims.jsonio import HashingReader, empty_file, exact_lines, no_cycle_collection, open_input, parse_chunk, value_problems
 from newsclaims.labels import LAYER_SPECS, LAYERS
 from newsclaims.problems import InvalidInput, Problem, show
 from newsclaims.schema import all_valid, schema_problems, valid_columns
@@ -173,27 +172,6 @@ def check_prediction(obj, texts: dict[str, str], label: str, line: int | None, s
         where = f"line {seen[doc_id]}" if seen[doc_id] else "an earlier answer"
         return [Problem(label, "", "doc_id", show(doc_id), f"one line per document (already on {where})", line)]
     return check_prediction_line(obj, texts[doc_id], label, line or 0)
-
-
-class _HashingReader:
-    """A binary stream read once, hashing every byte it hands out."""
-
-    def __init__(self, handle):
-        self.handle = handle
-        self.digest = hashlib.sha256()
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.handle.read(size)
-        self.digest.update(data)
-        return data
-
-    def readline(self, limit: int = -1) -> bytes:
-        data = self.handle.readline(limit)
-        self.digest.update(data)
-        return data
-
-    def fileno(self) -> int:
-        return self.handle.fileno()
 
 
 STDIN = "-"
@@ -309,7 +287,7 @@ def _load_stream(handle, texts: dict[str, str], label: str, workers: int | None)
     result = Predictions(label)
     keeper = _Keeper(result, texts)
     problems: list[Problem] = []
-    reader = _HashingReader(handle)
+    reader = HashingReader(handle)
     seen_any = False
     for first, chunk, batch in checked_chunks(reader, label, _check_lines, keeper.documents, workers):
         if not problems and batch is not None and keeper.keep_batch(batch):

@@ -292,6 +292,29 @@ def open_input(path: Path | str, label: str | None = None) -> IO[bytes]:
         raise _unreadable(label, err) from None
 
 
+class HashingReader:
+    """A binary stream read once, hashing every byte it hands out: a file's sha256 costs no second read."""
+
+    def __init__(self, handle: IO[bytes]):
+        import hashlib
+
+        self.handle = handle
+        self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.handle.read(size)
+        self.digest.update(data)
+        return data
+
+    def readline(self, limit: int = -1) -> bytes:
+        data = self.handle.readline(limit)
+        self.digest.update(data)
+        return data
+
+    def fileno(self) -> int:
+        return self.handle.fileno()
+
+
 def read_bytes(path: Path | str, label: str | None = None) -> bytes:
     """All bytes of a file (``-`` is standard input), read once; InvalidInput when unreadable or too big."""
     label = label or str(path)
