@@ -66,7 +66,7 @@ from newsclaims.batches import checked_chunks
 from newsclaims.jsonio import HashingReader, empty_file, exact_lines, no_cycle_collection, open_input, parse_chunk, value_problems
 from newsclaims.labels import LAYER_SPECS, LAYERS
 from newsclaims.problems import InvalidInput, Problem, show
-from newsclaims.schema import all_valid, schema_problems, valid_columns
+from newsclaims.schema import all_valid, is_valid, schema_problems, valid_columns
 
 from .entity_columns import DocumentIndex, EntityTable, EntityTableBuilder, MentionBatch, MentionsByDocument, mention_batch
 
@@ -151,10 +151,12 @@ def check_prediction_line(obj: dict, text: str, label: str, line: int) -> list[P
 
 def check_prediction(obj, texts: dict[str, str], label: str, line: int | None, seen: dict[str, int], *,
                      from_text: bool = False) -> list[Problem]:
-    """Every problem of one prediction object (a line of a file, or a model's answer).
+    """Every problem of one prediction object (a line of a file, or a model's answer), at most MAX_PROBLEMS.
 
     A value a model produced in Python is first checked to be a JSON value (no NaN, no tuple, no
     lone surrogate, ...), as the reader checks a file; ``from_text=True`` says the reader already did.
+    A schema problem hides none of the line's other problems: the records the schema accepts are
+    still checked against their document (``_schema_valid_part``).
     """
     if not from_text:
         found = value_problems(obj, label, line)
@@ -162,16 +164,30 @@ def check_prediction(obj, texts: dict[str, str], label: str, line: int | None, s
             return found
     if type(obj) is not dict:
         return [Problem(label, "", "", show(obj), "a JSON object for one document", line)]
-    found = schema_problems("predictions_line", obj, label, line)
-    if found:
+    found = schema_problems("predictions_line", obj, label, line, limit=MAX_PROBLEMS)
+    checked = _schema_valid_part(obj) if found else obj
+    if checked is None:  # no valid doc_id: no document to check the records against
         return found
-    doc_id = obj["doc_id"]
+    doc_id = checked["doc_id"]
     if doc_id not in texts:
-        return [Problem(label, "", "doc_id", show(doc_id), "a doc_id of the dataset being scored", line)]
+        return found + [Problem(label, "", "doc_id", show(doc_id), "a doc_id of the dataset being scored", line)]
     if doc_id in seen:
         where = f"line {seen[doc_id]}" if seen[doc_id] else "an earlier answer"
-        return [Problem(label, "", "doc_id", show(doc_id), f"one line per document (already on {where})", line)]
-    return check_prediction_line(obj, texts[doc_id], label, line or 0)
+        return found + [Problem(label, "", "doc_id", show(doc_id), f"one line per document (already on {where})", line)]
+    return (found + check_prediction_line(checked, texts[doc_id], label, line or 0))[:MAX_PROBLEMS]
+
+
+def _schema_valid_part(obj: dict) -> dict | None:
+    """A schema-refused line with each record the schema refuses replaced by ``{}`` (so the others keep
+    their index) and each layer that is not a list left out; None when its doc_id is not valid."""
+    if not is_valid("predictions_line", {"doc_id": obj.get("doc_id")}):
+        return None
+    part = {"doc_id": obj["doc_id"]}
+    for layer in LAYERS:
+        records = obj.get(layer)
+        if type(records) is list:
+            part[layer] = [r if is_valid("predictions_line", {"doc_id": obj["doc_id"], layer: [r]}) else {} for r in records]
+    return part
 
 
 STDIN = "-"
