@@ -3,7 +3,8 @@
 - Each layer has its own table, ranked by that layer's main score (a system that did not predict
   the layer is listed last, as "not predicted"); ties keep the order the reports were given in.
 - A system is named by its model (the predictions' source), the layers it was scored on and its
-  run folder, so two runs of one model can be told apart.
+  run folder, so two runs of one model can be told apart; the code column names the newsclaims
+  version and commit that scored it, and says when the working tree had uncommitted changes.
 - Every pair of systems that both have a number on a layer is tested over the documents: the
   p-value is the exact paired permutation test's (``metrics.paired_permutation_test``; Monte Carlo
   past ``metrics.EXACT_LIMIT`` assignments), printed with the smallest p the design can reach
@@ -81,6 +82,8 @@ def _number(m: dict | None) -> float | None:
 
 def leaderboards(reports: list[tuple[str, dict]], resamples: int = 1000, seed: int = 0) -> dict:
     """Per layer: ranked rows and the paired tests between every two systems with a number."""
+    from .report import code_label
+
     first_path, first = reports[0]
     for path, r in reports[1:]:
         if r["dataset"]["gold_sha256"] != first["dataset"]["gold_sha256"]:
@@ -95,7 +98,7 @@ def leaderboards(reports: list[tuple[str, dict]], resamples: int = 1000, seed: i
         ranked = sorted(range(len(entries)), key=lambda i: (_number(entries[i][1]) is None, -(_number(entries[i][1]) or 0.0), i))
         rows = [{"system": entries[i][0], "value": _number(entries[i][1]),
                  "shown": (entries[i][1] or {}).get("value", "not scored"), "ci95": (entries[i][1] or {}).get("ci95"),
-                 "n_documents": (entries[i][1] or {}).get("n_documents")}
+                 "n_documents": (entries[i][1] or {}).get("n_documents"), "code": code_label(reports[i][1])}
                 for i in ranked]
         tests = []
         scored = [i for i in ranked if _number(entries[i][1]) is not None]
@@ -120,11 +123,11 @@ def format_leaderboards(boards: dict) -> str:
 
     lines = []
     for layer, board in boards.items():
-        table = [("rank", "system", board["score"], "95% CI")]
+        table = [("rank", "system", board["score"], "95% CI", "code (newsclaims)")]
         for k, row in enumerate(board["rows"], start=1):
             table.append((str(k), row["system"], _fmt(row["value"]) if row["value"] is not None else str(row["shown"]),
-                          _ci(row["ci95"], row["n_documents"])))
-        widths = [max(len(r[i]) for r in table) for i in range(4)]
+                          _ci(row["ci95"], row["n_documents"]), row["code"]))
+        widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
         lines.append(f"## {layer}")
         lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in table]
         for t in board["tests"]:

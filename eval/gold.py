@@ -8,6 +8,12 @@ every row has the shape of its record in ``gold_document.schema.json`` (or ``kb.
 document's text, with their surface ``text`` equal to ``text[start:end]``. Anything else is one line
 naming the file, line, field, what was found and what was expected (exit code 2).
 
+Each data file read is hashed in the same pass that reads it, and, once the folder's own checks
+pass, its sha256 must be the one ``build_info.json`` records (``files``), or the folder is refused
+in one line (``newsclaims.hf.checksum_problem``, the line ``load_dataset`` gives): an edited copy is
+never scored under the built gold's name. ``GoldData.files`` holds the digests of what was read,
+which report.json records.
+
 The entities file, the one that grows with a dataset, is checked a chunk of lines at a time, a
 column at a time (``_check_mentions``; on every core for a large file, ``newsclaims.batches``), and
 its mentions are kept as columns (``records.EntityTable``); a chunk those checks cannot vouch for is
@@ -16,6 +22,7 @@ checked line by line, which names the first problem.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +31,9 @@ import numpy as np
 
 from newsclaims.corpus import check_span
 from newsclaims.batches import checked_chunks
-from newsclaims.jsonio import (exact_lines, expect_object, iter_jsonl_batches, no_cycle_collection, open_input, parse_chunk,
-                               read_json)
+from newsclaims.hf import BUILD_INFO, checksum_problem
+from newsclaims.jsonio import (HashingReader, exact_lines, expect_object, iter_jsonl_batches, no_cycle_collection, open_input,
+                               parse_chunk, read_json)
 from newsclaims.labels import LAYER_SPECS
 from newsclaims.problems import InvalidInput, Problem, show
 from newsclaims.schema import all_valid, schema_problems, valid_columns
@@ -46,15 +54,42 @@ class GoldData:
     kb: dict[str, dict]
     info: dict  # build_info.json: data_version, gold_sha256, files
     entities: EntityTable | None = None  # the entity mentions as columns; doc indices follow ``texts``
+    files: dict[str, str] | None = None  # sha256 of each data file scored, hashed as it was read (equal to info["files"])
 
 
-def _batches(folder: Path, config: str, schema: str):
+class _Reads:
+    """The data files of one folder, each opened once and hashed as it is read; ``verify`` then
+    refuses the first whose digest is not build_info.json's."""
+
+    def __init__(self, folder: Path, info: dict):
+        self.folder, self.info = folder, info
+        self.digests: dict[str, str] = {}
+
+    @contextlib.contextmanager
+    def open(self, config: str):
+        """(label, hashing stream) of a config's test split; its digest is kept when the block ends
+        without an error, which for every reader here means the file was read to its end."""
+        path = self.folder / config / SPLIT_FILE
+        label = str(path)
+        if not path.is_file():
+            raise InvalidInput([Problem(str(self.folder), "", "", f"no {config}/{SPLIT_FILE}", BUILT_BY)])
+        with open_input(path, label) as handle:
+            reader = HashingReader(handle)
+            yield label, reader
+        self.digests[f"{config}/{SPLIT_FILE}"] = reader.digest.hexdigest()
+
+    def verify(self) -> dict[str, str]:
+        """The digests read, once each agrees with build_info.json's; else the first that does not, refused."""
+        for rel, digest in self.digests.items():
+            problem = checksum_problem(self.folder, self.info, rel, digest)
+            if problem:
+                raise InvalidInput([problem])
+        return dict(sorted(self.digests.items()))
+
+
+def _batches(reads: _Reads, config: str, schema: str):
     """(label, line numbers, rows) of one config's test split, each batch schema-checked."""
-    path = folder / config / SPLIT_FILE
-    label = str(path)
-    if not path.is_file():
-        raise InvalidInput([Problem(str(folder), "", "", f"no {config}/{SPLIT_FILE}", BUILT_BY)])
-    with open_input(path, label) as handle:
+    with reads.open(config) as (label, handle):
         for lines, rows in iter_jsonl_batches(handle, label, allow_empty=config != "documents"):
             if not all_valid(schema, rows):
                 for line, row in zip(lines, rows):
@@ -64,20 +99,24 @@ def _batches(folder: Path, config: str, schema: str):
             yield label, lines, rows
 
 
-def _rows(folder: Path, config: str, schema: str):
-    for label, lines, rows in _batches(folder, config, schema):
+def _rows(reads: _Reads, config: str, schema: str):
+    for label, lines, rows in _batches(reads, config, schema):
         yield from ((label, line, row) for line, row in zip(lines, rows))
 
 
 def _info(folder: Path) -> dict:
-    path = folder / "build_info.json"
+    path = folder / BUILD_INFO
     if not path.is_file():
-        raise InvalidInput([Problem(str(folder), "", "", "no build_info.json", BUILT_BY)])
+        raise InvalidInput([Problem(str(folder), "", "", f"no {BUILD_INFO}", BUILT_BY)])
     info = expect_object(read_json(path, str(path)), str(path))
     for key in ("data_version", "gold_sha256"):
         if type(info.get(key)) is not str:
             found = "nothing" if key not in info else show(info[key])
             raise InvalidInput([Problem(str(path), "", key, found, f"a string (the build writes it; {BUILT_BY})")])
+    files = info.get("files")
+    if type(files) is not dict or not all(type(v) is str for v in files.values()):
+        raise InvalidInput([Problem(str(path), "", "files", "nothing" if "files" not in info else show(files),
+                                    f"each data file's sha256 (the build writes them; {BUILT_BY})")])
     return info
 
 
@@ -119,14 +158,10 @@ def _check_mentions(documents: DocumentIndex, chunk: bytes, first: int) -> Menti
     return None if spans is None else mention_batch(doc, *spans, columns["label"], columns["entity_id"])
 
 
-def _read_mentions(folder: Path, texts: dict[str, str], workers: int | None) -> EntityTable:
-    path = folder / "entities" / SPLIT_FILE
-    label = str(path)
-    if not path.is_file():
-        raise InvalidInput([Problem(str(folder), "", "", f"no entities/{SPLIT_FILE}", BUILT_BY)])
+def _read_mentions(reads: _Reads, texts: dict[str, str], workers: int | None) -> EntityTable:
     documents = DocumentIndex(texts)
     mentions = EntityTableBuilder()
-    with open_input(path, label) as handle:
+    with reads.open("entities") as (label, handle):
         for first, chunk, batch in checked_chunks(handle, label, _check_mentions, documents, workers):
             if batch is not None:
                 mentions.add_coded(batch)
@@ -148,26 +183,27 @@ def _load_gold_data(folder: Path | None, workers: int | None) -> GoldData:
         found = "a file" if folder.exists() else "nothing"
         raise InvalidInput([Problem(str(folder), "", "", found, BUILT_BY)])
     info = _info(folder)
-    documents = sorted(_rows(folder, "documents", "dataset_document"), key=lambda item: item[2]["fold"])
+    reads = _Reads(folder, info)
+    documents = sorted(_rows(reads, "documents", "dataset_document"), key=lambda item: item[2]["fold"])
     texts: dict[str, str] = {}
     for label, line, row in documents:
         if row["doc_id"] in texts:
             raise InvalidInput([Problem(label, "", "doc_id", show(row["doc_id"]), "one row per document", line)])
         texts[row["doc_id"]] = row["text"]
     del documents
-    entities = _read_mentions(folder, texts, workers)
+    entities = _read_mentions(reads, texts, workers)
     layers: dict[str, Mapping] = {"entities": MentionsByDocument(list(texts), entities)}
     for layer in ("quotes", "numeric_claims"):
         by_doc: dict[str, list[dict]] = {doc_id: [] for doc_id in texts}
-        for label, line, row in _rows(folder, layer, f"dataset_{layer}"):
+        for label, line, row in _rows(reads, layer, f"dataset_{layer}"):
             problem = _row_problem(row, texts, label, line, layer)
             if problem:
                 raise InvalidInput([problem])
             by_doc[row["doc_id"]].append(row)
         layers[layer] = by_doc
     kb: dict[str, dict] = {}
-    for label, line, row in _rows(folder, "kb", "dataset_kb"):
+    for label, line, row in _rows(reads, "kb", "dataset_kb"):
         if row["id"] in kb:
             raise InvalidInput([Problem(label, "", "id", show(row["id"]), "an id not used by another row", line)])
         kb[row["id"]] = row
-    return GoldData(folder, texts, layers, kb, info, entities)
+    return GoldData(folder, texts, layers, kb, info, entities, reads.verify())

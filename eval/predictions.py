@@ -55,7 +55,6 @@ columns (``records.EntityTable``), not as one dict each.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import chain
@@ -65,10 +64,10 @@ import numpy as np
 
 from newsclaims.corpus import check_span
 from newsclaims.batches import checked_chunks
-from newsclaims.jsonio import empty_file, exact_lines, no_cycle_collection, open_input, parse_chunk, value_problems
+from newsclaims.jsonio import HashingReader, empty_file, exact_lines, no_cycle_collection, open_input, parse_chunk, value_problems
 from newsclaims.labels import LAYER_SPECS, LAYERS
 from newsclaims.problems import InvalidInput, Problem, show
-from newsclaims.schema import all_valid, schema_problems, valid_columns
+from newsclaims.schema import all_valid, is_valid, schema_problems, valid_columns
 
 from .entity_columns import DocumentIndex, EntityTable, EntityTableBuilder, MentionBatch, MentionsByDocument, mention_batch
 
@@ -159,10 +158,12 @@ OCCURRENCE_ONLY_WITH_TEXT = "occurrence only for a span given by text alone (sta
 
 def check_prediction(obj, texts: dict[str, str], label: str, line: int | None, seen: dict[str, int], *,
                      from_text: bool = False) -> list[Problem]:
-    """Every problem of one prediction object (a line of a file, or a model's answer).
+    """Every problem of one prediction object (a line of a file, or a model's answer), at most MAX_PROBLEMS.
 
     A value a model produced in Python is first checked to be a JSON value (no NaN, no tuple, no
     lone surrogate, ...), as the reader checks a file; ``from_text=True`` says the reader already did.
+    A schema problem hides none of the line's other problems: the records the schema accepts are
+    still checked against their document (``_schema_valid_part``).
     """
     if not from_text:
         found = value_problems(obj, label, line)
@@ -170,37 +171,30 @@ def check_prediction(obj, texts: dict[str, str], label: str, line: int | None, s
             return found
     if type(obj) is not dict:
         return [Problem(label, "", "", show(obj), "a JSON object for one document", line)]
-    found = schema_problems("predictions_line", obj, label, line)
-    if found:
+    found = schema_problems("predictions_line", obj, label, line, limit=MAX_PROBLEMS)
+    checked = _schema_valid_part(obj) if found else obj
+    if checked is None:  # no valid doc_id: no document to check the records against
         return found
-    doc_id = obj["doc_id"]
+    doc_id = checked["doc_id"]
     if doc_id not in texts:
-        return [Problem(label, "", "doc_id", show(doc_id), "a doc_id of the dataset being scored", line)]
+        return found + [Problem(label, "", "doc_id", show(doc_id), "a doc_id of the dataset being scored", line)]
     if doc_id in seen:
         where = f"line {seen[doc_id]}" if seen[doc_id] else "an earlier answer"
-        return [Problem(label, "", "doc_id", show(doc_id), f"one line per document (already on {where})", line)]
-    return check_prediction_line(obj, texts[doc_id], label, line or 0)
+        return found + [Problem(label, "", "doc_id", show(doc_id), f"one line per document (already on {where})", line)]
+    return (found + check_prediction_line(checked, texts[doc_id], label, line or 0))[:MAX_PROBLEMS]
 
 
-class _HashingReader:
-    """A binary stream read once, hashing every byte it hands out."""
-
-    def __init__(self, handle):
-        self.handle = handle
-        self.digest = hashlib.sha256()
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.handle.read(size)
-        self.digest.update(data)
-        return data
-
-    def readline(self, limit: int = -1) -> bytes:
-        data = self.handle.readline(limit)
-        self.digest.update(data)
-        return data
-
-    def fileno(self) -> int:
-        return self.handle.fileno()
+def _schema_valid_part(obj: dict) -> dict | None:
+    """A schema-refused line with each record the schema refuses replaced by ``{}`` (so the others keep
+    their index) and each layer that is not a list left out; None when its doc_id is not valid."""
+    if not is_valid("predictions_line", {"doc_id": obj.get("doc_id")}):
+        return None
+    part = {"doc_id": obj["doc_id"]}
+    for layer in LAYERS:
+        records = obj.get(layer)
+        if type(records) is list:
+            part[layer] = [r if is_valid("predictions_line", {"doc_id": obj["doc_id"], layer: [r]}) else {} for r in records]
+    return part
 
 
 STDIN = "-"
@@ -318,7 +312,7 @@ def _load_stream(handle, texts: dict[str, str], label: str, workers: int | None)
     result = Predictions(label)
     keeper = _Keeper(result, texts)
     problems: list[Problem] = []
-    reader = _HashingReader(handle)
+    reader = HashingReader(handle)
     seen_any = False
     for first, chunk, batch in checked_chunks(reader, label, _check_lines, keeper.documents, workers):
         if not problems and batch is not None and keeper.keep_batch(batch):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import json
-import subprocess
 from pathlib import Path
 
 from newsclaims.labels import LAYER_SPECS, LAYERS
@@ -18,23 +17,10 @@ REPORT_VERSION = 3
 MAX_HTML_DOCUMENTS = 50  # documents drawn in report.html (a large --data run would make it unreadable)
 
 
-def git_commit() -> str | None:
-    from newsclaims import paths
-
-    root = paths.repo_root()
-    if root is None or not (root / ".git").exists():
-        return None
-    try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() or None
-
-
 def build_report(scores, gold, source: dict, elapsed: float, warnings: list[str]) -> dict:
     """report.json's content: self-describing (data revision, package version, options, definitions)."""
-    from newsclaims import __version__
     from newsclaims.batches import peak_memory_mb
+    from newsclaims.provenance import code_provenance
 
     results = scores.layers
     main_scores = {}
@@ -48,10 +34,9 @@ def build_report(scores, gold, source: dict, elapsed: float, warnings: list[str]
                                   "ci95_note": few_documents_note(result["main"]["n_documents"])}
     return {
         "report_version": REPORT_VERSION,
-        "newsclaims_version": __version__,
-        "git_commit": git_commit(),
+        **code_provenance(),  # newsclaims_version, git_commit, git_dirty, git_source
         "dataset": {"path": str(gold.path), "data_version": gold.info.get("data_version"),
-                    "gold_sha256": gold.info.get("gold_sha256"), "documents": len(gold.texts)},
+                    "gold_sha256": gold.info.get("gold_sha256"), "files_sha256": gold.files, "documents": len(gold.texts)},
         "predictions": source,
         "elapsed_seconds": round(elapsed, 3),
         "memory": peak_memory_mb(),
@@ -67,6 +52,13 @@ def build_report(scores, gold, source: dict, elapsed: float, warnings: list[str]
         "error_summary": {layer: r["error_summary"] for layer, r in results.items() if r != NOT_PREDICTED},
         "warnings": warnings,
     }
+
+
+def code_label(report: dict) -> str:
+    """The code that scored, in a few words: version, commit, and whether the tree differed from it."""
+    commit = report.get("git_commit")
+    dirty = " with uncommitted changes" if report.get("git_dirty") else ""
+    return f"{report.get('newsclaims_version', '?')} ({f'commit {commit[:12]}{dirty}' if commit else 'commit unknown'})"
 
 
 def _fmt(value, digits: int = 3) -> str:
@@ -191,7 +183,7 @@ def format_terminal(report: dict) -> str:
 def format_markdown(report: dict) -> str:
     ds = report["dataset"]
     out = [f"# newsclaims evaluation: {report['predictions'].get('name')}", "",
-           f"- newsclaims {report['newsclaims_version']}, git commit {report['git_commit'] or 'n/a'}",
+           f"- newsclaims {code_label(report)}",
            f"- data {ds['data_version']} (gold sha256 `{ds['gold_sha256']}`), {ds['documents']} documents",
            f"- predictions: {report['predictions'].get('kind')} `{report['predictions'].get('name')}`",
            f"- 95% intervals: document-level bootstrap, {report['bootstrap']['resamples']} resamples, seed {report['bootstrap']['seed']}",

@@ -6,7 +6,16 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 
+import atexit
 import shutil
+import tempfile
+
+# Nor the user's Hugging Face cache: everything the suite loads is cached in a folder of its own,
+# removed when the run ends (set before datasets is imported, which reads them once).
+HF_HOME = tempfile.mkdtemp(prefix="newsclaims-tests-hf-")
+os.environ["HF_HOME"] = HF_HOME
+os.environ["HF_DATASETS_CACHE"] = os.path.join(HF_HOME, "datasets")
+atexit.register(shutil.rmtree, HF_HOME, ignore_errors=True)
 from pathlib import Path
 
 import pytest

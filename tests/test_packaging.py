@@ -125,7 +125,9 @@ def files_the_checkout_ships(repo: Path = REPO) -> set[str]:
             for path in source.glob(pattern):
                 if path.is_file() and "__pycache__" not in path.parts:
                     out.add(f"{target}/{path.relative_to(source).as_posix()}")
-    return out
+    from newsclaims.provenance import BUILD_SOURCE
+
+    return out | {f"newsclaims/{BUILD_SOURCE}"}  # the one file the build writes: the commit it saw
 
 
 def wheel_files(wheel: Path) -> set[str]:

@@ -173,6 +173,13 @@ def check_setup_eval(ws, command):
     prints_main_scores(ok(ws.run(command.split("&&", 1)[1].strip())))
 
 
+def check_venv(ws, command):
+    # Made in the copy of the clone (.venv/ is ignored by git), and active for what follows on the line.
+    result = ok(ws.run(command + " && python -c 'import sys; print(sys.prefix)'"))
+    assert Path(result.stdout.strip()) == ws.root / ".venv"
+    assert ".venv/" in (REPO / ".gitignore").read_text().split()
+
+
 def check_predictions_example(ws, command):
     example = next(b for b in fenced_blocks() if b.lang == "json")
     line = json.loads(example.body)
@@ -281,6 +288,7 @@ COMMANDS = {
     "pip install . && newsclaims eval": check_setup_eval,
     "pip install -e '.[test]' && python -m pytest":
         not_run_here("the command running this suite; CI runs it verbatim (tests/test_packaging.py checks .ci/run)"),
+    "python3 -m venv .venv && . .venv/bin/activate": check_venv,
     "newsclaims eval --predictions predictions.jsonl --output runs/mine": check_predictions_example,
     "newsclaims eval --model mypackage.extract:predict --workers 4": check_model_callable,
     'newsclaims eval --command "python my_tagger.py" --timeout 30': check_command,

@@ -26,6 +26,11 @@ BASELINES = {
 }
 
 
+def baseline_names() -> list[str]:
+    """The shipped baselines as a user types them: a factory's name with its argument shown, ``spacy[:ARG]``."""
+    return [name.replace(":", "[:ARG]") for name in BASELINES]
+
+
 def resolve_model(spec: str) -> Callable[[dict], dict]:
     """A shipped baseline by name (``BASELINES``; ``NAME:ARG`` for one that takes an argument), or ``package.module:callable``."""
     name, _, argument = spec.partition(":")
@@ -35,7 +40,7 @@ def resolve_model(spec: str) -> Callable[[dict], dict]:
     elif ":" in spec:
         module_name, _, attr = spec.partition(":")
     else:
-        known = ", ".join(sorted(BASELINES)).replace(":", "[:ARG]")
+        known = ", ".join(baseline_names())
         raise InvalidInput([Problem("--model", "", "", show(spec), f"a shipped baseline ({known}) or package.module:callable")])
     if os.getcwd() not in sys.path:  # as `python -m` does: a module in the current folder imports first
         sys.path.insert(0, os.getcwd())

@@ -184,7 +184,9 @@ def write_end_to_end_workload(folder: Path, docs: int, spans: int, seed: int = 1
             predictions.write(json.dumps({"doc_id": doc_id, "entities": kept}) + "\n")
     for config in ("quotes", "numeric_claims", "kb"):
         (data / config / "test.jsonl").write_text("", encoding="utf-8")
-    (data / "build_info.json").write_text(json.dumps({"data_version": "bench", "gold_sha256": "0" * 64, "split": "test"}))
+    files = {f"{c}/test.jsonl": hashlib.sha256((data / c / "test.jsonl").read_bytes()).hexdigest()
+             for c in ("documents", "entities", "quotes", "numeric_claims", "kb")}
+    (data / "build_info.json").write_text(json.dumps({"data_version": "bench", "gold_sha256": "0" * 64, "split": "test", "files": files}))
     return data, folder / "predictions.jsonl"
 
 

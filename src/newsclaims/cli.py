@@ -23,10 +23,35 @@ EXAMPLES = """examples:
 
 
 class _Parser(argparse.ArgumentParser):
-    """Usage mistakes are one line too (``newsclaims eval: argument --workers: found 0; expected ...``), exit 2."""
+    """Usage mistakes are one line too (``newsclaims eval: argument --workers: found 0; expected ...``), exit 2.
+
+    An option's help may be filled in when help is shown (``action.late_help``, a function): the
+    ``--model`` help names the shipped baselines without importing the harness for every command."""
 
     def error(self, message: str):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+    def format_help(self) -> str:
+        for action in self._actions:
+            if callable(getattr(action, "late_help", None)):
+                action.help = action.late_help()
+        return super().format_help()
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Help wrapped to the terminal: prose lines of a description or epilog are filled to its width;
+    indented lines (the examples, commands to copy) are kept as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        import textwrap
+
+        lines = []
+        for line in text.splitlines():
+            if not line.strip() or line.startswith(" "):
+                lines.append(indent + line)
+            else:
+                lines += textwrap.wrap(line, width, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False)
+        return "\n".join(lines) + ("\n" if text.endswith("\n") else "")
 
 
 def _number_option(kind: type, what: str, minimum: float, strict: bool = False):
@@ -254,8 +279,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         from .safewrite import check_report_target
 
         check_report_target(args.output)  # refused before any model runs; nothing touched
-    run = evaluate(_eval_source(args), gold, layers, workers=args.workers, timeout=args.timeout, resamples=args.resamples,
-                   seed=args.seed, warn=_warn, started=started)
+    source = _eval_source(args)
+    given = {name: getattr(args, name) for name in ("workers", "timeout") if getattr(args, name) is not None}
+    run = evaluate(source, gold, layers, **given, resamples=args.resamples, seed=args.seed,
+                   warn=_warn, started=started)
     print(json.dumps(run.report, indent=2, ensure_ascii=False) if args.json else format_terminal(run.report))
     if args.output:
         kept = run.write(args.output)
@@ -266,21 +293,51 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+SOURCES = ("--predictions", "--model", "--command", "--openai-base-url")
+# The sources each option acts on; given with any other source (or the default --model rules) it is refused.
+IDLE_OPTIONS = {
+    "--workers": ("--model", "--command", "--openai-base-url"),
+    "--timeout": ("--command", "--openai-base-url"),
+    **{option: ("--openai-base-url",) for option in ("--openai-model", "--openai-api-key-env", "--cache", "--max-reply-bytes",
+                                                      "--retries")},
+}
+
+
+def _dest(option: str) -> str:
+    return option.removeprefix("--").replace("-", "_")
+
+
+def _model_help() -> str:
+    from .eval.adapters.callables import baseline_names
+
+    return (f"a shipped baseline ({', '.join(baseline_names())}; spacy:NAME_OR_PATH scores an installed spaCy pipeline or a pipeline folder; see the "
+            "README's Baselines), or module:callable taking {'doc_id', 'text'}")
+
+
 def _eval_source(args: argparse.Namespace):
-    """What ``newsclaims eval`` scores: at most one of its source options, else the default baseline."""
+    """What ``newsclaims eval`` scores: at most one of its source options, else the default baseline.
+    An option that does nothing for that source is refused (``IDLE_OPTIONS``), in one line."""
     from .eval import pipeline
 
-    chosen = [x for x in (args.predictions, args.model, args.command, args.openai_base_url) if x]
+    chosen = [option for option in SOURCES if getattr(args, _dest(option))]
     if len(chosen) > 1:
         raise InvalidInput([Problem("newsclaims eval", "", "", f"{len(chosen)} prediction sources",
-                                    "at most one of --predictions, --model, --command, --openai-base-url")])
+                                    "at most one of " + ", ".join(SOURCES))])
+    source = chosen[0] if chosen else "--model"
+    for option, sources in IDLE_OPTIONS.items():
+        if getattr(args, _dest(option)) is not None and source not in sources:
+            used = source if chosen else f"the default --model {pipeline.DEFAULT_MODEL}"
+            raise InvalidInput([Problem("newsclaims eval", "", "", f"{option} with {used}, which it does nothing for",
+                                        f"{option} only with {' or '.join([', '.join(sources[:-1])] * (len(sources) > 1) + [sources[-1]])}")])
     if args.predictions:
         return pipeline.PredictionsFile(args.predictions)
     if args.command:
         return pipeline.Command(args.command)
     if args.openai_base_url:
-        return pipeline.OpenAIEndpoint(args.openai_base_url, args.openai_model, args.openai_api_key_env, args.cache,
-                                       args.max_reply_bytes, args.retries)
+        options = {"key_env": args.openai_api_key_env, "cache_dir": args.cache, "max_reply_bytes": args.max_reply_bytes,
+                   "retries": args.retries}
+        return pipeline.OpenAIEndpoint(args.openai_base_url, args.openai_model,
+                                       **{name: value for name, value in options.items() if value is not None})
     if not args.model:
         print(f"newsclaims eval: no predictions given; scoring the default baseline --model {pipeline.DEFAULT_MODEL}",
               file=sys.stderr)
@@ -290,14 +347,14 @@ def _eval_source(args: argparse.Namespace):
 def _cmd_baselines(args: argparse.Namespace) -> int:
     from .baselines.refresh import run_all
 
-    results = run_all()
+    results, seconds = run_all()
     for name, r in results["baselines"].items():
         if "not_run" in r:
             print(f"{name}: not run ({r['not_run']})", file=sys.stderr)
         else:
             scores = ", ".join(f"{layer} {v['value']:.3f}" if isinstance(v["value"], float) else f"{layer} {v['value']}"
                                for layer, v in r["main_scores"].items())
-            print(f"{name}: {scores} ({r['seconds']:.1f} s)")
+            print(f"{name}: {scores} ({seconds[name]:.1f} s)")
     print("wrote: baselines/README.md, baselines/results.json, baselines/predictions/")
     return 0
 
@@ -424,7 +481,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="newsclaims",
         description="A benchmark of who said what, and how many, in news text.",
         epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     from . import __version__
 
@@ -433,7 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add(name: str, help_text: str, examples: str, seeds: bool = True):
         p = sub.add_parser(name, help=help_text, description=help_text, epilog="examples:\n" + examples,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+                           formatter_class=_HelpFormatter)
         if seeds:  # compare reads reports and baselines the packaged gold: no seeds option to ignore
             p.add_argument("--seeds", type=Path, help="seed folder with MANIFEST.json (default: the packaged seeds)")
         return p
@@ -467,31 +524,34 @@ def build_parser() -> argparse.ArgumentParser:
                               "  newsclaims eval --command \"python my_tagger.py\" --timeout 30\n"
                               "  OPENAI_API_KEY=... newsclaims eval --openai-base-url http://127.0.0.1:8000/v1 --openai-model qwen2.5-7b-instruct\n"
                               "  newsclaims compare runs/*/report.json\n",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    source = p.add_argument_group("what to score (at most one; default: --model rules)")
+                       formatter_class=_HelpFormatter)
+    source = p.add_argument_group("what to score (one of these or --openai-base-url; default --model rules)")
     source.add_argument("--predictions", type=Path, metavar="FILE.jsonl",
                         help="a predictions file (see the README for the format); - reads standard input")
-    source.add_argument("--model", metavar="NAME|module:callable",
-                        help="a shipped baseline (rules, sklearn, spacy; spacy:NAME_OR_PATH for an installed spaCy pipeline or "
-                             "a pipeline folder, NEWSCLAIMS_SPACY_MODEL being deprecated), or a callable taking {'doc_id', 'text'}")
+    model = source.add_argument("--model", metavar="NAME|module:callable", help="a shipped baseline, or a callable taking {'doc_id', 'text'}")
+    model.late_help = _model_help
     source.add_argument("--command", metavar="CMD", help="a program reading document JSON lines on stdin, writing prediction lines")
-    source.add_argument("--openai-base-url", metavar="URL", help="an OpenAI-compatible endpoint (vLLM, llama.cpp server, Ollama)")
-    p.add_argument("--openai-model", metavar="NAME", help="the model name sent to the endpoint")
-    p.add_argument("--openai-api-key-env", default="OPENAI_API_KEY", metavar="VAR",
-                   help="environment variable holding the API key (default OPENAI_API_KEY); the key is never printed or written")
-    p.add_argument("--data", type=Path, metavar="DIR", help="a dataset folder built by newsclaims build (default: the packaged gold)")
+    p.add_argument("--data", type=Path, metavar="DIR", help="a dataset folder built by newsclaims build, its files checked against "
+                   "the checksums in its build_info.json (default: the packaged gold)")
     p.add_argument("--layers", metavar="LIST", help="comma-separated layers to score (default: all)")
     p.add_argument("--output", type=Path, metavar="DIR", help="write report.json, report.md, report.html (and a model's predictions.jsonl)")
-    p.add_argument("--workers", type=worker_count, default=1, metavar="N",
-                   help="documents processed in parallel by a model, at most N at a time (default 1)")
-    p.add_argument("--timeout", type=positive_seconds, default=60.0, metavar="S",
+    # Options that act on some sources only default to None here, so that one given for another source is
+    # refused (IDLE_OPTIONS); the defaults the help names are those of pipeline.evaluate and OpenAIEndpoint.
+    p.add_argument("--workers", type=worker_count, metavar="N",
+                   help="documents processed in parallel by a model, command or endpoint, at most N at a time (default 1)")
+    p.add_argument("--timeout", type=positive_seconds, metavar="S",
                    help="seconds per document for a command or endpoint, > 0 (default 60)")
     endpoint = p.add_argument_group("OpenAI-compatible endpoint runs")
+    endpoint.add_argument("--openai-base-url", metavar="URL", help="score the endpoint at URL (vLLM, llama.cpp server, Ollama); "
+                          "a source, like those above")
+    endpoint.add_argument("--openai-model", metavar="NAME", help="the model name sent to the endpoint (required with --openai-base-url)")
+    endpoint.add_argument("--openai-api-key-env", metavar="VAR",
+                          help="environment variable holding the API key (default OPENAI_API_KEY); the key is never printed or written")
     endpoint.add_argument("--cache", type=Path, metavar="DIR",
                           help="keep every reply in DIR (keyed by endpoint, model, prompt and document); a rerun asks only for what is missing")
-    endpoint.add_argument("--max-reply-bytes", type=_number_option(int, "a whole number of bytes", 1), default=8 * 1024 * 1024, metavar="N",
+    endpoint.add_argument("--max-reply-bytes", type=_number_option(int, "a whole number of bytes", 1), metavar="N",
                           help="refuse a reply longer than N bytes (default 8 MiB)")
-    endpoint.add_argument("--retries", type=_number_option(int, "a whole number of retries", 0), default=4, metavar="N",
+    endpoint.add_argument("--retries", type=_number_option(int, "a whole number of retries", 0), metavar="N",
                           help="retries after HTTP 429/5xx or a reset connection, with backoff honouring Retry-After (default 4)")
     p.add_argument("--json", action="store_true", help="print report.json instead of the table")
     p.add_argument("--resamples", type=_number_option(int, "a whole number of resamples", 1), default=1000, metavar="N", help="bootstrap resamples for the 95%% intervals (default 1000)")
@@ -547,7 +607,8 @@ def build_parser() -> argparse.ArgumentParser:
             "  newsclaims adjudicate annotations/passes/a annotations/passes/b\n")
     p.add_argument("pass_a", type=Path, help="first annotation pass")
     p.add_argument("pass_b", type=Path, help="second annotation pass")
-    p.add_argument("--gold", type=Path, help="the adjudicated set holding adjudication_rules.json (default: the packaged gold)")
+    p.add_argument("--gold", type=Path, help="the adjudicated set holding adjudication_rules.json, where ADJUDICATION.md is "
+                   "written (default: annotations/ of the checkout you are in; outside a checkout, --gold is needed)")
     p.set_defaults(run=_cmd_adjudicate)
 
     p = add("build", "Regenerate dataset/ (JSON Lines configs and the dataset card) from seeds/ and annotations/.",

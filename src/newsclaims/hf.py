@@ -40,13 +40,25 @@ def read_build_info(folder: Path) -> dict:
     if not isinstance(info, dict) or not isinstance(info.get("gold_sha256"), str) or not isinstance(info.get("files"), dict):
         raise InvalidInput([Problem(str(info_path), "", "gold_sha256", "no gold digest and file list",
                                     "the build_info.json newsclaims build writes")])
-    for rel, sha in sorted(info["files"].items()):
+    for rel in sorted(info["files"]):
         path = folder / rel
-        actual = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "no such file"
-        if actual != sha:
-            raise InvalidInput([Problem(str(path), "", "sha256", actual if path.is_file() else "no such file",
-                                        f"{sha}, as recorded in {BUILD_INFO}: rebuild the folder with newsclaims build")])
+        problem = checksum_problem(folder, info, rel, hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None)
+        if problem:
+            raise InvalidInput([problem])
     return info
+
+
+def checksum_problem(folder: Path, info: dict, rel: str, actual: str | None) -> Problem | None:
+    """The refusal of a data file whose sha256 (``actual``; None: no such file) is not the one
+    ``build_info.json`` records for it, or that it records none for; None when they agree. Every
+    reader of a built folder (``load_dataset``, ``newsclaims eval --data``) refuses with this line."""
+    recorded = info["files"].get(rel)
+    if recorded is None:
+        return Problem(str(folder / BUILD_INFO), "", "files", f"no checksum of {rel}", "every data file's sha256, as newsclaims build writes them")
+    if actual == recorded:
+        return None
+    return Problem(str(folder / rel), "", "sha256", actual or "no such file",
+                   f"{recorded}, as recorded in {BUILD_INFO}: rebuild the folder with newsclaims build")
 
 
 def load_dataset(config: str, data_dir: str | os.PathLike | None = None, **kwargs):

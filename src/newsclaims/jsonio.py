@@ -238,9 +238,14 @@ def _decode(raw: bytes, label: str, line: int | None) -> str:
         raise InvalidInput([Problem(label, "", "", f"the byte 0x{raw[err.start]:02x} at {at}", "UTF-8 text", line)]) from None
 
 
-def _parse_problem(label: str, line: int | None, err: ValueError) -> Problem:
+def _parse_problem(label: str, line: int | None, err: ValueError, more_lines: bool = False) -> Problem:
     if isinstance(err, json.JSONDecodeError):
         found = f"invalid JSON ({err.msg} at column {err.colno})"
+        if more_lines and (err.pos >= len(err.doc.rstrip()) or err.msg.startswith("Unterminated string")):
+            # a JSON Lines line that ends inside its value, with lines after it: an object laid out over
+            # several lines (pretty-printed), not a file cut short
+            return Problem(label, "", "", f"{found}, a value that goes on past the end of its line",
+                           "one JSON object per line (JSON Lines: write each object on a single line)", line)
         return Problem(label, "", "", found, "a JSON value", line or err.lineno)
     message = str(err)
     if message.startswith("JSON nested"):
@@ -250,8 +255,11 @@ def _parse_problem(label: str, line: int | None, err: ValueError) -> Problem:
     return Problem(label, "", "", message, "each key once per object", line)
 
 
-def loads(text: str, label: str, line: int | None = None, *, schema_checked: bool = False) -> Any:
+def loads(text: str, label: str, line: int | None = None, *, schema_checked: bool = False, more_lines: bool = False) -> Any:
     """Parse one JSON text strictly (see the module docstring); raises InvalidInput.
+
+    ``more_lines``: the text is a line of a JSON Lines file with more lines after it, so a value cut
+    off at its end is named as an object spread over several lines.
 
     With ``schema_checked=True`` the caller validates the value with ``schema.schema_problems``,
     which refuses NaN, Infinity, huge integers and deep nesting on its own; only lone surrogates,
@@ -260,7 +268,7 @@ def loads(text: str, label: str, line: int | None = None, *, schema_checked: boo
     try:
         value = parse_json(text)
     except ValueError as err:
-        raise InvalidInput([_parse_problem(label, line, err)]) from None
+        raise InvalidInput([_parse_problem(label, line, err, more_lines)]) from None
     if not schema_checked or ("\\u" in text and _SURROGATE_ESCAPE.search(text)):
         check_value(value, label, line)
     return value
@@ -290,6 +298,29 @@ def open_input(path: Path | str, label: str | None = None) -> IO[bytes]:
         return open(path, "rb")
     except OSError as err:
         raise _unreadable(label, err) from None
+
+
+class HashingReader:
+    """A binary stream read once, hashing every byte it hands out: a file's sha256 costs no second read."""
+
+    def __init__(self, handle: IO[bytes]):
+        import hashlib
+
+        self.handle = handle
+        self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.handle.read(size)
+        self.digest.update(data)
+        return data
+
+    def readline(self, limit: int = -1) -> bytes:
+        data = self.handle.readline(limit)
+        self.digest.update(data)
+        return data
+
+    def fileno(self) -> int:
+        return self.handle.fileno()
 
 
 def read_bytes(path: Path | str, label: str | None = None) -> bytes:
@@ -412,14 +443,16 @@ def exact_lines(chunk: bytes, first: int, label: str) -> Iterator[tuple[int, Any
     """(line number, value) of a chunk's lines, one at a time, each read by ``loads`` with
     ``schema_checked=True``: the reference reading. A refusal names its line; blank lines are
     skipped; a byte-order mark on line 1 is skipped with a warning."""
-    for offset, raw in enumerate(chunk_lines(chunk)):
+    lines = chunk_lines(chunk)
+    for offset, raw in enumerate(lines):
         line = first + offset
         if line == 1 and raw.startswith(BOM):
             _warn_bom(label)
             raw = raw[len(BOM):]
         text = _decode(raw, label, line)
         if text.strip():
-            yield line, loads(text, label, line, schema_checked=True)
+            more = any(rest.strip() for rest in lines[offset + 1:offset + 2])  # the line after it, within the chunk
+            yield line, loads(text, label, line, schema_checked=True, more_lines=more)
 
 
 def empty_file(label: str) -> InvalidInput:

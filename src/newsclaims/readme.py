@@ -3,6 +3,10 @@
     python -m newsclaims.readme            rewrite the blocks of the checkout's README.md
     python -m newsclaims.readme --check    write nothing; exit 1 when a block is out of date
 
+The checkout is the one holding the current folder, as for ``newsclaims build``
+(``safewrite.find_checkout``), never where the package happens to be installed from; ``--repo``
+names another.
+
 Each block sits between ``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->`` and is filled
 by the same function that fills DATASHEET.md's blocks (``newsclaims.build.fill_blocks``): the data's
 size and version from ``dataset/build_info.json`` and the gold, the agreement of the two passes (the
@@ -79,17 +83,19 @@ def readme_blocks(repo: Path) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from . import paths
     from .build import fill_blocks
     from .jsonio import atomic_write_text
     from .problems import InvalidInput
+    from .safewrite import find_checkout
 
     parser = argparse.ArgumentParser(prog="python -m newsclaims.readme", description="Fill README.md's generated blocks.")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 when README.md is out of date")
-    parser.add_argument("--repo", type=Path, default=paths.repo_root(), help="the checkout (default: this package's)")
+    parser.add_argument("--repo", type=Path, help="the checkout (default: the one holding the current folder, as newsclaims build)")
     args = parser.parse_args(argv)
+    args.repo = args.repo or find_checkout()
     if args.repo is None:
-        print("python -m newsclaims.readme: not in a source checkout; give --repo", file=sys.stderr)
+        print(f"python -m newsclaims.readme: {Path.cwd()} is not inside a source checkout; run it in a clone, or give --repo",
+              file=sys.stderr)
         return 2
     readme = args.repo / "README.md"
     try:

@@ -669,15 +669,18 @@ def schema_problems(name: str, instance: Any, file: str, line: int | None = None
 
     Valid input costs one call of the fast predicate. For refused input, a value JSON cannot hold
     (NaN, Infinity, a huge integer, nesting too deep, a lone surrogate, a Python object that is no
-    JSON value) is named first, in the reader's words; then jsonschema explains the structure.
+    JSON value) is named first, in the reader's words; then jsonschema explains the structure of
+    every other field (not of one nested too deep, which it cannot walk).
     """
     if is_valid(name, instance):
         return []
-    from .jsonio import value_problems
+    from .jsonio import MAX_DEPTH, value_problems
 
     problems = value_problems(instance, file, line, limit=limit)
-    if not problems:
-        problems = explain(name, instance, file, line, limit)
+    if len(problems) < limit and not any(p.found.startswith(f"JSON nested more than {MAX_DEPTH}") for p in problems):
+        named = {p.field for p in problems}  # "entities[1].end"; the structure's line of the same field says less
+        problems += [p for p in explain(name, instance, file, line, limit)
+                     if (f"{p.record.layer}[{p.record.index}].{p.field}" if p.record else p.field) not in named][:limit - len(problems)]
     if not problems:  # the two paths disagree: never accept what the fast path refused
         problems = [Problem(file, "", "", show(instance), f"a value valid against {name}.schema.json", line)]
     return problems
