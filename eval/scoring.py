@@ -83,6 +83,7 @@ class Scores:
 
     layers: dict
     options: Options = field(default_factory=Options)
+    warnings: list[str] = field(default_factory=list)  # found while placing (surplus copies), for the report
 
     def main(self, layer: str) -> dict | str:
         result = self.layers.get(layer, NOT_PREDICTED)
@@ -414,7 +415,18 @@ def score(gold, predictions, layers=LAYERS, *, resamples: int = 1000, seed: int 
             out[layer] = score_quotes(data, judge, options)
         else:
             out[layer] = score_numeric_claims(data, judge, options)
-    return Scores(out, options)
+    return Scores(out, options, surplus_warnings(aligned, layers, getattr(predictions, "path", None)))
+
+
+def surplus_warnings(aligned: dict, layers, path: str | None = None) -> list[str]:
+    """One warning per layer with surplus copies of text-only records (``spans``: counted once)."""
+    out, prefix = [], f"{path}: warning: " if path else "warning: "
+    for layer in layers:
+        per_doc = [a[layer].surplus for a in aligned.values() if layer in a and a[layer].surplus]
+        if per_doc:
+            out.append(f"{prefix}{layer}: {sum(per_doc)} copies of text-only records beyond the text's occurrences were counted once "
+                       f"({len(per_doc)} document{'s' if len(per_doc) > 1 else ''})")
+    return out
 
 
 def _entity_data(gold, predictions, aligned: dict) -> LayerData:
