@@ -62,7 +62,7 @@ from newsclaims.tokens import tokenize
 
 from .attribution import UNPLACED, Judge
 from .errors import ErrorList, leftover_pairs
-from .layers import LayerData, entity_layer_data, layer_data
+from .layers import LayerData, entity_layer_data, layer_data, worst_clustering
 from .metrics import bcubed, bootstrap_f1, ceaf_e
 from .entity_columns import concat, table_of
 from .schemes import CATEGORIES, SCHEMES, Scheme, SchemeCounts, match_scheme
@@ -121,7 +121,11 @@ def scheme_result(scheme: Scheme, data: LayerData, cand_g=None, cand_p=None) -> 
     cand_g = data.cand_g if cand_g is None else cand_g
     cand_p = data.cand_p if cand_p is None else cand_p
     g_idx, p_idx = match_scheme(scheme, data.g, data.p, cand_g, cand_p)
-    return SchemeResult(scheme, g_idx, p_idx, scheme.categorise(*pair_facts(data.g, data.p, g_idx, p_idx)))
+    same_bounds, same_label = pair_facts(data.g, data.p, g_idx, p_idx)
+    alternatives = data.alternatives(p_idx)  # a hedge is its worst alternative: every one must have the label
+    same_label &= np.array([all(data.p.label[q] == data.g.label[g] for q in alts) for g, alts in zip(g_idx.tolist(), alternatives)],
+                           dtype=bool).reshape(len(g_idx))
+    return SchemeResult(scheme, g_idx, p_idx, scheme.categorise(same_bounds, same_label))
 
 
 @dataclass
@@ -159,6 +163,7 @@ def counts_per_doc(result: SchemeResult, data: LayerData) -> CountTable:
 def counts_per_label(scheme: Scheme, data: LayerData, names) -> list[SchemeCounts]:
     """Per label: the gold and the predictions of that label alone, matched by the scheme."""
     same = (data.g.label[data.cand_g] == data.p.label[data.cand_p]) & (data.g.label[data.cand_g] >= 0)
+    same &= ~data.label_hedged[data.cand_p]  # a span predicted with two labels is its wrong label in each label's view
     result = scheme_result(scheme, data, data.cand_g[same], data.cand_p[same])
     label_field = LAYER_SPECS[data.layer].label_field
     code = {name: i for i, name in enumerate(names)}
@@ -202,15 +207,19 @@ def main_score(data: LayerData, per_doc: list[PRF], options: Options) -> dict:
             "n_documents": len(per_doc), "per_document": counts, "higher_is_better": True}
 
 
-def _group_bcubed(data: LayerData, pairs: list[tuple[int, int]], field: str) -> dict | str:
+def _group_bcubed(data: LayerData, pairs: list[tuple[int, int]], field: str, alternatives: list) -> dict | str:
     if not data.given(field):
         return NOT_PREDICTED
-    gold_c, pred_c = {}, {}
-    for g, p in pairs:
-        gold_value, pred_value = data.gold[g].get(field), data.pred[p].get(field)
-        gold_c[g] = gold_value if gold_value is not None else ("singleton", g)
-        pred_c[g] = pred_value if pred_value is not None else ("singleton", g)
-    return {**bcubed(gold_c, pred_c), "computed_over": "overlap-matched pairs"}
+    gold_c, pred_c, hedged = {}, {}, {}
+
+    def cluster(value, g):
+        return value if value is not None else ("singleton", g)
+
+    for (g, p), alts in zip(pairs, alternatives):
+        gold_c[g], pred_c[g] = cluster(data.gold[g].get(field), g), cluster(data.pred[p].get(field), g)
+        if alts:
+            hedged[g] = [cluster(data.pred[q].get(field), g) for q in alts]
+    return {**worst_clustering(gold_c, pred_c, hedged, {"bcubed": bcubed})["bcubed"], "computed_over": "overlap-matched pairs"}
 
 
 # --- Entities --------------------------------------------------------------------------------------
@@ -230,14 +239,16 @@ def score_entities(data: LayerData, options: Options) -> dict:
                              lambda g, p: [np.ones(len(g), dtype=np.int64), (data.g.label[g] == data.p.label[p]).astype(np.int64)])
         gold_entity, pred_entity = data.gold.table.entity, data.pred.table.entity  # codes; -1: no entity_id
         linked_pair = gold_entity[g_idx] >= 0
+        alternatives = [a for a, linked in zip(data.alternatives(p_idx), linked_pair.tolist()) if linked]
         g_idx, p_idx = g_idx[linked_pair], p_idx[linked_pair]
         mentions = g_idx.tolist()
         gold_c = dict(zip(mentions, gold_entity[g_idx].tolist()))
         pred_c = {g: e if e >= 0 else ("singleton", g) for g, e in zip(mentions, pred_entity[p_idx].tolist())}
+        hedged = {g: [e if e >= 0 else ("singleton", g) for e in pred_entity[list(a)].tolist()] for g, a in zip(mentions, alternatives) if a}
         linked = int(np.count_nonzero(gold_entity >= 0))
         linking = {"mentions": len(gold_c), "gold_linked_mentions": linked,
                    "computed_over": "gold mentions with an entity_id predicted with exactly the same boundaries",
-                   "bcubed": bcubed(gold_c, pred_c), "ceaf_e": ceaf_e(gold_c, pred_c)}
+                   **worst_clustering(gold_c, pred_c, hedged, {"bcubed": bcubed, "ceaf_e": ceaf_e})}
 
     errors = ErrorList(data)
     wrong = strict.category != 0
@@ -287,8 +298,23 @@ def _same_span(a: dict | None, b: dict | None) -> bool:
     return isinstance(a, dict) and isinstance(b, dict) and not a.get(UNPLACED) and (a["start"], a["end"]) == (b["start"], b["end"])
 
 
+def _quote_checks(judge: Judge, doc_id: str, gold: dict) -> list:
+    """The judged attributes of a quote (``layers.Check``): speaker, type, cue (right: the same span, or none on either side)."""
+    return [(("speaker", "speaker_id"), lambda pred: judge.right(doc_id, pred, gold, "speaker")),
+            (("type",), lambda pred: pred.get("type") == gold["type"]),
+            (("cue",), lambda pred: _same_span(pred.get("cue"), gold["cue"]) or pred.get("cue") is None is gold["cue"])]
+
+
+def _rights(judged):
+    """The number of judged attributes a prediction is right on: the matching's last rank component."""
+    return lambda gold, pred, doc_id: sum(right(pred) for _, right in judged(doc_id, gold))
+
+
 def score_quotes(data: LayerData, judge: Judge, options: Options) -> dict:
-    overlap_g, overlap_p = match_overlap(data.g, data.p, data.cand_g, data.cand_p)
+    def judged(doc_id, gold):
+        return _quote_checks(judge, doc_id, gold)
+
+    overlap_g, overlap_p = data.match_overlap(_rights(judged))
     pairs = list(zip(overlap_g.tolist(), overlap_p.tolist()))
     n_predicted, n_gold = int(data.predicted_per_doc().sum()), len(data.g)
     exact = counts_per_doc(scheme_result(SCHEMES["exact"], data), data).total()
@@ -297,8 +323,8 @@ def score_quotes(data: LayerData, judge: Judge, options: Options) -> dict:
     speaker, type_acc, cue = Accuracy(), Accuracy(), PRF()
     cues_given = data.given("cue")
     errors = ErrorList(data)
-    for g, p in pairs:
-        doc_id, gold, pred = data.doc_of(g), data.gold[g], data.pred[p]
+    for (g, p), pred in zip(pairs, data.judged(pairs, judged)):  # a hedge as its worst alternative
+        doc_id, gold = data.doc_of(g), data.gold[g]
         speaker += Accuracy(judge.right(doc_id, pred, gold, "speaker"), 1)
         right_type = pred.get("type") == gold["type"]
         type_acc += Accuracy(right_type, 1)
@@ -311,12 +337,12 @@ def score_quotes(data: LayerData, judge: Judge, options: Options) -> dict:
             errors.add("wrong cue", g, p, {"gold_cue": gold["cue"] and gold["cue"]["text"],
                                            "predicted_cue": pred_cue and pred_cue.get("text")})
 
-    e2e_g, e2e_p = match_overlap(data.g, data.p, *data.filtered(lambda g, p, d: judge.right(d, p, g, "speaker")))
+    e2e_g, e2e_p = match_overlap(data.g, data.p, *data.filtered(lambda g, p, d: judge.right(d, p, g, "speaker"), overlap_p))
     per_doc = data.per_doc_prf(e2e_g)
 
     wrong, missed, spurious = leftover_pairs(data, e2e_g, e2e_p)
-    for g, p in wrong:
-        gold, pred = data.gold[g], data.pred[p]
+    for (g, p), pred in zip(wrong, data.judged(wrong, judged, np.r_[e2e_p, [p for _, p in wrong]])):
+        gold = data.gold[g]
         shown = pred.get("speaker_id") or (pred["speaker"].get("text") if isinstance(pred.get("speaker"), dict) else pred.get("speaker"))
         errors.add("wrong speaker", g, p, {"gold_speaker": gold["speaker_id"] or (gold["speaker"] or {}).get("text"),
                                            "predicted_speaker": shown})
@@ -329,7 +355,7 @@ def score_quotes(data: LayerData, judge: Judge, options: Options) -> dict:
         "speaker_accuracy": speaker.as_dict() if data.given("speaker", "speaker_id") else NOT_PREDICTED,
         "type_accuracy": type_acc.as_dict() if typed else NOT_PREDICTED,
         "cue": cue.as_dict() if cues_given else NOT_PREDICTED,
-        "quote_group_bcubed": _group_bcubed(data, pairs, "quote_group"),
+        "quote_group_bcubed": _group_bcubed(data, pairs, "quote_group", data.alternatives(overlap_p)),
         "per_document": {d: c.as_dict() for d, c in zip(data.doc_ids, per_doc)},
         **errors.as_dict(),
     }
@@ -344,16 +370,27 @@ def _claim_checks(judge: Judge, doc_id: str, pred: dict, gold: dict) -> dict[str
             "source": judge.right(doc_id, pred, gold, "source")}
 
 
+def _claim_attribute_checks(judge: Judge, doc_id: str, gold: dict) -> list:
+    """The judged attributes of a claim (``layers.Check``): value, unit, approx, source."""
+    return [(("value",), lambda pred: same_value(pred.get("value"), gold["value"])),
+            (("unit",), lambda pred: same_unit(pred.get("unit"), gold["unit"])),
+            (("approx",), lambda pred: pred.get("approx") == gold["approx"]),
+            (("source", "source_id"), lambda pred: judge.right(doc_id, pred, gold, "source"))]
+
+
 def score_numeric_claims(data: LayerData, judge: Judge, options: Options) -> dict:
+    def judged(doc_id, gold):
+        return _claim_attribute_checks(judge, doc_id, gold)
+
     exact = counts_per_doc(scheme_result(SCHEMES["exact"], data), data).total()
     approx_given = data.given("approx")
     per_approx, macro_over_approx = label_view(SCHEMES["strict"], data, APPROX_VALUES, approx_given)
-    overlap_g, overlap_p = match_overlap(data.g, data.p, data.cand_g, data.cand_p)
+    overlap_g, overlap_p = data.match_overlap(_rights(judged))
     pairs = list(zip(overlap_g.tolist(), overlap_p.tolist()))
     accs = {name: Accuracy() for name in LAYER_SPECS["numeric_claims"].judged_attributes}
     errors = ErrorList(data)
-    for g, p in pairs:
-        gold, pred = data.gold[g], data.pred[p]
+    for (g, p), pred in zip(pairs, data.judged(pairs, judged)):  # a hedge as its worst alternative
+        gold = data.gold[g]
         checks = _claim_checks(judge, data.doc_of(g), pred, gold)
         for name, ok in checks.items():
             accs[name] += Accuracy(ok, 1)
@@ -366,11 +403,11 @@ def score_numeric_claims(data: LayerData, judge: Judge, options: Options) -> dic
         checks = _claim_checks(judge, doc_id, pred, gold)
         return checks["value"] and checks["unit"] and checks["source"]
 
-    e2e_g, e2e_p = match_overlap(data.g, data.p, *data.filtered(e2e))
+    e2e_g, e2e_p = match_overlap(data.g, data.p, *data.filtered(e2e, overlap_p))
     per_doc = data.per_doc_prf(e2e_g)
     wrong, missed, spurious = leftover_pairs(data, e2e_g, e2e_p)
-    for g, p in wrong:
-        gold, pred = data.gold[g], data.pred[p]
+    for (g, p), pred in zip(wrong, data.judged(wrong, judged, np.r_[e2e_p, [p for _, p in wrong]])):
+        gold = data.gold[g]
         checks = _claim_checks(judge, data.doc_of(g), pred, gold)
         bad = ([] if (gold["start"], gold["end"]) == (pred["start"], pred["end"]) else ["boundary"])
         bad += [f"wrong {n}" for n in ("value", "unit", "source") if not checks[n]]
@@ -382,7 +419,7 @@ def score_numeric_claims(data: LayerData, judge: Judge, options: Options) -> dic
         "span": {"strict": exact.as_dict(), "overlap": PRF.of(len(pairs), int(data.predicted_per_doc().sum()), len(data.g)).as_dict(),
                  "per_approx_strict": per_approx, "macro_f1_over_approx": macro_over_approx},
         **{f"{name}_accuracy": (acc.as_dict() if data.given(name, f"{name}_id") else NOT_PREDICTED) for name, acc in accs.items()},
-        "claim_group_bcubed": _group_bcubed(data, pairs, "claim_group"),
+        "claim_group_bcubed": _group_bcubed(data, pairs, "claim_group", data.alternatives(overlap_p)),
         "per_document": {d: c.as_dict() for d, c in zip(data.doc_ids, per_doc)},
         **errors.as_dict(),
     }
