@@ -121,8 +121,8 @@ class LayerData:
         on each attribute of ``checks(doc_id, gold)`` (``worst_record``)."""
         p_idx = np.array([p for _, p in pairs], dtype=np.int64)
         others = self.alternatives(p_idx, paired)
-        return [worst_record(self.pred[p], [self.pred[q] for q in alts], checks(self.doc_of(g), self.gold[g])) if alts else self.pred[p]
-                for (g, p), alts in zip(pairs, others)]
+        return [worst_record(self.pred[p], [self.pred[q] for q in alts], checks(self.doc_of(g), self.gold[g]))
+                if alts else self.pred[p] for (g, p), alts in zip(pairs, others)]
 
     def match_overlap(self, right: Callable[[dict, dict, str], int] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Overlap matching (``newsclaims.matching.overlap_rank_columns``) among the candidates, then,

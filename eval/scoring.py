@@ -4,10 +4,25 @@
 tests call. Its rules, each enforced in one place (named in brackets):
 
 Order and duplicates
-- No number depends on the order of records or documents. Predictions are sets: exact copies of a
-  record, and records equal after placing (all fields but ``id``), count once [``layers``]. Where
-  several one-to-one pairings are equally good, the choice is made on records in a canonical order,
-  never in file order [``newsclaims.matching``]. Bootstrap resamples documents sorted by doc_id.
+- No number depends on the order of records or documents, of the gold or of the predictions: both
+  are held in a canonical order (document, offsets, content) [``layers``]. Bootstrap resamples
+  documents sorted by doc_id.
+- Predictions are sets. ``null`` is a field not given, in a record's identity too. Copies of a
+  text-only record are repeated mentions, placed at successive free occurrences; copies beyond the
+  occurrences count once and are warned about [``spans``]. Records equal after placing (all fields
+  but ``id``) count once [``layers``].
+- No tie is decided by an id string: renaming predicted ids by a bijection changes no number.
+  Among pairings equal on the matching's rank, overlap matching prefers the pairs on which the
+  prediction is right on the most judged attributes, so a prediction goes to a gold record of its
+  span it is right on ("one sentence, two speakers") [``layers.LayerData.match_overlap``].
+- A hedge never raises a number. A matched prediction's *alternatives* are the other predictions
+  of its document and span that the matching leaves unpaired; a prediction with alternatives
+  counts as its worst alternative, for every number: on each judged attribute it is right only
+  when every alternative is (accuracies, cue, the main scores' conditions, a scheme's label), in a
+  label's own view a span predicted with two labels has the wrong one, and group B-cubed and linking
+  take, for each number, the least value over the alternatives' clusters
+  [``layers.LayerData.alternatives``, ``judged``, ``worst_clustering``]. A second prediction of a
+  span that the matching pairs with a second gold record is a detection, not an alternative.
 
 Matching
 - Every pairing is one-to-one and optimal, as an ordering (lexicographic), not a weighted sum
@@ -123,8 +138,9 @@ def scheme_result(scheme: Scheme, data: LayerData, cand_g=None, cand_p=None) -> 
     g_idx, p_idx = match_scheme(scheme, data.g, data.p, cand_g, cand_p)
     same_bounds, same_label = pair_facts(data.g, data.p, g_idx, p_idx)
     alternatives = data.alternatives(p_idx)  # a hedge is its worst alternative: every one must have the label
-    same_label &= np.array([all(data.p.label[q] == data.g.label[g] for q in alts) for g, alts in zip(g_idx.tolist(), alternatives)],
-                           dtype=bool).reshape(len(g_idx))
+    if any(alternatives):
+        same_label &= np.array([all(data.p.label[q] == data.g.label[g] for q in alts)
+                                for g, alts in zip(g_idx.tolist(), alternatives)], dtype=bool).reshape(len(g_idx))
     return SchemeResult(scheme, g_idx, p_idx, scheme.categorise(same_bounds, same_label))
 
 
@@ -244,7 +260,8 @@ def score_entities(data: LayerData, options: Options) -> dict:
         mentions = g_idx.tolist()
         gold_c = dict(zip(mentions, gold_entity[g_idx].tolist()))
         pred_c = {g: e if e >= 0 else ("singleton", g) for g, e in zip(mentions, pred_entity[p_idx].tolist())}
-        hedged = {g: [e if e >= 0 else ("singleton", g) for e in pred_entity[list(a)].tolist()] for g, a in zip(mentions, alternatives) if a}
+        hedged = {g: [e if e >= 0 else ("singleton", g) for e in pred_entity[list(a)].tolist()]
+                  for g, a in zip(mentions, alternatives) if a}
         linked = int(np.count_nonzero(gold_entity >= 0))
         linking = {"mentions": len(gold_c), "gold_linked_mentions": linked,
                    "computed_over": "gold mentions with an entity_id predicted with exactly the same boundaries",
@@ -461,8 +478,9 @@ def surplus_warnings(aligned: dict, layers, path: str | None = None) -> list[str
     for layer in layers:
         per_doc = [a[layer].surplus for a in aligned.values() if layer in a and a[layer].surplus]
         if per_doc:
-            out.append(f"{prefix}{layer}: {sum(per_doc)} copies of text-only records beyond the text's occurrences were counted once "
-                       f"({len(per_doc)} document{'s' if len(per_doc) > 1 else ''})")
+            documents = f"{len(per_doc)} document{'s' if len(per_doc) > 1 else ''}"
+            out.append(f"{prefix}{layer}: {sum(per_doc)} copies of text-only records beyond the text's occurrences "
+                       f"were counted once ({documents})")
     return out
 
 
