@@ -1,21 +1,26 @@
 """One layer's spans, corpus-wide: gold and predictions as arrays in canonical order, ready to match.
 
 ``layer_data`` (quotes, numeric claims: records held as dicts) and ``entity_layer_data`` (entities:
-records held as ``records.EntityTable`` columns) give the same ``LayerData``. Order is canonical
-(document, start, end, then a code of the record's content that sorts as the content does), never
-file order; predictions become a set here (``scoring``'s rule "Order and duplicates").
+records held as ``records.EntityTable`` columns) give the same ``LayerData``. Order is canonical, for
+the gold as for the predictions (document, start, end, then a code of the record's content that
+sorts as the content does), never file order; predictions become a set here. Hedges (predictions
+of one span that differ in judged fields) are judged here as their worst alternative
+(``LayerData.alternatives``, ``worst_record``, ``worst_clustering``). These are ``scoring``'s rule
+"Order and duplicates".
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import product
 
 import numpy as np
 
 from newsclaims.counts import PRF
 from newsclaims.labels import ENTITY_LABELS
-from newsclaims.matching import EMPTY, SpanArrays, candidates
+from newsclaims.matching import EMPTY, SpanArrays, candidates, match, overlap_rank_columns
 
 from .entity_columns import EntityTable
 from .spans import content_key
@@ -65,11 +70,123 @@ class LayerData:
         """The doc_id of gold record g."""
         return self.doc_ids[int(self.g.doc[g])]
 
-    def filtered(self, keep) -> tuple[np.ndarray, np.ndarray]:
-        """The candidates for which ``keep(gold record, predicted record, doc_id)`` is true."""
-        mask = np.array([bool(keep(self.gold[g], self.pred[p], self.doc_ids[self.g.doc[g]]))
-                         for g, p in zip(self.cand_g.tolist(), self.cand_p.tolist())], dtype=bool)
+    def filtered(self, keep, paired: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The candidates for which ``keep(gold record, predicted record, doc_id)`` is true. Given
+        ``paired`` (the predictions a matching paired), a hedge is kept only when ``keep`` is true
+        for every alternative of its prediction as well (``alternatives``)."""
+        pairs = list(zip(self.cand_g.tolist(), self.cand_p.tolist()))
+        others = self.alternatives(self.cand_p, paired) if paired is not None else [()] * len(pairs)
+        mask = np.array([all(keep(self.gold[g], self.pred[q], self.doc_ids[self.g.doc[g]]) for q in (p, *alts))
+                         for (g, p), alts in zip(pairs, others)], dtype=bool)
         return (self.cand_g[mask], self.cand_p[mask]) if len(mask) else (EMPTY, EMPTY)
+
+    @cached_property
+    def span_group(self) -> np.ndarray:
+        """For each prediction, a number shared by the predictions of its document and span (they are
+        neighbours in canonical order)."""
+        p = self.p
+        new = np.r_[True, (p.doc[1:] != p.doc[:-1]) | (p.start[1:] != p.start[:-1]) | (p.end[1:] != p.end[:-1])]
+        return np.cumsum(new[:len(p)]) - 1
+
+    @cached_property
+    def label_hedged(self) -> np.ndarray:
+        """For each prediction, whether its span is predicted with another label as well (a hedge
+        of labels: in a per-label view it counts as the wrong label)."""
+        group, label = self.span_group, self.p.label
+        if not len(group):
+            return np.zeros(0, dtype=bool)
+        low = np.full(int(group[-1]) + 1, np.iinfo(np.int64).max)
+        high = np.full(int(group[-1]) + 1, np.iinfo(np.int64).min)
+        np.minimum.at(low, group, label)
+        np.maximum.at(high, group, label)
+        return (low != high)[group]
+
+    def alternatives(self, p_idx: np.ndarray, paired: np.ndarray | None = None) -> list[Sequence[int]]:
+        """For each prediction of ``p_idx``, its *alternatives*: the other predictions of its document
+        and span that the matching leaves unpaired (``paired``: the predictions it paired; default
+        ``p_idx``). A prediction with alternatives is a hedge, judged as its worst alternative."""
+        paired = np.asarray(p_idx if paired is None else paired, dtype=np.int64)
+        group = self.span_group
+        spare: dict[int, list[int]] = {}
+        if len(group) and len(p_idx):
+            unpaired = np.bincount(group)[group] > 1
+            unpaired[paired] = False
+            for q in np.flatnonzero(unpaired).tolist():
+                spare.setdefault(int(group[q]), []).append(q)
+        if not spare:
+            return [()] * len(p_idx)
+        return [[q for q in spare.get(int(group[p]), ()) if q != p] for p in p_idx.tolist()]
+
+    def judged(self, pairs: Sequence[tuple[int, int]], checks: Callable[[str, dict], Sequence["Check"]],
+               paired: np.ndarray | None = None) -> list[dict]:
+        """For each (gold, prediction) pair, the prediction as judged: with its alternatives among the
+        predictions left unpaired (``paired``: those paired; default: the pairs'), its worst alternative
+        on each attribute of ``checks(doc_id, gold)`` (``worst_record``)."""
+        p_idx = np.array([p for _, p in pairs], dtype=np.int64)
+        others = self.alternatives(p_idx, paired)
+        return [worst_record(self.pred[p], [self.pred[q] for q in alts], checks(self.doc_of(g), self.gold[g]))
+                if alts else self.pred[p] for (g, p), alts in zip(pairs, others)]
+
+    def match_overlap(self, right: Callable[[dict, dict, str], int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Overlap matching (``newsclaims.matching.overlap_rank_columns``) among the candidates, then,
+        among pairings equal on it, the most judged attributes right: ``right(gold, pred, doc_id)``
+        counts them. So a prediction goes to a gold record of its span on which it is right, whatever
+        the gold's order; a hedge is then judged as its worst alternative (``worst_record``)."""
+        def columns(g: np.ndarray, p: np.ndarray) -> list:
+            ranks = overlap_rank_columns(self.g.start[g], self.g.end[g], self.p.start[p], self.p.end[p])
+            if right is None:
+                return ranks
+            rights = [right(self.gold[i], self.pred[j], self.doc_ids[self.g.doc[i]]) for i, j in zip(g.tolist(), p.tolist())]
+            return [*ranks, np.array(rights, dtype=np.int64).reshape(len(g))]
+
+        return match(self.cand_g, self.cand_p, columns)
+
+
+Check = tuple[tuple[str, ...], Callable[[dict], bool]]  # a judged attribute: its fields, and whether a prediction is right on it
+
+
+def worst_record(pred: dict, alternatives: Sequence[dict], checks: Sequence[Check]) -> dict:
+    """A hedge as its worst alternative: ``pred`` with, for each judged attribute ``(fields, right)``,
+    the fields of a prediction among it and its alternatives that is wrong on the attribute (one
+    that gives them first: a wrong value given is worse than none), when one is."""
+    if not alternatives:
+        return pred
+    record = pred
+    for fields, right in checks:
+        wrong = [q for q in (pred, *alternatives) if not right(q)]
+        if wrong:
+            worst = next((q for q in wrong if any(q.get(f) is not None for f in fields)), wrong[0])
+            if worst is not pred:
+                record = {**record, **{f: worst.get(f) for f in fields}}
+    return record
+
+
+MAX_HEDGE_COMBINATIONS = 4096  # hedged items' alternatives scored exactly up to this many combinations
+
+
+def worst_clustering(gold: dict, pred: dict, hedged: dict, scorers: dict) -> dict:
+    """Clustering scores where each hedged item (item -> its alternative cluster ids besides
+    ``pred[item]``) counts, for each number, as its worst alternative: every combination of the
+    alternatives is scored and each number is its least value. Beyond MAX_HEDGE_COMBINATIONS
+    combinations the items are taken one at a time, each at its alternative of least F1."""
+    hedged = {item: [pred[item], *(c for c in choices if c != pred[item])] for item, choices in hedged.items()}
+    hedged = {item: choices for item, choices in hedged.items() if len(choices) > 1}
+    if not hedged:
+        return {name: scorer(gold, pred) for name, scorer in scorers.items()}
+    items = sorted(hedged, key=repr)
+    if np.prod([float(len(hedged[i])) for i in items]) > MAX_HEDGE_COMBINATIONS:
+        pred = dict(pred)
+        for item in items:
+            def f1(choice, item=item):
+                return sum(scorer(gold, {**pred, item: choice})["f1"] or 0 for scorer in scorers.values())
+            pred[item] = min(hedged[item], key=lambda c: (f1(c), hedged[item].index(c)))
+        combos = [pred]
+    else:
+        combos = [{**pred, **dict(zip(items, choice))} for choice in product(*(hedged[i] for i in items))]
+    results = [{name: scorer(gold, c) for name, scorer in scorers.items()} for c in combos]
+    return {name: {key: (min((r[name][key] for r in results if r[name][key] is not None), default=None)
+                         if key in ("precision", "recall", "f1") else value)
+                   for key, value in results[0][name].items()} for name in scorers}
 
 
 class _Codes(dict):
@@ -132,7 +249,7 @@ def layer_data(layer: str, texts: dict[str, str], gold_layer: dict[str, list[dic
         pred += placed.records if placed else []
         pred_sizes.append(len(placed.records) if placed else 0)
         unplaced += [(d, r) for r in placed.unplaced] if placed else []
-    g, gold, _ = _canonical(_arrays(gold_sizes, gold, label_field, names), gold, np.arange(len(gold)))
+    g, gold, _ = _canonical(_arrays(gold_sizes, gold, label_field, names), gold, _content_codes(gold, layer))
     p, pred, content = _canonical(_arrays(pred_sizes, pred, label_field, names), pred, _content_codes(pred, layer))
     keep = _dedupe(p, content)
     if not keep.all():
@@ -169,6 +286,12 @@ class TableRecords(Sequence):
         return len(self.table)
 
 
+def _entity_content(table: EntityTable) -> np.ndarray:
+    """Each mention's (label, entity_id) as an integer that sorts as the pair does."""
+    entity = table.entity_ids.ranks(table.entity)
+    return table.labels.ranks(table.label) * (int(entity.max(initial=0)) + 1) + entity
+
+
 def entity_layer_data(texts: dict[str, str], gold: EntityTable, pred: EntityTable, unplaced: list[tuple[int, dict]],
                       names=ENTITY_LABELS) -> LayerData:
     """The entities layer from its tables (doc = index into ``texts``' order), as ``layer_data`` does
@@ -182,12 +305,12 @@ def entity_layer_data(texts: dict[str, str], gold: EntityTable, pred: EntityTabl
         return SpanArrays(to_sorted[table.doc], table.start, table.end, table.label_codes(names))
 
     g = arrays(gold)
-    if not _in_order(g.doc, g.start, g.end):
-        order = np.lexsort((g.end, g.start, g.doc))
+    gold_content = _entity_content(gold)
+    if not _in_order(g.doc, g.start, g.end, gold_content):
+        order = np.lexsort((gold_content, g.end, g.start, g.doc))
         g, gold = g.take(order), gold.take(order)
     p = arrays(pred)
-    entity = pred.entity_ids.ranks(pred.entity)
-    content = pred.labels.ranks(pred.label) * (int(entity.max(initial=0)) + 1) + entity
+    content = _entity_content(pred)
     if _in_order(p.doc, p.start, p.end, content):
         order = np.arange(len(p))
     else:

@@ -162,7 +162,10 @@ def evaluate(source: Source, data: GoldData | Path | None = None, layers: tuple[
     for warning in predictions.warnings if warn is not None else ():
         warn(warning)
     scores = score(gold, predictions, layers, resamples=resamples, seed=seed)
-    report = build_report(scores, gold, source.describe(predictions), time.perf_counter() - started, predictions.warnings)
+    for warning in scores.warnings if warn is not None else ():  # found while placing records
+        warn(warning)
+    report = build_report(scores, gold, source.describe(predictions), time.perf_counter() - started,
+                          predictions.warnings + scores.warnings)
     model_lines = None if isinstance(source, PredictionsFile) else [predictions.by_doc[d] for d in gold.texts if d in predictions.by_doc]
     return Evaluation(report, scores, gold, predictions, layers, files, model_lines, predict_seconds)
 

@@ -20,11 +20,12 @@ A predictions file is JSON Lines, one object per document::
   ``end`` exclusive; an optional ``text`` must equal ``text[start:end]``) or ``text`` with an optional
   0-based ``occurrence``: the k-th place, left to right, where the exact text occurs without
   continuing a word (``eval/spans.py`` gives the rule: "U.S." does not occur in "U.S.A"); without
-  it, the first such place not taken by another record of the same layer. ``occurrence`` beside
-  ``start``/``end`` is an error. A ``speaker``, ``cue`` or
+  it, the first such place not taken by another record of the same layer (copies of a text-only
+  record are repeated mentions, taking successive places). ``occurrence`` beside ``start``/``end``
+  is an error. A ``speaker``, ``cue`` or
   ``source`` given as text is placed at the occurrence nearest its record. Text that cannot be
   placed counts as a wrong prediction and is listed. ``speaker`` and ``source`` may also be a bare
-  name (a string). Records repeated within a document count once.
+  name (a string). Records repeated with offsets count once.
 - Entity fields: ``label`` (PERSON, NORP, FAC, ORG, GPE, LOC, PRODUCT, EVENT, WORK_OF_ART, LAW,
   LANGUAGE, DATE, TIME), ``entity_id`` (any string: only its clustering is scored).
 - Quote fields: ``type`` (direct | indirect), ``speaker``, ``speaker_id``, ``cue``, ``quote_group``.

@@ -4,10 +4,25 @@
 tests call. Its rules, each enforced in one place (named in brackets):
 
 Order and duplicates
-- No number depends on the order of records or documents. Predictions are sets: exact copies of a
-  record, and records equal after placing (all fields but ``id``), count once [``layers``]. Where
-  several one-to-one pairings are equally good, the choice is made on records in a canonical order,
-  never in file order [``newsclaims.matching``]. Bootstrap resamples documents sorted by doc_id.
+- No number depends on the order of records or documents, of the gold or of the predictions: both
+  are held in a canonical order (document, offsets, content) [``layers``]. Bootstrap resamples
+  documents sorted by doc_id.
+- Predictions are sets. ``null`` is a field not given, in a record's identity too. Copies of a
+  text-only record are repeated mentions, placed at successive free occurrences; copies beyond the
+  occurrences count once and are warned about [``spans``]. Records equal after placing (all fields
+  but ``id``) count once [``layers``].
+- No tie is decided by an id string: renaming predicted ids by a bijection changes no number.
+  Among pairings equal on the matching's rank, overlap matching prefers the pairs on which the
+  prediction is right on the most judged attributes, so a prediction goes to a gold record of its
+  span it is right on ("one sentence, two speakers") [``layers.LayerData.match_overlap``].
+- A hedge never raises a number. A matched prediction's *alternatives* are the other predictions
+  of its document and span that the matching leaves unpaired; a prediction with alternatives
+  counts as its worst alternative, for every number: on each judged attribute it is right only
+  when every alternative is (accuracies, cue, the main scores' conditions, a scheme's label), in a
+  label's own view a span predicted with two labels has the wrong one, and group B-cubed and linking
+  take, for each number, the least value over the alternatives' clusters
+  [``layers.LayerData.alternatives``, ``judged``, ``worst_clustering``]. A second prediction of a
+  span that the matching pairs with a second gold record is a detection, not an alternative.
 
 Matching
 - Every pairing is one-to-one and optimal, as an ordering (lexicographic), not a weighted sum
@@ -85,8 +100,9 @@ What is reported
   over every gold and every predicted mention that has an entity_id, across documents: MUC, B-cubed,
   CEAF-e and CoNLL F1, a mention on one side only lowering precision or recall. A mention is its
   exact span; a predicted mention is the twin of the gold mention with its span (one each: among
-  several at one span, the one-to-one pairing preferring the same label decides, the others have no
-  twin); an unplaced prediction with an entity_id has no twin.
+  several at one span with one entity_id, the one-to-one pairing preferring the same label decides,
+  the others have no twin; a span given two or more entity_ids, a hedge, has no twin at all, so no
+  id string decides which answer counts); an unplaced prediction with an entity_id has no twin.
 - Errors explain numbers [``errors``]: each class counts either what the main score did not credit
   (every gold record and prediction it did not credit is in exactly one such class) or what an
   attribute metric, taken on the overlap-matched pairs, counts wrong; ``error_summary`` says which.
@@ -106,7 +122,7 @@ from newsclaims.tokens import tokenize
 
 from .attribution import UNPLACED, Judge
 from .errors import ErrorList, leftover_pairs
-from .layers import LayerData, entity_layer_data, layer_data
+from .layers import LayerData, entity_layer_data, layer_data, worst_clustering
 from .metrics import bcubed, bootstrap_f1, ceaf_e, coreference_scores
 from .entity_columns import concat, table_of
 from .schemes import CATEGORIES, SCHEMES, Scheme, SchemeCounts, match_scheme
@@ -127,6 +143,7 @@ class Scores:
 
     layers: dict
     options: Options = field(default_factory=Options)
+    warnings: list[str] = field(default_factory=list)  # found while placing (surplus copies), for the report
 
     def main(self, layer: str) -> dict | str:
         result = self.layers.get(layer, NOT_PREDICTED)
@@ -164,7 +181,12 @@ def scheme_result(scheme: Scheme, data: LayerData, cand_g=None, cand_p=None) -> 
     cand_g = data.cand_g if cand_g is None else cand_g
     cand_p = data.cand_p if cand_p is None else cand_p
     g_idx, p_idx = match_scheme(scheme, data.g, data.p, cand_g, cand_p)
-    return SchemeResult(scheme, g_idx, p_idx, scheme.categorise(*pair_facts(data.g, data.p, g_idx, p_idx)))
+    same_bounds, same_label = pair_facts(data.g, data.p, g_idx, p_idx)
+    alternatives = data.alternatives(p_idx)  # a hedge is its worst alternative: every one must have the label
+    if any(alternatives):
+        same_label &= np.array([all(data.p.label[q] == data.g.label[g] for q in alts)
+                                for g, alts in zip(g_idx.tolist(), alternatives)], dtype=bool).reshape(len(g_idx))
+    return SchemeResult(scheme, g_idx, p_idx, scheme.categorise(same_bounds, same_label))
 
 
 @dataclass
@@ -202,6 +224,7 @@ def counts_per_doc(result: SchemeResult, data: LayerData) -> CountTable:
 def counts_per_label(scheme: Scheme, data: LayerData, names) -> list[SchemeCounts]:
     """Per label: the gold and the predictions of that label alone, matched by the scheme."""
     same = (data.g.label[data.cand_g] == data.p.label[data.cand_p]) & (data.g.label[data.cand_g] >= 0)
+    same &= ~data.label_hedged[data.cand_p]  # a span predicted with two labels is its wrong label in each label's view
     result = scheme_result(scheme, data, data.cand_g[same], data.cand_p[same])
     label_field = LAYER_SPECS[data.layer].label_field
     code = {name: i for i, name in enumerate(names)}
@@ -248,43 +271,59 @@ def main_score(data: LayerData, per_doc: list[PRF], options: Options) -> dict:
             "n_documents": len(per_doc), "per_document": rows, "higher_is_better": True}
 
 
-def _group_bcubed(data: LayerData, pairs: list[tuple[int, int]], field: str) -> dict | str:
+def _group_bcubed(data: LayerData, pairs: list[tuple[int, int]], field: str, alternatives: list) -> dict | str:
     if not data.given(field):
         return NOT_PREDICTED
-    gold_c, pred_c = {}, {}
-    for g, p in pairs:
-        gold_value, pred_value = data.gold[g].get(field), data.pred[p].get(field)
-        gold_c[g] = gold_value if gold_value is not None else ("singleton", g)
-        pred_c[g] = pred_value if pred_value is not None else ("singleton", g)
-    return {**bcubed(gold_c, pred_c), "computed_over": "overlap-matched pairs"}
+    gold_c, pred_c, hedged = {}, {}, {}
+
+    def cluster(value, g):
+        return value if value is not None else ("singleton", g)
+
+    for (g, p), alts in zip(pairs, alternatives):
+        gold_c[g], pred_c[g] = cluster(data.gold[g].get(field), g), cluster(data.pred[p].get(field), g)
+        if alts:
+            hedged[g] = [cluster(data.pred[q].get(field), g) for q in alts]
+    return {**worst_clustering(gold_c, pred_c, hedged, {"bcubed": bcubed})["bcubed"], "computed_over": "overlap-matched pairs"}
 
 
 # --- Entities --------------------------------------------------------------------------------------
 
 def _linking_matched_mentions(data: LayerData) -> dict:
     """Linking over the gold mentions with an entity_id that a prediction gives with exactly the same
-    boundaries (spaCy's ``score_links``), B-cubed and CEAF-e."""
+    boundaries (spaCy's ``score_links``), B-cubed and CEAF-e; a hedge (other predictions of the
+    matched span) counts as its worst alternative (``layers.worst_clustering``)."""
     same_bounds, _ = pair_facts(data.g, data.p, data.cand_g, data.cand_p)
     g_idx, p_idx = match(data.cand_g[same_bounds], data.cand_p[same_bounds],
                          lambda g, p: [np.ones(len(g), dtype=np.int64), (data.g.label[g] == data.p.label[p]).astype(np.int64)])
     gold_entity, pred_entity = data.gold.table.entity, data.pred.table.entity  # codes; -1: no entity_id
     linked_pair = gold_entity[g_idx] >= 0
+    alternatives = [a for a, linked in zip(data.alternatives(p_idx), linked_pair.tolist()) if linked]
     g_idx, p_idx = g_idx[linked_pair], p_idx[linked_pair]
     mentions = g_idx.tolist()
     gold_c = dict(zip(mentions, gold_entity[g_idx].tolist()))
     pred_c = {g: e if e >= 0 else ("singleton", g) for g, e in zip(mentions, pred_entity[p_idx].tolist())}
+    hedged = {g: [e if e >= 0 else ("singleton", g) for e in pred_entity[list(a)].tolist()] for g, a in zip(mentions, alternatives) if a}
     return {"mentions": len(gold_c), "gold_linked_mentions": int(np.count_nonzero(gold_entity >= 0)),
             "computed_over": "gold mentions with an entity_id predicted with exactly the same boundaries",
-            "bcubed": bcubed(gold_c, pred_c), "ceaf_e": ceaf_e(gold_c, pred_c)}
+            **worst_clustering(gold_c, pred_c, hedged, {"bcubed": bcubed, "ceaf_e": ceaf_e})}
 
 
 def _coreference_all_mentions(data: LayerData) -> dict:
     """End-to-end coreference (CoNLL-2012) over every gold and predicted mention with an entity_id:
     a prediction is the twin of the gold mention with its exact span, one each (the pairing prefers
-    the same label); other predictions, unplaced ones included, have no twin."""
+    the same label); other predictions, unplaced ones included, have no twin. A span predicted with
+    two or more entity_ids (a hedge) has no twin at all: its predictions are all twinless, so a
+    contradicting answer never raises a number and no id string decides which answer counts."""
     gold_entity, pred_entity = data.gold.table.entity, data.pred.table.entity
+    group = data.span_group  # predictions of one document and span share a group
+    ids_per_group = np.zeros(int(group.max()) + 1 if len(group) else 0, dtype=np.int64)
+    if len(group):
+        distinct = np.unique(np.stack([group, pred_entity])[:, pred_entity >= 0], axis=1)
+        ids_per_group = np.bincount(distinct[0], minlength=len(ids_per_group))
     same_bounds, _ = pair_facts(data.g, data.p, data.cand_g, data.cand_p)
     both = same_bounds & (gold_entity[data.cand_g] >= 0) & (pred_entity[data.cand_p] >= 0)
+    if len(group):
+        both &= ids_per_group[group[data.cand_p]] <= 1
     g_idx, p_idx = match(data.cand_g[both], data.cand_p[both],
                          lambda g, p: [np.ones(len(g), dtype=np.int64), (data.g.label[g] == data.p.label[p]).astype(np.int64)])
     twin = dict(zip(p_idx.tolist(), g_idx.tolist()))
@@ -353,8 +392,23 @@ def _same_span(a: dict | None, b: dict | None) -> bool:
     return isinstance(a, dict) and isinstance(b, dict) and not a.get(UNPLACED) and (a["start"], a["end"]) == (b["start"], b["end"])
 
 
+def _quote_checks(judge: Judge, doc_id: str, gold: dict) -> list:
+    """The judged attributes of a quote (``layers.Check``): speaker, type, cue (right: the same span, or none on either side)."""
+    return [(("speaker", "speaker_id"), lambda pred: judge.right(doc_id, pred, gold, "speaker")),
+            (("type",), lambda pred: pred.get("type") == gold["type"]),
+            (("cue",), lambda pred: _same_span(pred.get("cue"), gold["cue"]) or pred.get("cue") is None is gold["cue"])]
+
+
+def _rights(judged):
+    """The number of judged attributes a prediction is right on: the matching's last rank component."""
+    return lambda gold, pred, doc_id: sum(right(pred) for _, right in judged(doc_id, gold))
+
+
 def score_quotes(data: LayerData, judge: Judge, options: Options) -> dict:
-    overlap_g, overlap_p = match_overlap(data.g, data.p, data.cand_g, data.cand_p)
+    def judged(doc_id, gold):
+        return _quote_checks(judge, doc_id, gold)
+
+    overlap_g, overlap_p = data.match_overlap(_rights(judged))
     pairs = list(zip(overlap_g.tolist(), overlap_p.tolist()))
     n_predicted, n_gold = int(data.predicted_per_doc().sum()), len(data.g)
     exact = counts_per_doc(scheme_result(SCHEMES["exact"], data), data).total()
@@ -363,8 +417,8 @@ def score_quotes(data: LayerData, judge: Judge, options: Options) -> dict:
     speaker, type_acc, cue = Accuracy(), Accuracy(), PRF()
     cues_given = data.given("cue")
     errors = ErrorList(data)
-    for g, p in pairs:
-        doc_id, gold, pred = data.doc_of(g), data.gold[g], data.pred[p]
+    for (g, p), pred in zip(pairs, data.judged(pairs, judged)):  # a hedge as its worst alternative
+        doc_id, gold = data.doc_of(g), data.gold[g]
         speaker += Accuracy(judge.right(doc_id, pred, gold, "speaker"), 1)
         right_type = pred.get("type") == gold["type"]
         type_acc += Accuracy(right_type, 1)
@@ -377,12 +431,12 @@ def score_quotes(data: LayerData, judge: Judge, options: Options) -> dict:
             errors.add("wrong cue", g, p, {"gold_cue": gold["cue"] and gold["cue"]["text"],
                                            "predicted_cue": pred_cue and pred_cue.get("text")})
 
-    e2e_g, e2e_p = match_overlap(data.g, data.p, *data.filtered(lambda g, p, d: judge.right(d, p, g, "speaker")))
+    e2e_g, e2e_p = match_overlap(data.g, data.p, *data.filtered(lambda g, p, d: judge.right(d, p, g, "speaker"), overlap_p))
     per_doc = data.per_doc_prf(e2e_g)
 
     wrong, missed, spurious = leftover_pairs(data, e2e_g, e2e_p)
-    for g, p in wrong:
-        gold, pred = data.gold[g], data.pred[p]
+    for (g, p), pred in zip(wrong, data.judged(wrong, judged, np.r_[e2e_p, [p for _, p in wrong]])):
+        gold = data.gold[g]
         shown = pred.get("speaker_id") or (pred["speaker"].get("text") if isinstance(pred.get("speaker"), dict) else pred.get("speaker"))
         errors.add("wrong speaker", g, p, {"gold_speaker": gold["speaker_id"] or (gold["speaker"] or {}).get("text"),
                                            "predicted_speaker": shown})
@@ -395,7 +449,7 @@ def score_quotes(data: LayerData, judge: Judge, options: Options) -> dict:
         "speaker_accuracy": speaker.as_dict() if data.given("speaker", "speaker_id") else NOT_PREDICTED,
         "type_accuracy": type_acc.as_dict() if typed else NOT_PREDICTED,
         "cue": cue.as_dict() if cues_given else NOT_PREDICTED,
-        "quote_group_bcubed": _group_bcubed(data, pairs, "quote_group"),
+        "quote_group_bcubed": _group_bcubed(data, pairs, "quote_group", data.alternatives(overlap_p)),
         **errors.as_dict(),
     }
 
@@ -409,16 +463,27 @@ def _claim_checks(judge: Judge, doc_id: str, pred: dict, gold: dict) -> dict[str
             "source": judge.right(doc_id, pred, gold, "source")}
 
 
+def _claim_attribute_checks(judge: Judge, doc_id: str, gold: dict) -> list:
+    """The judged attributes of a claim (``layers.Check``): value, unit, approx, source."""
+    return [(("value",), lambda pred: same_value(pred.get("value"), gold["value"])),
+            (("unit",), lambda pred: same_unit(pred.get("unit"), gold["unit"])),
+            (("approx",), lambda pred: pred.get("approx") == gold["approx"]),
+            (("source", "source_id"), lambda pred: judge.right(doc_id, pred, gold, "source"))]
+
+
 def score_numeric_claims(data: LayerData, judge: Judge, options: Options) -> dict:
+    def judged(doc_id, gold):
+        return _claim_attribute_checks(judge, doc_id, gold)
+
     exact = counts_per_doc(scheme_result(SCHEMES["exact"], data), data).total()
     approx_given = data.given("approx")
     per_approx, macro_over_approx = label_view(SCHEMES["strict"], data, APPROX_VALUES, approx_given)
-    overlap_g, overlap_p = match_overlap(data.g, data.p, data.cand_g, data.cand_p)
+    overlap_g, overlap_p = data.match_overlap(_rights(judged))
     pairs = list(zip(overlap_g.tolist(), overlap_p.tolist()))
     accs = {name: Accuracy() for name in LAYER_SPECS["numeric_claims"].judged_attributes}
     errors = ErrorList(data)
-    for g, p in pairs:
-        gold, pred = data.gold[g], data.pred[p]
+    for (g, p), pred in zip(pairs, data.judged(pairs, judged)):  # a hedge as its worst alternative
+        gold = data.gold[g]
         checks = _claim_checks(judge, data.doc_of(g), pred, gold)
         for name, ok in checks.items():
             accs[name] += Accuracy(ok, 1)
@@ -431,11 +496,11 @@ def score_numeric_claims(data: LayerData, judge: Judge, options: Options) -> dic
         checks = _claim_checks(judge, doc_id, pred, gold)
         return checks["value"] and checks["unit"] and checks["source"]
 
-    e2e_g, e2e_p = match_overlap(data.g, data.p, *data.filtered(e2e))
+    e2e_g, e2e_p = match_overlap(data.g, data.p, *data.filtered(e2e, overlap_p))
     per_doc = data.per_doc_prf(e2e_g)
     wrong, missed, spurious = leftover_pairs(data, e2e_g, e2e_p)
-    for g, p in wrong:
-        gold, pred = data.gold[g], data.pred[p]
+    for (g, p), pred in zip(wrong, data.judged(wrong, judged, np.r_[e2e_p, [p for _, p in wrong]])):
+        gold = data.gold[g]
         checks = _claim_checks(judge, data.doc_of(g), pred, gold)
         bad = ([] if (gold["start"], gold["end"]) == (pred["start"], pred["end"]) else ["boundary"])
         bad += [f"wrong {n}" for n in ("value", "unit", "source") if not checks[n]]
@@ -447,7 +512,7 @@ def score_numeric_claims(data: LayerData, judge: Judge, options: Options) -> dic
         "span": {"exact_span": exact.as_dict(), "overlap": PRF.of(len(pairs), int(data.predicted_per_doc().sum()), len(data.g)).as_dict(),
                  "per_approx_exact_span": per_approx, "macro_f1_over_approx": macro_over_approx},
         **{f"{name}_accuracy": (acc.as_dict() if data.given(name, f"{name}_id") else NOT_PREDICTED) for name, acc in accs.items()},
-        "claim_group_bcubed": _group_bcubed(data, pairs, "claim_group"),
+        "claim_group_bcubed": _group_bcubed(data, pairs, "claim_group", data.alternatives(overlap_p)),
         **errors.as_dict(),
     }
 
@@ -479,7 +544,19 @@ def score(gold, predictions, layers=LAYERS, *, resamples: int = 1000, seed: int 
             out[layer] = score_quotes(data, judge, options)
         else:
             out[layer] = score_numeric_claims(data, judge, options)
-    return Scores(out, options)
+    return Scores(out, options, surplus_warnings(aligned, layers, getattr(predictions, "path", None)))
+
+
+def surplus_warnings(aligned: dict, layers, path: str | None = None) -> list[str]:
+    """One warning per layer with surplus copies of text-only records (``spans``: counted once)."""
+    out, prefix = [], f"{path}: warning: " if path else "warning: "
+    for layer in layers:
+        per_doc = [a[layer].surplus for a in aligned.values() if layer in a and a[layer].surplus]
+        if per_doc:
+            documents = f"{len(per_doc)} document{'s' if len(per_doc) > 1 else ''}"
+            out.append(f"{prefix}{layer}: {sum(per_doc)} copies of text-only records beyond the text's occurrences "
+                       f"were counted once ({documents})")
+    return out
 
 
 def _entity_data(gold, predictions, aligned: dict) -> LayerData:

@@ -6,17 +6,26 @@
   where it ends with one, none right after it. So "Russia" does not occur inside "Russian", nor
   "U.S." inside "U.S.A"; a cue ":" does occur after "Pentagon".
   ``occurrence`` k is the k-th occurrence, left to right. Without it, the record takes the first
-  occurrence not already taken by another record of its layer; records with offsets take their
-  places first, then those with an occurrence, then the others in the canonical order of their
-  content (never in file order, so that reordering a file changes nothing).
+  *free* occurrence: one whose span no other record of its layer has, preferring those that do not
+  overlap a record already placed (so "Biden" is not placed inside "Joe Biden" while a "Biden"
+  stands alone). Records with offsets take their places first, then those with an occurrence, then
+  the others, longer texts first and then in the canonical order of their content (never in file
+  order, so that reordering a file changes nothing).
 - A record whose text cannot be placed is *unplaced*: it counts as a prediction that is wrong
   (a false positive) and is listed with the reason.
 - A quote's ``speaker`` and ``cue`` and a claim's ``source`` given as text (``{"text": ...}``) are
   placed at the occurrence nearest to their record's span (the smallest gap; on a tie, the one to
   the left), or at the k-th with ``occurrence``. One that cannot be placed is wrong and listed. A
   bare string is a name, not a span.
-- Exact copies of a text-only record are one record (placed once). After placing, predictions are
-  sets: records equal in offsets and ``content_key`` count once (``layers.layer_data`` enforces it).
+- ``null`` counts as not given wherever a record's identity is taken: before placing (``_raw_key``)
+  and after (``content_key``). Adding ``"field": null`` to a record, or removing one, changes nothing.
+- Copies of a text-only record (equal after dropping nulls and ``id``) are repeated mentions: k
+  copies take the first k free occurrences, left to right. Copies beyond the free occurrences are
+  *surplus*: copies of a record already placed, so (predictions are sets) they count once, adding no
+  prediction and no false positive, and ``score`` warns with their count. A text-only record whose
+  text cannot be placed at all is one unplaced record however many copies there are.
+- After placing, predictions are sets: records equal in offsets and ``content_key`` count once
+  (``layers`` enforces it).
 """
 
 from __future__ import annotations
@@ -60,16 +69,25 @@ def content_key(record: dict, layer: str):
     return json.dumps(rest, sort_keys=True, ensure_ascii=False)
 
 
+def given(value):
+    """A value without its null fields, nested ones too (null counts as not given)."""
+    if isinstance(value, dict):
+        return {k: given(v) for k, v in value.items() if v is not None}
+    return value
+
+
 def _shown(needle: str) -> dict:
     return {"text": needle[:MAX_SHOWN_TEXT], "length": len(needle)}
 
 
 @dataclass
 class AlignedLayer:
-    """A layer's placed records (in placing order) and its unplaced records (deduplicated)."""
+    """A layer's placed records (in placing order), its unplaced records (deduplicated) and the number
+    of surplus copies of text-only records (counted once; see the module docstring)."""
 
     records: list[dict] = field(default_factory=list)
     unplaced: list[dict] = field(default_factory=list)
+    surplus: int = 0
 
 
 def _nearest(places: list[int], length: int, start: int, end: int) -> int:
@@ -102,42 +120,56 @@ def _place_attribution(value, text: str, start: int, end: int):
 
 
 def _raw_key(record: dict) -> str:
-    """The identity of a record as given, before placing (text-only records have no offsets yet)."""
-    return json.dumps({k: v for k, v in record.items() if k != "id"}, sort_keys=True, ensure_ascii=False, default=str)
+    """The identity of a record as given, before placing (text-only records have no offsets yet):
+    every field but ``id``, nulls dropped."""
+    return json.dumps({k: v for k, v in given(record).items() if k != "id"}, sort_keys=True, ensure_ascii=False, default=str)
 
 
 def align_layer(records: list[dict], text: str, layer: str) -> AlignedLayer:
     if all(r.get("start") is not None for r in records) and not LAYER_SPECS[layer].span_fields:
-        return AlignedLayer(list(records))  # entities with offsets: nothing to place, nothing to copy
+        return AlignedLayer(list(records))  # entities with offsets: nothing to place (copies: ``layers``)
     taken: set[tuple[int, int]] = set()
+    covered = bytearray(len(text))  # 1 where a placed record of the layer stands
+
+    def take(start: int, end: int, record: dict) -> None:
+        placed.append((start, end, record))
+        taken.add((start, end))
+        covered[start:end] = b"\x01" * (end - start)
+
     placed: list[tuple[int, int, dict]] = []
     unplaced: list[dict] = []
-    if any(r.get("start") is None for r in records):  # exact copies of a text-only record are one record
-        records = list({_raw_key(r): r for r in records}.values())
-    with_offsets = [r for r in records if r.get("start") is not None]
+    surplus = 0
+    copies: dict[str, list[dict]] = {}  # text-only records by identity: the copies of each
+    for r in records:
+        if r.get("start") is None and r.get("occurrence") is None:
+            copies.setdefault(_raw_key(r), []).append(r)
+    for r in records:
+        if r.get("start") is not None:
+            take(r["start"], r["end"], r)
     with_occurrence = [r for r in records if r.get("start") is None and r.get("occurrence") is not None]
-    text_only = sorted((r for r in records if r.get("start") is None and r.get("occurrence") is None), key=_raw_key)
-    for r in with_offsets:
-        placed.append((r["start"], r["end"], r))
-        taken.add((r["start"], r["end"]))
+    text_only = [copies[key][0] for key in sorted(copies, key=lambda key: (-len(copies[key][0]["text"]), key))]
     for r in with_occurrence + text_only:
         needle = r["text"]
         places = occurrences(text, needle)
         k = r.get("occurrence")
         if k is not None:
-            start = places[k] if k < len(places) else None
+            starts = [places[k]] if k < len(places) else []
         else:
-            start = next((s for s in places if (s, s + len(needle)) not in taken), None)
-        if start is None:
+            n = len(copies[_raw_key(r)])
+            free = [s for s in places if (s, s + len(needle)) not in taken]
+            clear = [s for s in free if covered.find(1, s, s + len(needle)) < 0]
+            starts = (clear + [s for s in free if s not in set(clear)])[:n]
+            surplus += n - len(starts) if starts else 0
+        if not starts:
             reason = (f"occurrence {k} of the text not found ({len(places)} occurrences)" if k is not None
                       else "the text does not occur in the document" if not places
                       else "every occurrence of the text is already taken")
             shown = {key: value for key, value in r.items() if key not in ("text", "occurrence")}
             unplaced.append({**shown, **_shown(needle), "reason": reason})
             continue
-        placed.append((start, start + len(needle), r))
-        taken.add((start, start + len(needle)))
-    out = AlignedLayer()
+        for start in sorted(starts):
+            take(start, start + len(needle), r)
+    out = AlignedLayer(surplus=surplus)
     for start, end, record in placed:
         aligned = {k: v for k, v in record.items() if k not in ("occurrence", "id")}
         aligned.update(start=start, end=end, text=text[start:end])

@@ -159,15 +159,17 @@ def test_coreference_over_all_mentions_beside_linking_over_matched_ones(mini_dat
     assert coref == expected
 
 
-def test_copies_at_one_span_have_one_twin_and_unplaced_mentions_none(mini_data):
+def test_a_span_given_two_ids_has_no_twin_and_unplaced_mentions_none(mini_data):
+    """A hedge of ids has no twin (which id would be the twin is decided by nothing but the id strings),
+    so both its predictions are twinless: recall and precision fall, never rise."""
     gold = load_gold_data(mini_data)
     lines = _gold_entities(gold)
     n = sum(1 for line in lines.values() for m in line["entities"] if m["entity_id"] is not None)
     first = lines["mini_b"]["entities"][0]
     lines["mini_b"]["entities"] += [{**first, "entity_id": "another"}, {"text": "Nowhere", "label": "ORG", "entity_id": "nato"}]
     coref = score(gold, lines, resamples=50).layers["entities"]["coreference_all_mentions"]
-    assert (coref["gold_mentions"], coref["predicted_mentions"], coref["twin_mentions"]) == (n, n + 2, n)
-    assert coref["bcubed_recall"] == 1.0 and coref["bcubed_precision"] < 1.0
+    assert (coref["gold_mentions"], coref["predicted_mentions"], coref["twin_mentions"]) == (n, n + 2, n - 1)
+    assert coref["bcubed_recall"] < 1.0 and coref["bcubed_precision"] < 1.0
     without_ids = {d: {"doc_id": d, "entities": [{k: v for k, v in m.items() if k != "entity_id"} for m in line["entities"]]}
                    for d, line in _gold_entities(gold).items()}
     result = score(gold, without_ids, resamples=50).layers["entities"]
