@@ -21,21 +21,23 @@ from .rules import APPROXIMATORS, parse_value
 
 NUMERIC_LABELS = {"CARDINAL", "QUANTITY", "MONEY", "PERCENT"}
 DEFAULT_PIPELINE = "en_core_web_sm"
+PIPELINE_ENV = "NEWSCLAIMS_SPACY_MODEL"  # names another pipeline
 _LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=None)
 def load_pipeline(name: str):
-    try:
-        import spacy
-    except ImportError:
-        raise InvalidInput([Problem("--model spacy", "", "", "no spaCy installation",
-                                    "spaCy installed: pip install 'newsclaims[spacy]'")]) from None
+    from newsclaims.extras import require
+
+    spacy = require("spacy", "spacy", "--model spacy")
     try:
         return spacy.load(name)
     except OSError:
-        raise InvalidInput([Problem("--model spacy", "", "NEWSCLAIMS_SPACY_MODEL", f"{name!r}, which is not an installed spaCy pipeline",
-                                    f"an installed pipeline (python -m spacy download {name}) or a pipeline folder")]) from None
+        if PIPELINE_ENV in os.environ:  # the user's choice is at fault
+            raise InvalidInput([Problem("--model spacy", "", PIPELINE_ENV, f"{name!r}, which is not an installed spaCy pipeline",
+                                        f"an installed pipeline (python -m spacy download {name}) or a pipeline folder")]) from None
+        raise InvalidInput([Problem("--model spacy", "", "", f"no spaCy pipeline {name!r} (the default)",
+                                    f"it installed: python -m spacy download {name} (or name another in {PIPELINE_ENV})")]) from None
 
 
 def from_doc(doc, doc_id: str) -> dict:
@@ -66,7 +68,7 @@ def from_doc(doc, doc_id: str) -> dict:
 
 
 def predict(document: dict) -> dict:
-    name = os.environ.get("NEWSCLAIMS_SPACY_MODEL", DEFAULT_PIPELINE)
+    name = os.environ.get(PIPELINE_ENV, DEFAULT_PIPELINE)
     with _LOCK:
         nlp = load_pipeline(name)
         doc = nlp(document["text"])

@@ -264,21 +264,22 @@ def _eval_source(args: argparse.Namespace):
     """What ``newsclaims eval`` scores: at most one of its source options, else the default baseline."""
     from .eval import pipeline
 
-    chosen = [x for x in (args.predictions, args.model, args.command, args.openai_base_url) if x]
+    # Given means given, even empty: --command "" or --model "" is refused by its source, never the default baseline.
+    chosen = [x for x in (args.predictions, args.model, args.command, args.openai_base_url) if x is not None]
     if len(chosen) > 1:
         raise InvalidInput([Problem("newsclaims eval", "", "", f"{len(chosen)} prediction sources",
                                     "at most one of --predictions, --model, --command, --openai-base-url")])
-    if args.predictions:
+    if args.predictions is not None:
         return pipeline.PredictionsFile(args.predictions)
-    if args.command:
+    if args.command is not None:
         return pipeline.Command(args.command)
-    if args.openai_base_url:
+    if args.openai_base_url is not None:
         return pipeline.OpenAIEndpoint(args.openai_base_url, args.openai_model, args.openai_api_key_env, args.cache,
                                        args.max_reply_bytes, args.retries)
-    if not args.model:
+    if args.model is None:
         print(f"newsclaims eval: no predictions given; scoring the default baseline --model {pipeline.DEFAULT_MODEL}",
               file=sys.stderr)
-    return pipeline.Model(args.model or pipeline.DEFAULT_MODEL)
+    return pipeline.Model(pipeline.DEFAULT_MODEL if args.model is None else args.model)
 
 
 def _cmd_baselines(args: argparse.Namespace) -> int:
