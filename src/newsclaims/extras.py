@@ -28,6 +28,6 @@ def require(module: str, extra: str, what: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as err:
-        missing = err.name or module
-        found = f"no module {missing!r}" + ("" if module == missing or module.startswith(missing + ".") else f" (needed by {module})")
+        package, missing = module.split(".")[0], err.name or module
+        found = f"no module {package!r}" if missing.split(".")[0] == package else f"no module {missing!r} (needed by {package})"
         raise InvalidInput([Problem(what, "", "", found, f"the {extra} extra installed: {install_line(extra)}")]) from None
