@@ -65,7 +65,8 @@ def resolve_model(spec: str) -> Callable[[dict], dict]:
     try:
         fn = getattr(module, attr)
     except AttributeError as err:
-        raise InvalidInput([Problem("--model", "", "", f"{spec!r} (AttributeError: {err})", "an importable package.module:callable")]) from None
+        raise InvalidInput([Problem("--model", "", "", f"{spec!r} (AttributeError: {err})",
+                                    "an importable package.module:callable")]) from None
     if not callable(fn):
         raise InvalidInput([Problem("--model", "", "", f"{spec!r} is not callable", "a function taking a document dict")])
     return fn

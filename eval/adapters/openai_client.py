@@ -216,7 +216,8 @@ def checked_url(base_url: str):
     shown = show(_url_for_messages(base_url))
 
     def refuse(why: str):
-        return InvalidInput([Problem("--openai-base-url", "", "", f"{shown} ({why})", "an http:// or https:// URL of the endpoint")])
+        return InvalidInput([Problem("--openai-base-url", "", "", f"{shown} ({why})",
+                                     "an http:// or https:// URL of the endpoint")])
 
     bad = re.search(r"[^\x21-\x7e]", base_url)
     if bad:
@@ -323,7 +324,8 @@ class ReplyCache:
                 pass
         except OSError as err:
             reason = err.strerror or type(err).__name__
-            raise InvalidInput([Problem("--cache", "", "", f"{self.folder}, which cannot be written in ({reason})", expected)]) from None
+            found = f"{self.folder}, which cannot be written in ({reason})"
+            raise InvalidInput([Problem("--cache", "", "", found, expected)]) from None
 
     @staticmethod
     def key(endpoint: str, model: str, prompt_sha256: str, document_sha256: str) -> dict:
@@ -633,8 +635,9 @@ def run_openai(base_url: str, model: str, texts: dict[str, str], workers: int = 
         try:
             reply = _first_json_object(content, time.monotonic() + timeout)
         except TimeoutError:
-            raise InvalidInput([Problem(name, where, "choices[0].message.content", f"no JSON object found within {timeout:g} s "
-                                        f"in {len(content)} characters", "a JSON object with entities, quotes and numeric_claims")]) from None
+            found = f"no JSON object found within {timeout:g} s in {len(content)} characters"
+            raise InvalidInput([Problem(name, where, "choices[0].message.content", found,
+                                        "a JSON object with entities, quotes and numeric_claims")]) from None
         if reply is None:
             raise InvalidInput([Problem(name, where, "choices[0].message.content", show(content[:80]),
                                         "a JSON object with entities, quotes and numeric_claims")])
