@@ -221,8 +221,10 @@ def checked_url(base_url: str):
 
     bad = re.search(r"[^\x21-\x7e]", base_url)
     if bad:
-        what = "a line break" if bad.group() in "\r\n" else "a space" if bad.group() == " " else f"the character {bad.group()!r}"
-        raise refuse(f"{what} at character {bad.start() + 1}; write an international host name in its xn-- form")
+        char = bad.group()
+        what = ("a line break" if char in "\r\n" else "a space" if char == " " else f"the control character {char!r}"
+                if char < " " or char == "\x7f" else f"the character {char!r} (write an international host name in its xn-- form)")
+        raise refuse(f"{what} at character {bad.start() + 1}")
     try:
         parts = urlsplit(base_url)
         parts.port  # noqa: B018 - reading it checks it
