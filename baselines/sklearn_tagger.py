@@ -35,9 +35,11 @@ def limit_native_threads() -> None:
     left by several worker threads would undo another thread's limit mid-call. Applied again on each
     call (about 4 ms, once per document) because it reaches only libraries already loaded.
     """
-    # Load every library the tagger uses first, so that the first call limits them all.
-    import sklearn.feature_extraction  # noqa: F401
-    import sklearn.linear_model  # noqa: F401
+    from newsclaims.extras import require
+
+    # Load every library the tagger uses first, so that the first call limits them all (and a missing one is one line).
+    for module in ("sklearn.feature_extraction", "sklearn.linear_model", "threadpoolctl"):
+        require(module, "sklearn", "--model sklearn")
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=NATIVE_THREADS)

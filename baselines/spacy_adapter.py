@@ -61,10 +61,9 @@ def predictor(argument: str = "") -> Callable[[dict], dict]:
 @lru_cache(maxsize=None)
 def load_pipeline(name: str, given_by: str = "--model spacy", field: str = ""):
     """The pipeline ``name`` (installed or a folder), loaded once; one Problem naming ``name`` if it cannot be."""
-    try:
-        import spacy
-    except ImportError:
-        raise InvalidInput([Problem(given_by, "", "", "no spaCy installation", "spaCy installed: pip install 'newsclaims[spacy]'")]) from None
+    from newsclaims.extras import require
+
+    spacy = require("spacy", "spacy", given_by)
     path = Path(name).expanduser()
     is_path = path.exists() or "/" in name or os.sep in name or name.startswith(("~", "."))
     try:

@@ -184,7 +184,7 @@ def test_cache_resumes_a_partly_failed_run(server, waits, key, tmp_path):
     written = "".join(p.read_text() for p in cache.iterdir())
     assert SECRET not in written
     entry = json.loads(next(cache.iterdir()).read_text())
-    assert set(entry) == {"key", "content"} and set(entry["key"]) == {"endpoint", "model", "prompt_sha256", "document_sha256"}
+    assert set(entry) == {"key", "content", "sha256"} and set(entry["key"]) == {"endpoint", "model", "prompt_sha256", "document_sha256"}
 
 
 def test_a_corrupt_cache_entry_is_asked_again(server, waits, key, tmp_path, capsys):

@@ -10,6 +10,7 @@ import re
 import shlex
 import signal
 import subprocess
+import sys
 import threading
 
 from newsclaims.problems import InvalidInput, Problem, show
@@ -19,13 +20,55 @@ from .answers import collect, parse_strict
 from .pool import map_documents
 
 
+# The watchdog of a run's children: a small process reading "+PID" / "-PID" lines (a child's process group
+# started / ended). When its standard input ends without "done" (newsclaims died, even by SIGKILL), it kills
+# every group still listed, so no command outlives the run that started it.
+_WATCHDOG = """
+import os, signal, sys
+groups = set()
+for line in sys.stdin:
+    if line.strip() == "done":
+        sys.exit(0)
+    sign, pid = line[0], int(line[1:])
+    (groups.add if sign == "+" else groups.discard)(pid)
+for pid in groups:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+"""
+
+
 class _Children:
-    """Child processes of a run, each in its own process group, so that all can be ended at once."""
+    """Child processes of a run, each in its own process group, so that all can be ended at once.
+
+    A watchdog process (``_WATCHDOG``), started with the first child, ends the groups when
+    newsclaims itself dies without ending them (SIGKILL, a crash): the pipe to it closes.
+    """
 
     def __init__(self):
         self.lock = threading.Lock()
         self.procs: set[subprocess.Popen] = set()
         self.stopped = False
+        self.watchdog: subprocess.Popen | None = None
+
+    def _tell_watchdog(self, line: str) -> None:
+        """Called with the lock held."""
+        if self.watchdog is None:
+            if line != "done":
+                self.watchdog = subprocess.Popen([sys.executable, "-I", "-S", "-c", _WATCHDOG], stdin=subprocess.PIPE,
+                                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            else:
+                return
+        try:
+            self.watchdog.stdin.write(f"{line}\n".encode())
+            self.watchdog.stdin.flush()
+            if line == "done":
+                self.watchdog.stdin.close()
+                self.watchdog.wait(timeout=5)
+                self.watchdog = None
+        except (OSError, ValueError, subprocess.TimeoutExpired):  # a watchdog that died: the run goes on without it
+            pass
 
     def start(self, argv: list[str], name: str) -> subprocess.Popen:
         program = argv[0] if argv else ""
@@ -36,6 +79,7 @@ class _Children:
                 proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         start_new_session=True)
                 self.procs.add(proc)
+                self._tell_watchdog(f"+{proc.pid}")
         except FileNotFoundError:
             raise InvalidInput([Problem(name, "", "", f"no such program {program!r}", "an executable command")]) from None
         except PermissionError:
@@ -53,7 +97,9 @@ class _Children:
         except (ProcessLookupError, PermissionError):
             pass
         with self.lock:
-            self.procs.discard(proc)
+            if proc in self.procs:
+                self.procs.discard(proc)
+                self._tell_watchdog(f"-{proc.pid}")
 
     def end_all(self) -> None:
         with self.lock:
@@ -66,6 +112,8 @@ class _Children:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
+        with self.lock:
+            self._tell_watchdog("done")
 
 
 def _decode_output_line(raw: bytes, label: str, number: int, shard: list[str]) -> str:

@@ -44,42 +44,68 @@ def _loads_or_none(text: str):
     return value
 
 
-def _first_json_object(content: str):
-    """The first JSON object in a reply: inside a code fence, the whole reply, or a balanced {...}.
+def _fenced(content: str) -> list[str]:
+    """What ```...``` code fences hold (a ``json`` tag dropped), in order; an unclosed fence holds nothing."""
+    parts = content.split("```")
+    inside = parts[1:len(parts) - 1 if len(parts) % 2 == 0 else len(parts):2]
+    return [part[4:] if part.startswith("json") else part for part in inside]
+
+
+def _balanced_objects(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every balanced ``{...}`` of ``text``, by start, found in one pass.
+
+    Strings are followed inside braces only (a quote in the prose around an object starts no
+    string), so a brace inside a string counts for nothing. An object with braces nested more than
+    ``jsonio.MAX_DEPTH`` deep inside it is left out: the strict reader refuses it anyway, and leaving
+    it out bounds the reading of every candidate together to MAX_DEPTH times the text.
+    """
+    from newsclaims.jsonio import MAX_DEPTH
+
+    found: list[tuple[int, int]] = []
+    open_starts: list[int] = []
+    too_deep: set[int] = set()
+    in_string, escaped = False, -1
+    for match in re.finditer(r'[{}"\\]', text):
+        i, ch = match.start(), match.group()
+        if i == escaped:
+            continue
+        if in_string:
+            if ch == "\\":
+                escaped = i + 1
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = bool(open_starts)
+        elif ch == "{":
+            open_starts.append(i)
+            if len(open_starts) > MAX_DEPTH:  # every start passes this place on its way down: each is marked once
+                too_deep.add(open_starts[-MAX_DEPTH - 1])
+        elif ch == "}" and open_starts:
+            start = open_starts.pop()
+            if start not in too_deep:
+                found.append((start, i + 1))
+    found.sort()
+    return found
+
+
+def _first_json_object(content: str, deadline: float | None = None):
+    """The first JSON object in a reply: inside a code fence, the whole reply, or a balanced {...}
+    (the first by position that reads as an object; see ``_balanced_objects``).
 
     Each candidate is read by the strict reader: NaN, duplicate keys and the like make it no answer.
+    Raises TimeoutError when the search is still going at ``deadline`` (``time.monotonic()``).
     """
-    candidates = re.findall(r"```(?:json)?\s*(.*?)```", content, re.S) + [content]
-    for text in candidates:
+    for text in _fenced(content) + [content]:
         text = text.strip()
         value = _loads_or_none(text)
         if isinstance(value, dict):
             return value
-        start = text.find("{")
-        while start >= 0:
-            depth, in_string, escape = 0, False, False
-            for i in range(start, len(text)):
-                ch = text[i]
-                if in_string:
-                    if escape:
-                        escape = False
-                    elif ch == "\\":
-                        escape = True
-                    elif ch == '"':
-                        in_string = False
-                    continue
-                if ch == '"':
-                    in_string = True
-                elif ch == "{":
-                    depth += 1
-                elif ch == "}":
-                    depth -= 1
-                    if depth == 0:
-                        value = _loads_or_none(text[start:i + 1])
-                        if isinstance(value, dict):
-                            return value
-                        break
-            start = text.find("{", start + 1)
+        for start, end in _balanced_objects(text):
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError
+            value = _loads_or_none(text[start:end])
+            if isinstance(value, dict):
+                return value
     return None
 
 
@@ -171,6 +197,76 @@ def public_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+def _url_for_messages(url: str) -> str:
+    """``public_url``, or for a URL too malformed to split, the text with anything before an @ removed."""
+    try:
+        return public_url(url)
+    except ValueError:
+        return re.sub(r"//[^/]*@", "//", url)
+
+
+def checked_url(base_url: str):
+    """``--openai-base-url`` split (``urlsplit``), or InvalidInput before any request is made.
+
+    The URL is printable ASCII (no space or line break: a CR/LF would be a header of its own), http or
+    https, with a host and a valid port, and no ?query or #fragment (the request path goes after it).
+    """
+    from urllib.parse import urlsplit
+
+    shown = show(_url_for_messages(base_url))
+
+    def refuse(why: str):
+        return InvalidInput([Problem("--openai-base-url", "", "", f"{shown} ({why})",
+                                     "an http:// or https:// URL of the endpoint")])
+
+    bad = re.search(r"[^\x21-\x7e]", base_url)
+    if bad:
+        char = bad.group()
+        what = ("a line break" if char in "\r\n" else "a space" if char == " " else f"the control character {char!r}"
+                if char < " " or char == "\x7f" else f"the character {char!r} (write an international host name in its xn-- form)")
+        raise refuse(f"{what} at character {bad.start() + 1}")
+    try:
+        parts = urlsplit(base_url)
+        parts.port  # noqa: B018 - reading it checks it
+    except ValueError as err:
+        raise refuse(str(err)) from None
+    if parts.scheme not in ("http", "https"):
+        raise refuse("not http or https" if parts.scheme else "no scheme")
+    if not parts.hostname:
+        raise refuse("no host")
+    if parts.query or parts.fragment or "?" in base_url or "#" in base_url:
+        raise refuse("a ?query or #fragment, where the request path /chat/completions would go")
+    return parts
+
+
+REDACTED = "[redacted]"
+SECRET_SHAPES = re.compile(r"(?i:\bbearer)\s+(?=[\w.~+/=-]*\d)[\w.~+/=-]{8,}|\bsk-[\w-]{8,}")
+MIN_SECRET = 6  # a shorter secret is not looked for (it would blank ordinary words)
+
+
+class Redactor:
+    """Secrets out of every text a run shows or writes: the run's own (the API key, a URL's password,
+    the Authorization value) and anything shaped like one (``Bearer`` and a token with a digit,
+    ``sk-`` and 8 or more characters), each replaced by ``[redacted]``.
+
+    Applied to what an endpoint answers as it arrives (so predictions.jsonl, replies.jsonl and the
+    reply cache never hold a key it echoed) and to every message of a failed run.
+    """
+
+    def __init__(self, *secrets: str | None):
+        self.secrets = sorted({x for x in secrets if x and len(x) >= MIN_SECRET}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return SECRET_SHAPES.sub(REDACTED, text)
+
+    def problem(self, problem: Problem) -> Problem:
+        return Problem(self(problem.file), self(problem.where), problem.field, self(problem.found), self(problem.expected),
+                       problem.line)
+
+
 def _retry_after(value: str | None) -> float | None:
     """Seconds asked for by a Retry-After header (a number of seconds or an HTTP date)."""
     if not value:
@@ -208,37 +304,78 @@ class ReplyCache:
 
     A reply is keyed by the endpoint URL (without any user:password), the model name, the sha256
     of the prompt (system and user templates) and the sha256 of the document text. Files are
-    written atomically; the key is stored beside the reply (never the API key).
+    written atomically; the key is stored beside the reply (never the API key), with the sha256 of
+    both (``digest``): an entry that does not match it (edited by hand, or written by an older
+    version), that cannot be read or that is a folder is skipped with a warning and asked again.
+    The folder is checked (a folder one can write in, created if missing) before the first request.
     """
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
 
+    def check(self) -> None:
+        """InvalidInput (one line) unless the folder is, or can be made, a folder this process can write in."""
+        import tempfile
+
+        expected = "a folder for the replies that can be written in (created if missing)"
+        if self.folder.exists() and not self.folder.is_dir():
+            raise InvalidInput([Problem("--cache", "", "", f"{self.folder} is a file", expected)])
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=self.folder, prefix=".probe-"):
+                pass
+        except OSError as err:
+            reason = err.strerror or type(err).__name__
+            found = f"{self.folder}, which cannot be written in ({reason})"
+            raise InvalidInput([Problem("--cache", "", "", found, expected)]) from None
+
     @staticmethod
     def key(endpoint: str, model: str, prompt_sha256: str, document_sha256: str) -> dict:
         return {"endpoint": endpoint, "model": model, "prompt_sha256": prompt_sha256, "document_sha256": document_sha256}
+
+    @staticmethod
+    def digest(key: dict, content: str) -> str:
+        from newsclaims.jsonio import dumps_canonical
+
+        return hashlib.sha256(dumps_canonical({"key": key, "content": content}).encode("utf-8", "surrogatepass")).hexdigest()
 
     def path(self, key: dict) -> Path:
         digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
         return self.folder / f"{digest}.json"
 
+    @staticmethod
+    def _warn(path: Path, what: str) -> None:
+        print(f"{path}: warning: {what}; asking the endpoint again", file=sys.stderr)
+
     def get(self, key: dict) -> str | None:
         path = self.path(key)
+        if not path.exists():
+            return None
         if not path.is_file():
+            self._warn(path, "a folder, not a cache entry")
             return None
         try:
             entry = parse_strict(path.read_text("utf-8"), str(path))
         except (InvalidInput, OSError, UnicodeDecodeError):
-            print(f"{path}: warning: an unreadable cache entry; asking the endpoint again", file=sys.stderr)
+            self._warn(path, "an unreadable cache entry")
             return None
         if not isinstance(entry, dict) or entry.get("key") != key or not isinstance(entry.get("content"), str):
+            return None
+        if entry.get("sha256") != self.digest(key, entry["content"]):
+            self._warn(path, "a cache entry that does not match its sha256 (edited, or written by an older version)")
             return None
         return entry["content"]
 
     def put(self, key: dict, content: str) -> None:
+        """Keep a reply; one that cannot be written is a warning (the run has it, and so will replies.jsonl)."""
         from newsclaims.jsonio import atomic_write_text, dumps_canonical
 
-        atomic_write_text(self.path(key), dumps_canonical({"key": key, "content": content}))
+        path = self.path(key)
+        try:
+            atomic_write_text(path, dumps_canonical({"key": key, "content": content, "sha256": self.digest(key, content)}))
+        except OSError as err:
+            print(f"{path}: warning: the reply could not be kept in the cache ({err.strerror or type(err).__name__})",
+                  file=sys.stderr)
 
 
 class _Connections:
@@ -277,37 +414,60 @@ class _Connections:
 
 def _post_with_deadline(url: str, body: bytes, headers: dict, timeout: float, max_bytes: int, shown: str,
                         where: str, connections: _Connections) -> str:
-    """POST and read the whole reply within ``timeout`` seconds of wall-clock time and ``max_bytes``."""
+    """POST and read the whole reply within ``timeout`` seconds of wall-clock time and ``max_bytes``.
+
+    The deadline covers the whole exchange: connecting, sending, the status line and headers (a
+    server may drip them a byte at a time) and the body. A timer shuts the socket down when it
+    passes, which ends whatever read is waiting. ``url`` is checked already (``checked_url``).
+    """
     import http.client
+    import socket
     import ssl
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _Failure(Problem("--openai-base-url", "", "", show(shown), "an http:// or https:// URL"))
     deadline = time.monotonic() + timeout
     target = parts.path + (f"?{parts.query}" if parts.query else "")
-    try:
-        if parts.scheme == "https":
-            conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout, context=ssl.create_default_context())
-        else:
-            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
-    except ValueError as err:  # a bad port, say
-        raise _Failure(Problem("--openai-base-url", "", "", f"{show(shown)} ({err})", "an http:// or https:// URL")) from None
+    if parts.scheme == "https":
+        conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout, context=ssl.create_default_context())
+    else:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     name = f"endpoint {shown}"
     expected = f"a whole reply within {timeout:g} s (--timeout)"
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        sock = conn.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def too_late(size: int | None = None) -> _Failure:
+        so_far = "" if size is None else f" ({size} bytes so far)"
+        return _Failure(Problem(name, where, "", f"no whole reply after {timeout:g} s{so_far}", expected))
+
+    timer = threading.Timer(timeout, expire)
+    timer.daemon = True
     connections.add(conn)
+    timer.start()
+    size = 0
     try:
+        conn.connect()
+        if expired.is_set():  # the timer fired while connecting, before there was a socket to shut
+            raise too_late()
         conn.request("POST", target, body=body, headers=headers)
         response = conn.getresponse()
         length = response.getheader("Content-Length")
         if length and length.isdigit() and int(length) > max_bytes:
             raise _Failure(Problem(name, where, "", f"a reply of {int(length)} bytes", f"at most {max_bytes} bytes (--max-reply-bytes)"))
-        chunks, size = [], 0
+        chunks = []
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise _Failure(Problem(name, where, "", f"no whole reply after {timeout:g} s ({size} bytes so far)", expected))
+                raise too_late(size)
             if conn.sock is not None:
                 conn.sock.settimeout(remaining)
             chunk = response.read1(65536) if hasattr(response, "read1") else response.read(65536)
@@ -317,6 +477,8 @@ def _post_with_deadline(url: str, body: bytes, headers: dict, timeout: float, ma
             if size > max_bytes:
                 raise _Failure(Problem(name, where, "", f"a reply of more than {max_bytes} bytes", f"at most {max_bytes} bytes (--max-reply-bytes)"))
             chunks.append(chunk)
+        if expired.is_set():  # the end of the body was the timer's shutdown, not the server's
+            raise too_late(size)
         raw = b"".join(chunks)
         if response.status != 200:
             status = response.status
@@ -325,23 +487,23 @@ def _post_with_deadline(url: str, body: bytes, headers: dict, timeout: float, ma
                            retry_after=response.getheader("Retry-After"), status=status)
     except _Failure:
         raise
-    except (TimeoutError, OSError) as err:
+    except (TimeoutError, OSError, http.client.HTTPException) as err:
         if connections.stopped:
             raise KeyboardInterrupt from None
+        if expired.is_set() or isinstance(err, TimeoutError) or "timed out" in str(err):
+            raise too_late(size or None) from None
         if isinstance(err, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
             raise _Failure(Problem(name, where, "", f"the connection reset ({type(err).__name__})", "a reply"), retry=True) from None
-        if isinstance(err, TimeoutError) or "timed out" in str(err):
-            raise _Failure(Problem(name, where, "", f"no whole reply after {timeout:g} s", expected)) from None
+        if isinstance(err, http.client.HTTPException):  # RemoteDisconnected, IncompleteRead, BadStatusLine
+            raise _Failure(Problem(name, where, "", f"a broken reply ({type(err).__name__})", "a complete HTTP reply"),
+                           retry=True) from None
         reason = err.strerror or str(err) or type(err).__name__
         raise _Failure(Problem(name, where, "", f"no answer ({reason})", expected)) from None
-    except ValueError as err:  # http.client refusing a header or URL: its message may quote the key, so it is not shown
+    except ValueError as err:  # http.client refusing a header: its message may quote the key, so it is not shown
         raise _Failure(Problem(name, where, "", f"a request that cannot be sent ({type(err).__name__})",
                                "a URL and headers of printable characters")) from None
-    except http.client.HTTPException as err:  # RemoteDisconnected, IncompleteRead, BadStatusLine
-        if connections.stopped:
-            raise KeyboardInterrupt from None
-        raise _Failure(Problem(name, where, "", f"a broken reply ({type(err).__name__})", "a complete HTTP reply"), retry=True) from None
     finally:
+        timer.cancel()
         connections.discard(conn)
     try:
         return raw.decode("utf-8")
@@ -357,25 +519,30 @@ def run_openai(base_url: str, model: str, texts: dict[str, str], workers: int = 
 
     - 429, 5xx, connection resets and broken replies are retried up to ``retries`` times, waiting
       ``backoff_delay`` (Retry-After honoured, at most 30 s a wait); other failures are not retried.
-    - ``timeout`` covers each whole request, body included, by the wall clock; a reply longer than
-      ``max_reply_bytes`` is refused.
+    - ``timeout`` covers each whole request (connecting, headers, body) by the wall clock, and again
+      the search for the JSON object in the reply; a reply longer than ``max_reply_bytes`` is refused.
     - With ``cache_dir`` every reply is stored as it arrives (see ``ReplyCache``) and reused, so a
       rerun after a failure or Ctrl-C asks only for what is missing.
     - The first failed document stops the run (replies in flight are still kept); the one line
       names it and says how many documents were answered.
     - The API key is read from ``key_env`` only and is never shown; a user:password in the URL is
-      sent as HTTP basic authentication and removed from every message and file.
+      sent as HTTP basic authentication and removed from every message and file. Whatever the
+      endpoint answers goes through ``Redactor`` (a reply echoing the key keeps none of it).
+    - With no key and no user:password, no Authorization header is sent: said once, in a warning,
+      when the endpoint first answers (a 401 says it as the error instead).
+    - A malformed base URL (``checked_url``) and an unusable cache folder are refused before any request.
     """
     import base64
     from urllib.parse import unquote, urlsplit
 
     sleep = sleep or SLEEP
-    if cache_dir is not None:
+    checked_url(base_url)  # a malformed URL is refused before anything else
+    cache = ReplyCache(cache_dir) if cache_dir is not None else None
+    if cache is not None:
         from newsclaims.safewrite import refuse_protected
 
         refuse_protected(cache_dir, "--cache")
-        if Path(cache_dir).exists() and not Path(cache_dir).is_dir():
-            raise InvalidInput([Problem("--cache", "", "", f"{cache_dir} is a file", "a folder for the replies (created if missing)")])
+        cache.check()
     system = (PROMPTS / "system.txt").read_text("utf-8")
     template = (PROMPTS / "user.txt").read_text("utf-8")
     key = os.environ.get(key_env)
@@ -388,24 +555,33 @@ def run_openai(base_url: str, model: str, texts: dict[str, str], workers: int = 
     name = f"endpoint {shown}"
     parts = urlsplit(url)
     auth = None
+    password = unquote(parts.password or "")
     if key:
         auth = f"Bearer {key}"
     elif parts.username is not None or parts.password is not None:
-        userinfo = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+        userinfo = f"{unquote(parts.username or '')}:{password}"
         auth = "Basic " + base64.b64encode(userinfo.encode()).decode()
+    redact = Redactor(key, password, auth, auth.split(" ", 1)[1] if auth else None)
     netloc = parts.hostname or ""
     if ":" in netloc:
         netloc = f"[{netloc}]"
-    try:
-        netloc += f":{parts.port}" if parts.port else ""
-    except ValueError:
-        raise InvalidInput([Problem("--openai-base-url", "", "", show(public_url(base_url)), "a URL with a valid port")]) from None
+    netloc += f":{parts.port}" if parts.port else ""
     request_url = parts._replace(netloc=netloc).geturl()
     prompt_sha = hashlib.sha256(f"{system}\0{template}".encode()).hexdigest()
-    cache = ReplyCache(cache_dir) if cache_dir is not None else None
     connections = _Connections()
     replies: dict[str, str] = {}
     lock = threading.Lock()
+    told_no_key = threading.Event()
+
+    def tell_no_key() -> None:
+        """Once, when the endpoint first answers a request sent with no Authorization (a 401 says it instead)."""
+        with lock:
+            if told_no_key.is_set():
+                return
+            told_no_key.set()
+        state = "unset" if key_env not in os.environ else "empty"
+        print(f"{name}: warning: no API key sent ({key_env} is {state}); fine for a local server without auth, "
+              f"else set {key_env} or name another variable with --openai-api-key-env", file=sys.stderr)
 
     def content_of(doc_id: str, where: str) -> str:
         text = texts[doc_id]
@@ -438,14 +614,17 @@ def run_openai(base_url: str, model: str, texts: dict[str, str], workers: int = 
                 sleep(backoff_delay(attempt, failure.retry_after))
                 if connections.stopped:
                     raise KeyboardInterrupt from None
+        if not auth:
+            tell_no_key()
         try:
             completion = parse_strict(raw, name, where=where)
             content = completion["choices"][0]["message"]["content"]
             if not isinstance(content, str):
                 raise TypeError
         except (InvalidInput, KeyError, IndexError, TypeError):
-            raise InvalidInput([Problem(name, where, "", f"a body that is not a chat completion: {show(raw[:80])}",
+            raise InvalidInput([Problem(name, where, "", f"a body that is not a chat completion: {show(redact(raw)[:80])}",
                                         "JSON with choices[0].message.content")]) from None
+        content = redact(content)  # before it is kept anywhere: the cache, replies.jsonl, predictions.jsonl
         if cache is not None:
             cache.put(cache_key, content)
         return content
@@ -455,7 +634,12 @@ def run_openai(base_url: str, model: str, texts: dict[str, str], workers: int = 
         content = content_of(doc_id, where)
         with lock:
             replies[doc_id] = content
-        reply = _first_json_object(content)
+        try:
+            reply = _first_json_object(content, time.monotonic() + timeout)
+        except TimeoutError:
+            found = f"no JSON object found within {timeout:g} s in {len(content)} characters"
+            raise InvalidInput([Problem(name, where, "choices[0].message.content", found,
+                                        "a JSON object with entities, quotes and numeric_claims")]) from None
         if reply is None:
             raise InvalidInput([Problem(name, where, "choices[0].message.content", show(content[:80]),
                                         "a JSON object with entities, quotes and numeric_claims")])
@@ -468,6 +652,6 @@ def run_openai(base_url: str, model: str, texts: dict[str, str], workers: int = 
         resume = (f"{answered} of {len(texts)} documents answered and kept in {cache_dir}; rerun the same command to resume"
                   if cache is not None else f"{answered} of {len(texts)} documents answered; rerun with --cache DIR to resume")
         first = err.problems[0]
-        raise InvalidInput([Problem(first.file, first.where, first.field, first.found, f"{first.expected} ({resume})",
-                                    first.line)] + err.problems[1:]) from None
+        problems = [Problem(first.file, first.where, first.field, first.found, f"{first.expected} ({resume})", first.line)]
+        raise InvalidInput([redact.problem(p) for p in problems + err.problems[1:]]) from None
     return collect(name, texts, answers), replies

@@ -319,7 +319,8 @@ def _eval_source(args: argparse.Namespace):
     An option that does nothing for that source is refused (``IDLE_OPTIONS``), in one line."""
     from .eval import pipeline
 
-    chosen = [option for option in SOURCES if getattr(args, _dest(option))]
+    # Given means given, even empty: --command "" or --model "" is refused by its source, never the default baseline.
+    chosen = [option for option in SOURCES if getattr(args, _dest(option)) is not None]
     if len(chosen) > 1:
         raise InvalidInput([Problem("newsclaims eval", "", "", f"{len(chosen)} prediction sources",
                                     "at most one of " + ", ".join(SOURCES))])
@@ -329,19 +330,19 @@ def _eval_source(args: argparse.Namespace):
             used = source if chosen else f"the default --model {pipeline.DEFAULT_MODEL}"
             raise InvalidInput([Problem("newsclaims eval", "", "", f"{option} with {used}, which it does nothing for",
                                         f"{option} only with {' or '.join([', '.join(sources[:-1])] * (len(sources) > 1) + [sources[-1]])}")])
-    if args.predictions:
+    if args.predictions is not None:
         return pipeline.PredictionsFile(args.predictions)
-    if args.command:
+    if args.command is not None:
         return pipeline.Command(args.command)
-    if args.openai_base_url:
+    if args.openai_base_url is not None:
         options = {"key_env": args.openai_api_key_env, "cache_dir": args.cache, "max_reply_bytes": args.max_reply_bytes,
                    "retries": args.retries}
         return pipeline.OpenAIEndpoint(args.openai_base_url, args.openai_model,
                                        **{name: value for name, value in options.items() if value is not None})
-    if not args.model:
+    if args.model is None:
         print(f"newsclaims eval: no predictions given; scoring the default baseline --model {pipeline.DEFAULT_MODEL}",
               file=sys.stderr)
-    return pipeline.Model(args.model or pipeline.DEFAULT_MODEL)
+    return pipeline.Model(pipeline.DEFAULT_MODEL if args.model is None else args.model)
 
 
 def _cmd_baselines(args: argparse.Namespace) -> int:

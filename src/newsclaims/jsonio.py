@@ -154,7 +154,10 @@ try:  # a compiled parser for the valid path; the standard library's explains ev
 except ImportError:  # pragma: no cover - orjson is a dependency; without it, only slower
     _orjson = None
 
-_KEY = re.compile(r'"(?:[^"\\]|\\.)*"\s*:')  # a string token followed by a colon: one key
+# Every string token left to right, group 1 set when a colon follows (a key). Matching every string, not
+# only keys, keeps the scan from restarting inside a string: linear, where a key-only pattern rescanned
+# a long string from each escaped quote in it (minutes for a reply quoting 20,000 nested objects).
+_STRING_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"(\s*:)?')
 _SPACED_COLON = re.compile(r'"\s+:')
 _LONG_INTEGER = re.compile(r"\d{16}")  # where orjson and Python could disagree on a number's type
 
@@ -202,7 +205,7 @@ def _key_tokens(text: str) -> int:
     count, so a duplicate can never hide. Otherwise the string tokens are scanned exactly."""
     if "\\" not in text and _SPACED_COLON.search(text) is None:
         return text.count('":')
-    return len(_KEY.findall(text))
+    return sum(1 for colon in _STRING_TOKEN.findall(text) if colon)
 
 
 def parse_json(text: str) -> Any:
