@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from newsclaims.jsonio import atomic_write_text, dumps_canonical, dumps_line
+from newsclaims.counts import f1_score
+from newsclaims.jsonio import dumps_canonical, dumps_line
 from newsclaims.labels import LAYERS
 from newsclaims.problems import InvalidInput
+from newsclaims.safewrite import atomic_write_text
 
 BASELINES_DIR = Path(__file__).resolve().parent
 MAIN = [("rules", "rules"), ("sklearn", "sklearn"), ("spacy", "spacy")]
@@ -98,8 +100,8 @@ def render_readme(results: dict) -> str:
     if sk:
         for fold, row in enumerate(sk["entities"]["per_document"]):
             tp, predicted, gold = row["tp"], row["predicted"], row["gold"]
-            f1 = 2 * tp / (predicted + gold) if predicted + gold else 0.0
-            fold_rows.append(f"| {fold} | {row['doc_id']} | {tp} | {predicted} | {gold} | {f1:.3f} |")
+            f1 = f1_score(tp, predicted, gold)  # None with nothing predicted and nothing in the gold (the house rule)
+            fold_rows.append(f"| {fold} | {row['doc_id']} | {tp} | {predicted} | {gold} | {'–' if f1 is None else f'{f1:.3f}'} |")
     header = "| baseline | " + " | ".join(LAYERS) + " |"
     return "\n".join([
         "# Baselines",

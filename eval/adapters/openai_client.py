@@ -368,7 +368,8 @@ class ReplyCache:
 
     def put(self, key: dict, content: str) -> None:
         """Keep a reply; one that cannot be written is a warning (the run has it, and so will replies.jsonl)."""
-        from newsclaims.jsonio import atomic_write_text, dumps_canonical
+        from newsclaims.jsonio import dumps_canonical
+        from newsclaims.safewrite import atomic_write_text
 
         path = self.path(key)
         try:

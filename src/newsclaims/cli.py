@@ -153,7 +153,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 def _cmd_build(args: argparse.Namespace) -> int:
     from . import build, paths
     from .corpus import load_annotation_set, load_corpus
-    from .jsonio import atomic_write_text
+    from .safewrite import atomic_write_text
     from .safewrite import file_target, find_checkout, recover, refuse_protected
 
     # Write targets come from the options or the checkout holding the current folder, never from
@@ -208,7 +208,7 @@ def _cmd_agree(args: argparse.Namespace) -> int:
 
     from .corpus import load_annotation_set, load_corpus
     from .agreement import agreement, agreement_markdown
-    from .jsonio import atomic_write_text
+    from .safewrite import atomic_write_text
 
     corpus = load_corpus(args.seeds)
     report = agreement(load_annotation_set(args.pass_a, corpus), load_annotation_set(args.pass_b, corpus))
@@ -227,7 +227,8 @@ def _cmd_agree(args: argparse.Namespace) -> int:
 def _cmd_adjudicate(args: argparse.Namespace) -> int:
     from .corpus import load_annotation_set, load_corpus
     from .agreement import adjudication_markdown, agreed_corrections, disagreements
-    from .jsonio import atomic_write_text, expect_object, read_json
+    from .jsonio import expect_object, read_json
+    from .safewrite import atomic_write_text
 
     from .safewrite import find_checkout, require_source_checkout
 
@@ -395,7 +396,8 @@ def _cmd_ls(args: argparse.Namespace) -> int:
 
     from . import labelstudio as ls
     from .corpus import load_annotation_set, load_corpus
-    from .jsonio import atomic_write_text, read_json
+    from .jsonio import read_json
+    from .safewrite import atomic_write_text
 
     def emit(text: str, note: str) -> int:
         """Write to --out (whole or not at all), or print."""

@@ -84,7 +84,7 @@ def readme_blocks(repo: Path) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     from .build import fill_blocks
-    from .jsonio import atomic_write_text
+    from .safewrite import atomic_write_text
     from .problems import InvalidInput
     from .safewrite import find_checkout
 

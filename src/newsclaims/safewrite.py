@@ -133,6 +133,24 @@ def _umask() -> int:
     return mask
 
 
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write text to path via a temporary file in the same folder and a rename: a reader sees the old
+    file or the new one, never half of one (the one-file twin of ``write_tree_atomically``)."""
+    import tempfile  # only commands that write pay for it
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would make reports unreadable to others
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _write_files(root: Path, files: Mapping[str, str | bytes]) -> None:
     mode = 0o666 & ~_umask()
     for rel, content in files.items():
