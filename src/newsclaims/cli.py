@@ -326,6 +326,16 @@ def _checkout_passes(annotations: Path | None) -> Path:
     return checkout / "annotations" / "passes"
 
 
+def _status_passes(args: argparse.Namespace) -> Path | None:
+    """The passes ls status compares with: --passes, else the checkout's when there is one (else none)."""
+    if args.passes:
+        return args.passes
+    try:
+        return _checkout_passes(args.annotations)
+    except InvalidInput:
+        return None
+
+
 def _cmd_ls(args: argparse.Namespace) -> int:
     import os
 
@@ -372,15 +382,15 @@ def _cmd_ls(args: argparse.Namespace) -> int:
             print("nothing to import: every annotation in the export was skipped; no pass changed")
             return 0
         if args.dry_run:
-            ls.check_import(plan, passes, corpus, gold)
-            print(ls.diff_summary(plan, gold))
+            ls.check_import(plan, passes, corpus, gold, replace=args.replace)
+            print(ls.diff_summary(plan, gold, passes, corpus))
             print("dry run: the import would succeed; nothing written")
             return 0
-        for target in ls.write_sets(plan, passes, corpus, gold):
+        for target in ls.write_sets(plan, passes, corpus, gold, replace=args.replace):
             print(f"wrote: {shown_path(target)} ({len(plan.sets[target.name])} documents from this export merged into the pass)")
         return 0
     if args.action == "status" and args.file:
-        print(ls.status(read_json(args.file, str(args.file)), corpus))
+        print(ls.status(read_json(args.file, str(args.file)), corpus, _status_passes(args)))
         return 0
     key = os.environ.get("LABEL_STUDIO_API_KEY")
     if not key:
@@ -393,7 +403,7 @@ def _cmd_ls(args: argparse.Namespace) -> int:
         print(result.summary(args.title, version))
         return 0
     if args.action == "status":
-        print(ls.status(ls.pull(args.url, key, args.title), corpus))
+        print(ls.status(ls.pull(args.url, key, args.title), corpus, _status_passes(args)))
         return 0
     out = args.out or Path("label_studio_export.json")
     from .safewrite import file_target, refuse_protected
@@ -511,9 +521,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", type=Path, help="import/status: a Label Studio JSON export (status: instead of --url)")
     p.add_argument("--source", default="gold", help="pre-annotations: gold, model:NAME, a predictions file, or none (default gold)")
     p.add_argument("--annotations", type=Path, help="the gold annotation set (default: the packaged gold)")
-    p.add_argument("--passes", type=Path, help="import: where annotator sets go (default: annotations/passes)")
+    p.add_argument("--passes", type=Path, help="import: where annotator sets go; status: the passes to compare with "
+                   "(default: annotations/passes)")
     p.add_argument("--dry-run", action="store_true",
                    help="import: run every check of the import and print the differences from the gold; write nothing")
+    p.add_argument("--replace", action="store_true",
+                   help="import: replace documents of a pass even with an older annotation, one from another project or "
+                        "over a document that did not come from Label Studio (refused without it, naming what would be lost)")
     p.add_argument("--update-predictions", action="store_true",
                    help="push: replace the pre-annotations of tasks already in the project by --source's")
     p.add_argument("--out", type=Path, help="config/export/pull: the file to write")

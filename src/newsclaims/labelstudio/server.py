@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..corpus import Corpus
 from ..problems import InvalidInput, Problem, show
-from .reader import author
+from .passes import vanished_task_notes
+from .reader import PULLED_FROM, author, export_project, tasks_held
 
 
 def _check_url(url: str) -> None:
@@ -132,6 +134,7 @@ def pull(url: str, api_key: str, title: str) -> list:
     export = _server_call(url, lambda: client.projects.exports.as_json(project.id))
     emails = _server_call(url, lambda: {u.id: u.email for u in client.users.list()})
     for task in export:  # the export names annotators by user id; keep the id and add the e-mail
+        task[PULLED_FROM] = {"server": url.rstrip("/"), "title": title}  # the provenance an import keeps
         for annotation in task.get("annotations") or []:
             who = annotation.get("completed_by")
             if isinstance(who, int):
@@ -139,8 +142,9 @@ def pull(url: str, api_key: str, title: str) -> list:
     return export
 
 
-def status(export: list, corpus: Corpus) -> str:
-    """Per annotator: which documents are done (submitted), skipped (cancelled) and open."""
+def status(export: list, corpus: Corpus, passes_dir: Path | None = None) -> str:
+    """Per annotator: which documents are done (submitted), skipped (cancelled) and open; then every
+    document a pass in ``passes_dir`` holds from a task the project no longer has."""
     tasks_by_doc = {}
     per: dict[str, dict[str, set]] = {}
     for task in export if isinstance(export, list) else []:
@@ -164,5 +168,7 @@ def status(export: list, corpus: Corpus) -> str:
             return f" ({', '.join(f'task {tasks_by_doc[d]} {d}' for d in items)})" if items else ""
 
         lines.append(f"{who}: {len(done)} done{named(done)}, {len(skipped)} skipped{named(skipped)}, {len(open_)} open{named(open_)}")
+    if isinstance(export, list):
+        lines += vanished_task_notes(export_project(export), tasks_held(export), passes_dir)
     return "\n".join(lines)
 

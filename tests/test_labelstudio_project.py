@@ -1,0 +1,220 @@
+"""Label Studio for a real annotation project: an import never loses or silently replaces newer work
+(provenance per document), annotators work independently on N-fold overlapping tasks, the project is
+set up for a first-timer, and ``ls status`` says what a lead must know. Server tests start their own
+label-studio 1.23.2 (tests/ls_server.py); the rest read exports made here."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from conftest import MINI, REPO, read_tree
+from ls_server import running_server
+from newsclaims import labelstudio as ls
+from newsclaims.corpus import load_annotation_set, load_corpus
+from newsclaims.labelstudio.passes import PROVENANCE_FILE
+
+SEEDS, ANNOTATIONS = MINI / "seeds", MINI / "annotations"
+EMAIL = "ann@example.org"
+PASS = "ann_example.org"
+
+
+@pytest.fixture(scope="module")
+def mini():
+    corpus = load_corpus(SEEDS)
+    return corpus, load_annotation_set(ANNOTATIONS, corpus)
+
+
+def _task(mini, doc_id="mini_a", task_id=12, project=3, annotation_id=31, updated_at="2026-01-02T10:00:00.000000Z",
+          email=EMAIL, edit=None):
+    corpus, gold = mini
+    (task,) = [t for t in ls.tasks(corpus, gold.documents, "gold", ls.Registry.of(gold)) if t["data"]["doc_id"] == doc_id]
+    result = json.loads(json.dumps(task["predictions"][0]["result"]))
+    if edit:
+        edit(result)
+    return {**task, "id": task_id, "project": project,
+            "annotations": [{"id": annotation_id, "completed_by": {"id": 7, "email": email}, "result": result,
+                             "updated_at": updated_at, "project": project}]}
+
+
+def _write(tmp_path, tasks, name="export.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def _import(cli, path, passes, *more):
+    return cli("ls", "import", path, "--seeds", SEEDS, "--annotations", ANNOTATIONS, "--passes", passes, *more)
+
+
+def _quote_type(value):
+    def edit(result):
+        next(r for r in result if r["id"] == "quote-q1" and r["from_name"] == "quote_type")["value"]["choices"] = [value]
+    return edit
+
+
+def _pass_doc(tmp_path, mini, doc_id="mini_a"):
+    return load_annotation_set(tmp_path / "passes" / PASS, mini[0], require_complete=False).documents[doc_id]
+
+
+# --- 1, 2: never lose or silently replace work ------------------------------------------------
+
+def test_the_pass_keeps_where_each_document_came_from(cli, tmp_path, mini):
+    assert _import(cli, _write(tmp_path, [_task(mini)]), tmp_path / "passes").code == 0
+    provenance = json.loads((tmp_path / "passes" / PASS / PROVENANCE_FILE).read_text("utf-8"))
+    assert provenance["label_studio"]["mini_a"] == {"server": None, "project": 3, "title": None, "task": 12, "annotation": 31,
+                                                    "annotator": EMAIL, "updated_at": "2026-01-02T10:00:00.000000Z"}
+
+
+def test_a_stale_export_is_refused_naming_what_would_be_lost(cli, tmp_path, mini):
+    passes = tmp_path / "passes"
+    stale = _write(tmp_path, [_task(mini)], "first.json")
+    newer = _write(tmp_path, [_task(mini, updated_at="2026-01-02T11:00:00Z", edit=_quote_type("indirect"))], "second.json")
+    assert _import(cli, stale, passes).code == 0
+    assert _import(cli, newer, passes).code == 0
+    before = read_tree(passes)
+    for more in ((), ("--dry-run",)):
+        again = _import(cli, stale, passes, *more)
+        assert again.code == 2 and len(again.err_lines) == 1, again.err
+        assert again.err_lines[0] == (
+            f"{passes / PASS}/gold/mini_a.json: found annotation 31 by {EMAIL} (task 12 of project 3, updated 2026-01-02T11:00:00Z), "
+            "newer than this export's annotation 31 (updated 2026-01-02T10:00:00.000000Z): importing would lose 1 difference "
+            "(quotes type); expected a newer annotation of the same project (pull a fresh export), or --replace to replace the document")
+    assert read_tree(passes) == before
+    assert _pass_doc(tmp_path, mini)["quotes"][0]["type"] == "indirect"
+    replaced = _import(cli, stale, passes, "--replace")
+    assert replaced.code == 0, replaced.err
+    assert _pass_doc(tmp_path, mini)["quotes"][0]["type"] == "direct"
+
+
+def test_the_same_annotation_again_or_a_newer_one_is_imported(cli, tmp_path, mini):
+    passes = tmp_path / "passes"
+    export = _write(tmp_path, [_task(mini)])
+    assert _import(cli, export, passes).code == 0
+    assert _import(cli, export, passes).code == 0  # nothing changes: no refusal
+    newer = _write(tmp_path, [_task(mini, updated_at="2026-01-03T00:00:00Z", edit=_quote_type("indirect"))], "newer.json")
+    assert _import(cli, newer, passes).code == 0
+    assert _pass_doc(tmp_path, mini)["quotes"][0]["type"] == "indirect"
+
+
+def test_an_export_of_another_project_is_refused_and_leaves_no_dangling_group(cli, tmp_path, mini):
+    passes = tmp_path / "passes"
+    assert _import(cli, _write(tmp_path, [_task(mini)]), passes).code == 0
+
+    def new_group(result):
+        item = next(r for r in result if r["id"] == "quote-q1" and r["from_name"] == "quote_group")
+        item["value"]["choices"] = ["+new"]
+        result.append({"id": "quote-q1", "from_name": "new_group", "to_name": "text", "type": "textarea",
+                       "value": {"start": item["value"]["start"], "end": item["value"]["end"], "text": ["other_group | other"]}})
+
+    foreign = _write(tmp_path, [_task(mini, project=9, task_id=40, annotation_id=77, edit=new_group)], "foreign.json")
+    refused = _import(cli, foreign, passes)
+    assert refused.code == 2 and len(refused.err_lines) == 1, refused.err
+    assert ("found annotation 31 by ann@example.org (task 12 of project 3, updated 2026-01-02T10:00:00.000000Z), and this "
+            "export is of project 9: importing would lose 1 difference (quotes quote_group)") in refused.err
+    assert _import(cli, foreign, passes, "--replace").code == 0
+    assert "other_group" in json.loads((passes / PASS / "quote_groups.json").read_text())["quote_groups"][0]["id"]
+    assert _import(cli, _write(tmp_path, [_task(mini)], "back.json"), passes, "--replace").code == 0  # restored
+    groups = [g["id"] for g in json.loads((passes / PASS / "quote_groups.json").read_text())["quote_groups"]]
+    assert groups == ["very_dangerous"]  # the foreign group went with the document that used it
+
+
+def test_a_document_that_did_not_come_from_label_studio_is_not_replaced_silently(cli, tmp_path, mini):
+    passes = tmp_path / "passes"
+    shutil.copytree(ANNOTATIONS, passes / PASS)  # a pass made by hand
+    refused = _import(cli, _write(tmp_path, [_task(mini, edit=_quote_type("indirect"))]), passes)
+    assert refused.code == 2 and f"found a document that did not come from Label Studio (no entry in {PROVENANCE_FILE})" in refused.err
+
+
+def test_the_dry_run_shows_the_differences_from_the_pass_and_from_the_gold_separately(cli, tmp_path, mini):
+    passes = tmp_path / "passes"
+    assert _import(cli, _write(tmp_path, [_task(mini, edit=_quote_type("indirect"))]), passes).code == 0
+    newer = _write(tmp_path, [_task(mini, updated_at="2026-02-01T00:00:00Z", edit=_quote_type("direct")),
+                              _task(mini, "mini_b", task_id=13, annotation_id=32)], "newer.json")
+    dry = _import(cli, newer, passes, "--dry-run")
+    assert dry.code == 0, dry.err
+    lines = dry.out.splitlines()
+    assert lines[0] == f"{PASS}: against the pass {passes / PASS}: 1 new, 1 changed, 0 unchanged documents, 1 differences"
+    assert lines[1].startswith("  mini_a quotes type: pass ") and "→ \"indirect\" | import" in lines[1]
+    assert f"{PASS}: 2 documents, 0 differences from the gold, 0 group changes" in lines
+
+
+# --- 3: a region across a line break ------------------------------------------------------------
+
+def test_a_region_across_a_line_break_is_read_from_the_offsets_with_one_note(cli, tmp_path):
+    corpus = load_corpus(REPO / "seeds")
+    gold = load_annotation_set(REPO / "annotations", corpus)
+    doc_id, doc = next((d, doc) for d, doc in corpus.documents.items() if "\n" in doc.text)
+    at = doc.text.index("\n")
+    start, end = doc.text.rindex(" ", 0, at) + 1, doc.text.index(" ", at + 1)
+    (task,) = [t for t in ls.tasks(corpus, None, "none", ls.Registry.of(gold)) if t["data"]["doc_id"] == doc_id]
+    region = {"id": "x1", "from_name": "time", "to_name": "text", "type": "labels",
+              "value": {"start": start, "end": end, "text": doc.text[start:end].replace("\n", "\\n"), "labels": ["DATE"]}}
+    export = _write(tmp_path, [{**task, "id": 5, "annotations": [{"id": 9, "completed_by": {"id": 1, "email": EMAIL},
+                                                                   "result": [region]}]}])
+    result = cli("ls", "import", export, "--passes", tmp_path / "passes")
+    assert result.code == 0, result.err
+    assert result.err_lines == [f"{export}: task 5 ({doc_id}): annotation 9 by {EMAIL}: region x1 crosses a line break, which "
+                                "Label Studio stores as \\n in the region's text; the text was read from the seed at its offsets"]
+    (mention,) = load_annotation_set(tmp_path / "passes" / PASS, corpus, require_complete=False).documents[doc_id]["entities"]
+    assert mention["text"] == doc.text[start:end]
+    region["value"]["text"] = "something else"
+    wrong = cli("ls", "import", _write(tmp_path, [{**task, "id": 5, "annotations": [
+        {"id": 9, "completed_by": {"id": 1, "email": EMAIL}, "result": [region]}]}], "wrong.json"), "--passes", tmp_path / "other")
+    assert wrong.code == 2 and "value.text: found \"something else\"" in wrong.err
+
+
+# --- 4: a task deleted in Label Studio ---------------------------------------------------------
+
+def test_a_document_whose_task_was_deleted_is_named_by_import_and_status(cli, tmp_path, mini):
+    passes = tmp_path / "passes"
+    assert _import(cli, _write(tmp_path, [_task(mini), _task(mini, "mini_b", task_id=13, annotation_id=32)]), passes).code == 0
+    recreated = {**_task(mini, "mini_b", task_id=20), "annotations": []}  # task 13 deleted; push made task 20, open
+    later = _write(tmp_path, [_task(mini), recreated], "later.json")
+    result = _import(cli, later, passes)
+    assert result.code == 0, result.err
+    note = (f"{passes / PASS}: mini_b came from annotation 32 by {EMAIL} (task 13 of project 3, updated 2026-01-02T10:00:00.000000Z), "
+            "a task this export does not have (deleted in Label Studio?); mini_b is task 20 now: the pass keeps the document as it was")
+    assert note in result.err_lines
+    status = cli("ls", "status", later, "--seeds", SEEDS, "--passes", passes)
+    assert status.code == 0 and note in status.out, status.out
+
+
+# --- 6, issue 25: refusals name the annotator; one document twice; a name too long --------------
+
+def test_a_refusal_names_the_annotation_and_its_annotator(cli, tmp_path, mini):
+    def bad(result):
+        next(r for r in result if r["id"] == "quote-q1" and r["from_name"] == "speaker_id")["value"]["taxonomy"] = [["joe_bidn"]]
+
+    two = _task(mini, edit=bad)
+    two["annotations"].append({**_task(mini)["annotations"][0], "id": 33, "completed_by": {"id": 8, "email": "two@example.org"}})
+    result = _import(cli, _write(tmp_path, [two]), tmp_path / "passes")
+    assert result.code == 2 and len(result.err_lines) == 1
+    assert result.err_lines[0].startswith(f"{tmp_path / 'export.json'}, annotation 31 by {EMAIL}: task 12 (mini_a), region quote-q1: "
+                                          'speaker_id: found "joe_bidn"')
+
+
+def test_one_document_in_two_tasks_by_one_annotator_is_refused(cli, tmp_path, mini):
+    empty = _task(mini, task_id=14, annotation_id=35, edit=lambda result: result.clear())
+    result = _import(cli, _write(tmp_path, [_task(mini), empty]), tmp_path / "passes")
+    assert result.code == 2 and result.err_lines == [
+        f"{tmp_path / 'export.json'}: task 14 (mini_a): annotations: found annotation 35 by {EMAIL}, who also annotated mini_a in "
+        "task 12 (annotation 31): this document is in the export twice; expected one task per document (delete the duplicate "
+        "task in Label Studio, then pull again)"]
+    assert not (tmp_path / "passes").exists()
+
+
+def test_an_annotator_name_longer_than_a_folder_name_may_be_is_one_line(cli, tmp_path, mini):
+    email = "a" * 300 + "@example.org"
+    result = _import(cli, _write(tmp_path, [_task(mini, email=email)]), tmp_path / "passes")
+    assert result.code == 2 and len(result.err_lines) == 1 and "Traceback" not in result.err
+    assert "more than the 239 a pass folder's name may have" in result.err
+
+
+def test_passes_pointing_at_a_file_is_one_line(cli, tmp_path, mini):
+    target = tmp_path / "passes"
+    target.write_text("a file")
+    result = _import(cli, _write(tmp_path, [_task(mini)]), target)
+    assert result.code == 2 and len(result.err_lines) == 1 and "Traceback" not in result.err, result.err
