@@ -218,3 +218,85 @@ def test_passes_pointing_at_a_file_is_one_line(cli, tmp_path, mini):
     target.write_text("a file")
     result = _import(cli, _write(tmp_path, [_task(mini)]), target)
     assert result.code == 2 and len(result.err_lines) == 1 and "Traceback" not in result.err, result.err
+
+
+# --- a real server: 1, 2, 5, 12 -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("label-studio-project")) as found:
+        yield found
+
+
+def _client(server):
+    from label_studio_sdk import LabelStudio
+
+    url, token = server
+    return LabelStudio(base_url=url, api_key=token)
+
+
+def _push(cli, server, title, *more):
+    url, _ = server
+    return cli("ls", "push", "--url", url, "--title", title, "--seeds", SEEDS, "--annotations", ANNOTATIONS, *more)
+
+
+@pytest.mark.slow
+def test_push_sets_up_independent_double_annotation_with_the_instructions(cli, server, monkeypatch):
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", server[1])
+    pushed = _push(cli, server, "double", "--source", "model:rules")
+    assert pushed.code == 0, pushed.err
+    assert "2 new tasks (pre-annotations: rules), 2 annotators per task, each on their own" in pushed.out
+    project = next(p for p in _client(server).projects.list() if p.title == "double")
+    assert (project.maximum_annotations, project.overlap_cohort_percentage, project.show_collab_predictions,
+            project.model_version, project.reveal_preannotations_interactively, project.show_annotation_history,
+            project.show_skip_button, project.show_instruction) == (2, 100, True, "rules", False, False, True, True)
+    assert "<h3>1. Entities</h3>" in project.expert_instruction and "5. Process" not in project.expert_instruction
+    assert "annotations/" not in project.label_config  # no message points to a repository path
+    three = _push(cli, server, "double", "--source", "model:rules", "--overlap", "3")
+    assert three.code == 0 and "3 annotators per task" in three.out
+    assert next(p for p in _client(server).projects.list() if p.title == "double").maximum_annotations == 3
+
+
+@pytest.mark.slow
+def test_stale_and_foreign_exports_from_a_real_server_are_refused(cli, server, tmp_path, monkeypatch, mini):
+    """ann edits task mini_a after a first export; the older export is refused; so is another project's."""
+    url, token = server
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", token)
+    corpus, gold = mini
+    client = _client(server)
+    passes = tmp_path / "passes"
+    counts = {}
+    for title in ("first", "other"):
+        assert _push(cli, server, title, "--source", "gold").code == 0
+    projects = {p.title: p for p in client.projects.list()}
+    result = ls.document_result(gold.documents["mini_a"], ls.Registry.of(gold))
+    tasks = {title: next(t for t in client.tasks.list(project=projects[title].id) if t.data["doc_id"] == "mini_a")
+             for title in ("first", "other")}
+    annotation = client.annotations.create(id=tasks["first"].id, result=result)
+    client.annotations.create(id=tasks["other"].id, result=result)
+
+    def pull(title, name):
+        path = tmp_path / name
+        assert cli("ls", "pull", "--url", url, "--title", title, "--seeds", SEEDS, "--out", path).code == 0
+        return path
+
+    old = pull("first", "old.json")
+    edited = json.loads(json.dumps(result))
+    next(r for r in edited if r.get("from_name") == "quote_type")["value"]["choices"] = ["indirect"]
+    client.annotations.update(id=annotation.id, result=edited)
+    new = pull("first", "new.json")
+    assert _import(cli, new, passes).code == 0
+    provenance = json.loads((passes / "tester_example.org" / PROVENANCE_FILE).read_text())["label_studio"]["mini_a"]
+    assert (provenance["server"], provenance["project"], provenance["title"], provenance["annotation"]) == \
+        (url, projects["first"].id, "first", annotation.id)
+    before = read_tree(passes)
+    stale = _import(cli, old, passes)
+    counts["stale"] = (stale.code, len(stale.err_lines))
+    assert stale.code == 2 and "newer than this export's annotation" in stale.err and "would lose 1 difference (quotes type)" in stale.err
+    foreign = _import(cli, pull("other", "other.json"), passes)
+    counts["foreign"] = (foreign.code, len(foreign.err_lines))
+    assert foreign.code == 2 and f"and this export is of project {projects['other'].id} ('other') on {url}" in foreign.err
+    assert read_tree(passes) == before
+    assert load_annotation_set(passes / "tester_example.org", corpus, require_complete=False).documents["mini_a"]["quotes"][0]["type"] \
+        == "indirect"
+    print("stale/foreign import results:", counts)

@@ -326,6 +326,16 @@ def _checkout_passes(annotations: Path | None) -> Path:
     return checkout / "annotations" / "passes"
 
 
+def _guidelines(annotations: Path | None) -> str:
+    """GUIDELINES.md beside --annotations, else the packaged one."""
+    from . import paths
+
+    for root in ([annotations] if annotations else []) + [paths.annotations_dir()]:
+        if (Path(root) / "GUIDELINES.md").is_file():
+            return (Path(root) / "GUIDELINES.md").read_text("utf-8")
+    return ""
+
+
 def _status_passes(args: argparse.Namespace) -> Path | None:
     """The passes ls status compares with: --passes, else the checkout's when there is one (else none)."""
     if args.passes:
@@ -399,7 +409,8 @@ def _cmd_ls(args: argparse.Namespace) -> int:
         raise InvalidInput([Problem("--url", "", "", "nothing", "the Label Studio server's address, e.g. http://127.0.0.1:8080")])
     if args.action == "push":
         tasks, version = task_list()
-        result = ls.push(args.url, key, args.title, ls.label_config(), tasks, version, update_predictions=args.update_predictions)
+        result = ls.push(args.url, key, args.title, ls.label_config(), tasks, version, update_predictions=args.update_predictions,
+                         overlap=args.overlap, instructions=ls.instructions_html(_guidelines(args.annotations)))
         print(result.summary(args.title, version))
         return 0
     if args.action == "status":
@@ -528,6 +539,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replace", action="store_true",
                    help="import: replace documents of a pass even with an older annotation, one from another project or "
                         "over a document that did not come from Label Studio (refused without it, naming what would be lost)")
+    p.add_argument("--overlap", type=_number_option(int, "a whole number of annotators", 1), default=2, metavar="N",
+                   help="push: how many annotators annotate each task, each independently (default 2, as the guidelines require)")
     p.add_argument("--update-predictions", action="store_true",
                    help="push: replace the pre-annotations of tasks already in the project by --source's")
     p.add_argument("--out", type=Path, help="config/export/pull: the file to write")

@@ -66,7 +66,7 @@ def label_config() -> str:
 
     def needed(title: str, label: str) -> str:
         field_name = title.split(" (")[0]
-        message = f"Every {label} needs: {field_name}. See annotations/GUIDELINES.md, section 6."
+        message = f"Every {label} needs: {field_name}. See the Labeling Instructions, section 6."
         return f" requiredMessage={quoteattr(message)}"
 
     def when(tag: str, label: str | None) -> str:
@@ -200,3 +200,68 @@ class NewEntries:
     quote_groups: dict[str, dict] = field(default_factory=dict)
     claim_groups: dict[str, dict] = field(default_factory=dict)
 
+
+
+# --- the Labeling Instructions ------------------------------------------------------------------
+
+# The sections of GUIDELINES.md an annotator needs while labeling (not 5, the project's process).
+INSTRUCTION_SECTIONS = ("1.", "2.", "3.", "4.", "4a.", "6.")
+
+
+def instructions_html(guidelines: str) -> str:
+    """The project's Labeling Instructions: the annotator's sections of GUIDELINES.md as HTML
+    (headings, paragraphs, lists, tables, ``code`` and **bold**), shown before labeling."""
+    import html
+    import re
+
+    def inline(text: str) -> str:
+        text = html.escape(text, quote=False)
+        text = re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
+        return re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", text)
+
+    sections, keep = [], False
+    for line in guidelines.splitlines():
+        if line.startswith("## "):
+            keep = line[3:].split(" ", 1)[0] in INSTRUCTION_SECTIONS
+        elif line.startswith("# "):
+            keep = False
+        if keep:
+            sections.append(line)
+    out: list[str] = []
+    paragraph: list[str] = []  # the lines of the open paragraph
+    items: list[str] = []  # the open list's items, each joined from its lines
+    rows: list[str] = []  # the open table's rows
+
+    def close() -> None:
+        if paragraph:
+            out.append(f"<p>{inline(' '.join(paragraph))}</p>")
+        if items:
+            out.append("<ul>" + "".join(f"<li>{inline(item)}</li>" for item in items) + "</ul>")
+        if rows:
+            out.append("<table>" + "".join(rows) + "</table>")
+        paragraph.clear(), items.clear(), rows.clear()
+
+    for line in sections + [""]:
+        stripped = line.strip()
+        if line.startswith("## "):
+            close()
+            out.append(f"<h3>{inline(line[3:])}</h3>")
+        elif stripped.startswith("|"):
+            if not rows:
+                close()
+            cells = [c.strip() for c in stripped.strip("|").split("|")]
+            if not all(set(c) <= set("-: ") for c in cells):  # not the header rule
+                rows.append("<tr>" + "".join(f"<td>{inline(c)}</td>" for c in cells) + "</tr>")
+        elif stripped.startswith("- "):
+            if paragraph or rows:
+                close()
+            items.append(stripped[2:])
+        elif not stripped:
+            close()
+        elif items:
+            items[-1] += " " + stripped  # a list item's next line
+        else:
+            if rows:
+                close()
+            paragraph.append(stripped)
+    return "\n".join(out)

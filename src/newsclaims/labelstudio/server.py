@@ -22,7 +22,7 @@ def _check_url(url: str) -> None:
 def _server_call(url: str, call):
     """Run one SDK call; a refused connection, a bad token or an error status is one line."""
     import httpx
-    from label_studio_sdk.core.api_error import ApiError
+    from label_studio_sdk.core.api_error import ApiError  # _client has checked the SDK is there
 
     try:
         return call()
@@ -41,7 +41,11 @@ def _server_call(url: str, call):
 
 
 def _client(url: str, api_key: str):
-    from label_studio_sdk import LabelStudio
+    try:
+        from label_studio_sdk import LabelStudio
+    except ImportError:  # an optional dependency: one line naming the extra (label-studio-sdk)
+        raise InvalidInput([Problem("newsclaims ls", "", "", "no label-studio-sdk installed",
+                                    "it for push, pull and status: pip install 'newsclaims[labelstudio]'")]) from None
 
     _check_url(url)
     return LabelStudio(base_url=url, api_key=api_key, timeout=60)
@@ -51,12 +55,33 @@ def _project(client, url: str, title: str):
     return _server_call(url, lambda: next((p for p in client.projects.list() if p.title == title), None))
 
 
+def project_settings(overlap: int, model_version: str | None, instructions: str) -> dict:
+    """The project settings of independent N-fold annotation (Label Studio 1.23's project fields).
+
+    - ``maximum_annotations`` = N with ``overlap_cohort_percentage`` 100: every task is annotated by N
+      annotators; the labeling stream (Label All Tasks) hands a task to an annotator who has not
+      annotated it, until N have. The stream shows an annotator only their own annotations.
+    - ``show_collab_predictions`` with ``model_version`` set to the pre-annotations' version: each new
+      annotation starts from the same pre-annotations (the stream pre-labels only from predictions of
+      the project's model_version), all shown at once (``reveal_preannotations_interactively`` off).
+    - ``show_annotation_history`` off; ``show_skip_button`` on (a skipped task changes no pass);
+      ``enable_empty_annotation`` off; sequential sampling (tasks in the seeds' fold order).
+    - ``expert_instruction`` (the Labeling Instructions) with ``show_instruction``: shown before labeling.
+    """
+    return {"maximum_annotations": overlap, "overlap_cohort_percentage": 100, "show_overlap_first": True,
+            "show_collab_predictions": model_version is not None, "model_version": model_version or "",
+            "reveal_preannotations_interactively": False, "evaluate_predictions_automatically": False,
+            "show_annotation_history": False, "show_skip_button": True, "enable_empty_annotation": False,
+            "sampling": "Sequential sampling", "expert_instruction": instructions, "show_instruction": True}
+
+
 @dataclass
 class PushResult:
     """What a push did to the project."""
 
     project_id: int
     created: bool
+    overlap: int
     new_tasks: int
     present: int
     updated_predictions: int
@@ -65,7 +90,8 @@ class PushResult:
     def summary(self, title: str, model_version: str) -> str:
         """One line saying what was done, and what was not with its option."""
         said = [f"project {self.project_id} ({title!r}) {'created' if self.created else 'updated'}: config set",
-                f"{self.new_tasks} new tasks (pre-annotations: {model_version})"]
+                f"{self.new_tasks} new tasks (pre-annotations: {model_version})",
+                f"{self.overlap} annotator{'s' if self.overlap > 1 else ''} per task, each on their own"]
         if self.present:
             said.append(f"{self.present} tasks were already there (pick lists refreshed)")
         if self.updated_predictions:
@@ -77,8 +103,8 @@ class PushResult:
 
 
 def push(url: str, api_key: str, title: str, config: str, task_list: list[dict], model_version: str,
-         update_predictions: bool = False) -> PushResult:
-    """Create or update the project and import the tasks it does not have yet.
+         update_predictions: bool = False, overlap: int = 2, instructions: str = "") -> PushResult:
+    """Create or update the project (config and ``project_settings``) and import the tasks it does not have yet.
 
     A project of that title holding tasks that are not these documents is refused. Tasks already
     there keep their pre-annotations unless ``update_predictions``: then each gets the new
@@ -87,8 +113,10 @@ def push(url: str, api_key: str, title: str, config: str, task_list: list[dict],
     client = _client(url, api_key)
     project = _project(client, url, title)
     created = project is None
+    has_predictions = any(t.get("predictions") for t in task_list)
+    settings = project_settings(overlap, model_version if has_predictions else None, instructions)
     if created:
-        project = _server_call(url, lambda: client.projects.create(title=title, label_config=config))
+        project = _server_call(url, lambda: client.projects.create(title=title, label_config=config, **settings))
     existing = _server_call(url, lambda: list(client.tasks.list(project=project.id)))
     ours = {t["data"]["doc_id"]: t for t in task_list}
     foreign = [t for t in existing if (t.data or {}).get("doc_id") not in ours
@@ -99,7 +127,7 @@ def push(url: str, api_key: str, title: str, config: str, task_list: list[dict],
                                     f"{len(foreign)} tasks that are not these documents (task {shown})",
                                     "a project holding only newsclaims tasks of these seeds: give another --title")])
     if not created:
-        _server_call(url, lambda: client.projects.update(id=project.id, label_config=config))
+        _server_call(url, lambda: client.projects.update(id=project.id, label_config=config, **settings))
     present = {t.data["doc_id"]: t for t in existing}
     updated = stale = 0
     for doc_id, task in present.items():
@@ -122,7 +150,7 @@ def push(url: str, api_key: str, title: str, config: str, task_list: list[dict],
     new = [t for d, t in ours.items() if d not in present]
     if new:
         _server_call(url, lambda: client.projects.import_tasks(id=project.id, request=new))
-    return PushResult(project.id, created, len(new), len(present), updated, stale)
+    return PushResult(project.id, created, overlap, len(new), len(present), updated, stale)
 
 
 def pull(url: str, api_key: str, title: str) -> list:
