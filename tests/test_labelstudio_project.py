@@ -105,7 +105,7 @@ def test_an_export_of_another_project_is_refused_and_leaves_no_dangling_group(cl
 
     def new_group(result):
         item = next(r for r in result if r["id"] == "quote-q1" and r["from_name"] == "quote_group")
-        item["value"]["choices"] = ["+new"]
+        item["value"]["taxonomy"] = [["+new"]]
         result.append({"id": "quote-q1", "from_name": "new_group", "to_name": "text", "type": "textarea",
                        "value": {"start": item["value"]["start"], "end": item["value"]["end"], "text": ["other_group | other"]}})
 
