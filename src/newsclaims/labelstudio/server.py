@@ -37,6 +37,8 @@ def _server_call(url: str, call):
             raise InvalidInput([Problem("LABEL_STUDIO_API_KEY", "", "", f"a token the server refuses (HTTP {err.status_code})",
                                         "the API token of a Label Studio user (Account & Settings)")]) from None
         body = err.body if isinstance(err.body, (dict, str)) else str(err.body)
+        if isinstance(body, dict) and body.get("validation_errors"):  # what the server refused, not its envelope
+            body = body["validation_errors"]
         raise InvalidInput([Problem(url, "", "", f"HTTP {err.status_code}: {show(body)}", "the request to succeed")]) from None
 
 
