@@ -300,3 +300,33 @@ def test_stale_and_foreign_exports_from_a_real_server_are_refused(cli, server, t
     assert load_annotation_set(passes / "tester_example.org", corpus, require_complete=False).documents["mini_a"]["quotes"][0]["type"] \
         == "indirect"
     print("stale/foreign import results:", counts)
+
+
+# --- 7, 8: agree, validate and stats on partial passes; who made them --------------------------------
+
+def test_agree_validate_and_stats_work_on_imported_passes_and_say_who_made_them(cli, tmp_path, mini):
+    passes = tmp_path / "passes"
+    one = _task(mini)
+    one["annotations"].append({**_task(mini, edit=_quote_type("indirect"))["annotations"][0], "id": 32,
+                               "completed_by": {"id": 8, "email": "two@example.org"}, "updated_at": "2026-01-04T09:00:00Z"})
+    assert _import(cli, _write(tmp_path, [one]), passes).code == 0
+    a, b = passes / PASS, passes / "two_example.org"
+    agreed = cli("agree", a, b, "--seeds", SEEDS)
+    assert agreed.code == 0, agreed.err
+    assert "Agreement over the 1 documents both passes hold (pass a holds 1, pass b 1)." in agreed.out
+    assert (f"Pass a (ann_example.org): made by 1 documents annotated in Label Studio by {EMAIL} (project 3, annotations "
+            "last changed 2026-01-02).") in agreed.out
+    assert "Pass b (two_example.org): made by 1 documents annotated in Label Studio by two@example.org" in agreed.out
+    assert "AI model" not in agreed.out
+    validated = cli("validate", a, "--seeds", SEEDS)
+    assert validated.code == 0 and validated.out.strip().endswith("(holds 1 of 2 seed documents)"), validated.out + validated.err
+    stats = cli("stats", "--annotations", a, "--seeds", SEEDS)
+    assert stats.code == 0 and "holds 1 of 2 seed documents" in stats.out and "mini_a" in stats.out, stats.err
+
+
+def test_agree_refuses_two_passes_with_no_document_in_common_in_one_line(cli, tmp_path, mini):
+    passes = tmp_path / "passes"
+    assert _import(cli, _write(tmp_path, [_task(mini)]), passes).code == 0
+    assert _import(cli, _write(tmp_path, [_task(mini, "mini_b", email="two@example.org")], "b.json"), passes).code == 0
+    result = cli("agree", passes / PASS, passes / "two_example.org", "--seeds", SEEDS)
+    assert result.code == 2 and len(result.err_lines) == 1 and "no document that" in result.err, result.err

@@ -67,8 +67,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             raise InvalidInput([Problem(str(target), "", "", "a file" if target.exists() else "nothing",
                                         "an annotation set folder (gold/, entities.json, claim_groups.json, quote_groups.json)")])
         if kind == "set":
-            ann = corpus_mod.load_annotation_set(target, corpus)
-            print(f"ok: {target}: annotation set ({_record_counts(ann)})")
+            ann = _load_named_set(target, corpus)
+            print(f"ok: {target}: annotation set ({_record_counts(ann)}){_held(ann, corpus)}")
         elif kind == "gold":
             doc = corpus_mod.validate_gold_file(target, corpus)
             print(f"ok: {target}: gold document {doc['doc_id']}")
@@ -104,6 +104,23 @@ def _record_counts(ann) -> str:
     return f"{len(ann.documents)} documents, {counts}, {len(ann.kb)} kb entities"
 
 
+def _load_named_set(path: Path, corpus):
+    """An annotation set named on the command line: validated as the gold is, but it may hold some of the
+    documents only (a Label Studio pass does); one holding none is refused. The packaged gold, read when
+    no set is named, must hold every document."""
+    from .corpus import load_annotation_set
+
+    ann = load_annotation_set(path, corpus, require_complete=False)
+    if not ann.documents:
+        raise InvalidInput([Problem(shown_path(Path(path)), "gold", "", "no documents", "an annotation set holding at least one document")])
+    return ann
+
+
+def _held(ann, corpus) -> str:
+    """`` (holds 3 of 5 seed documents)`` for a set holding some documents only, else ""."""
+    return f" (holds {len(ann.documents)} of {len(corpus.documents)} seed documents)" if len(ann.documents) < len(corpus.documents) else ""
+
+
 def _cmd_stats(args: argparse.Namespace) -> int:
     import json
 
@@ -111,13 +128,13 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     from .stats import annotation_stats, conflicts, format_conflicts, format_stats
 
     corpus = load_corpus(args.seeds)
-    ann = load_annotation_set(args.annotations, corpus)
+    ann = _load_named_set(args.annotations, corpus) if args.annotations else load_annotation_set(None, corpus)
     if args.conflicts:
         view = conflicts(corpus, ann)
         print(json.dumps(view, indent=2, ensure_ascii=False) if args.json else format_conflicts(corpus, ann, view))
         return 0
     stats = annotation_stats(corpus, ann)
-    print(json.dumps(stats, indent=2) if args.json else format_stats(stats))
+    print(json.dumps(stats, indent=2) if args.json else format_stats(stats) + ("\n" + _held(ann, corpus).strip(" ()") if _held(ann, corpus) else ""))
     return 0
 
 
@@ -182,7 +199,7 @@ def _cmd_agree(args: argparse.Namespace) -> int:
     from .jsonio import atomic_write_text
 
     corpus = load_corpus(args.seeds)
-    report = agreement(load_annotation_set(args.pass_a, corpus), load_annotation_set(args.pass_b, corpus))
+    report = agreement(_load_named_set(args.pass_a, corpus), _load_named_set(args.pass_b, corpus))
     command = f"newsclaims agree {shown_path(args.pass_a)} {shown_path(args.pass_b)}" + (f" --write {shown_path(args.write)}" if args.write else "")
     text = agreement_markdown(report, command)
     if args.write:

@@ -166,6 +166,22 @@ def document_provenance(folder: Path | None) -> dict[str, Provenance]:
     return {doc_id: Provenance.of(entry) for doc_id, entry in read_provenance(folder).get("label_studio", {}).items()}
 
 
+def made_by_text(folder: Path) -> str:
+    """Who made a pass, from its provenance.json: its ``made_by`` sentence, or what its Label Studio entries
+    say (annotators, projects, when the annotations were last changed); "not recorded" without either."""
+    data = read_provenance(folder)
+    if isinstance(data.get("made_by"), str) and data["made_by"].strip():
+        return data["made_by"].strip()
+    entries = [Provenance.of(e) for e in data.get("label_studio", {}).values()]
+    if not entries:
+        return f"not recorded (the pass has no {PROVENANCE_FILE})"
+    people = sorted({e.annotator for e in entries})
+    projects = sorted({e.project_text() for e in entries})
+    dates = sorted(e.updated_at[:10] for e in entries if e.updated_at)
+    when = f", annotations last changed {dates[0]}" + (f" to {dates[-1]}" if dates[-1] != dates[0] else "") if dates else ""
+    return (f"{len(entries)} documents annotated in Label Studio by {', '.join(people)} ({', '.join(projects)}{when})")
+
+
 def _differences(before: dict, after: dict) -> list[dict]:
     """What differs between two versions of a document: the records and attributes ``agree`` compares,
     and the quote and claim groups of records on the same span."""
