@@ -105,12 +105,14 @@ def _record_counts(ann) -> str:
 
 
 def _load_named_set(path: Path, corpus):
-    """An annotation set named on the command line: validated as the gold is, but it may hold some of the
-    documents only (a Label Studio pass does); one holding none is refused. The packaged gold, read when
-    no set is named, must hold every document."""
+    """An annotation set named on the command line, validated as the gold is. An annotation pass (a set
+    with provenance.json, which ls import writes) may hold some of the documents only, as Label Studio
+    passes do, but not none; any other set (the gold) must hold every document."""
     from .corpus import load_annotation_set
+    from .labelstudio.passes import PROVENANCE_FILE
 
-    ann = load_annotation_set(path, corpus, require_complete=False)
+    is_pass = (Path(path) / PROVENANCE_FILE).is_file()
+    ann = load_annotation_set(path, corpus, require_complete=not is_pass)
     if not ann.documents:
         raise InvalidInput([Problem(shown_path(Path(path)), "gold", "", "no documents", "an annotation set holding at least one document")])
     return ann
