@@ -330,3 +330,26 @@ def test_agree_refuses_two_passes_with_no_document_in_common_in_one_line(cli, tm
     assert _import(cli, _write(tmp_path, [_task(mini, "mini_b", email="two@example.org")], "b.json"), passes).code == 0
     result = cli("agree", passes / PASS, passes / "two_example.org", "--seeds", SEEDS)
     assert result.code == 2 and len(result.err_lines) == 1 and "no document that" in result.err, result.err
+
+
+# --- 14: status says what a lead must know -----------------------------------------------------------
+
+def test_status_flags_duplicates_and_unsubmitted_drafts(cli, tmp_path, mini):
+    twice = _task(mini)
+    twice["annotations"].append({**twice["annotations"][0], "id": 40})
+    draft = {**_task(mini, "mini_b", task_id=13), "annotations": [],
+             "drafts": [{"id": 5, "user": "two@example.org", "annotation": None, "result": []}]}
+    result = cli("ls", "status", _write(tmp_path, [twice, draft]), "--seeds", SEEDS, "--passes", tmp_path / "none")
+    assert result.code == 0, result.err
+    assert f"{EMAIL}: mini_a has 2 submitted annotations (31 in task 12, 40 in task 12): ls import refuses it until one is " \
+           "deleted in Label Studio" in result.out
+    assert "draft 5 by two@example.org on task 13 mini_b: a new annotation, never submitted" in result.out
+
+
+def test_status_refuses_an_export_that_is_not_of_a_newsclaims_project(cli, tmp_path):
+    foreign = [{"id": 6, "data": {"text": "an unrelated task"}, "annotations": [{"id": 1, "completed_by": 1, "result": []}]}]
+    path = _write(tmp_path, foreign)
+    result = cli("ls", "status", path, "--seeds", SEEDS)
+    assert result.code == 2 and result.err_lines == [
+        f"{path}: found 1 of 1 tasks are no newsclaims task of these seeds (task 6: doc_id null); expected an export of a project "
+        "that newsclaims ls push made from these seeds (see --title, --seeds)"]

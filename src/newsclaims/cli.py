@@ -419,7 +419,7 @@ def _cmd_ls(args: argparse.Namespace) -> int:
             print(f"wrote: {shown_path(target)} ({len(plan.sets[target.name])} documents from this export merged into the pass)")
         return 0
     if args.action == "status" and args.file:
-        print(ls.status(read_json(args.file, str(args.file)), corpus, _status_passes(args)))
+        print(ls.status(read_json(args.file, str(args.file)), corpus, _status_passes(args), str(args.file)))
         return 0
     key = os.environ.get("LABEL_STUDIO_API_KEY")
     if not key:
@@ -433,7 +433,7 @@ def _cmd_ls(args: argparse.Namespace) -> int:
         print(result.summary(args.title, version))
         return 0
     if args.action == "status":
-        print(ls.status(ls.pull(args.url, key, args.title), corpus, _status_passes(args)))
+        print(ls.status(ls.pull(args.url, key, args.title), corpus, _status_passes(args), f"{args.url} project {args.title!r}"))
         return 0
     out = args.out or Path("label_studio_export.json")
     from .safewrite import file_target, refuse_protected

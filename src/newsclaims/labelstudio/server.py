@@ -172,21 +172,41 @@ def pull(url: str, api_key: str, title: str) -> list:
     return export
 
 
-def status(export: list, corpus: Corpus, passes_dir: Path | None = None) -> str:
-    """Per annotator: which documents are done (submitted), skipped (cancelled) and open; then every
-    document a pass in ``passes_dir`` holds from a task the project no longer has."""
-    tasks_by_doc = {}
+def status(export: list, corpus: Corpus, passes_dir: Path | None = None, label: str = "the export") -> str:
+    """What a lead must know of a project: per annotator which documents are done (submitted), skipped
+    (cancelled) and open; then each document one annotator submitted twice (the import refuses it),
+    each draft never submitted, and each document a pass in ``passes_dir`` holds from a task the
+    project no longer has. An export that is not of a newsclaims project of these seeds is refused."""
+    tasks = [t for t in export if isinstance(t, dict)] if isinstance(export, list) else []
+    foreign = [t for t in tasks if not isinstance(t.get("data"), dict) or t["data"].get("doc_id") not in corpus.documents
+               or t["data"].get("text_sha256") != corpus.documents[t["data"]["doc_id"]].sha256]
+    if foreign or not isinstance(export, list):
+        first = foreign[0] if foreign else None
+        why = "not a list of tasks" if first is None else \
+            f"{len(foreign)} of {len(tasks)} tasks are no newsclaims task of these seeds (task {first.get('id')}: doc_id " \
+            f"{show((first.get('data') or {}).get('doc_id') if isinstance(first.get('data'), dict) else None)})"
+        raise InvalidInput([Problem(label, "", "", why, "an export of a project that newsclaims ls push made from these seeds "
+                                    "(see --title, --seeds)")])
+    tasks_by_doc: dict[str, list] = {}
     per: dict[str, dict[str, set]] = {}
-    for task in export if isinstance(export, list) else []:
-        if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
-            continue
-        doc_id = task["data"].get("doc_id")
-        tasks_by_doc[doc_id] = task.get("id")
+    submitted: dict[tuple[str, str], list[str]] = {}
+    drafts = []
+    for task in tasks:
+        doc_id = task["data"]["doc_id"]
+        tasks_by_doc.setdefault(doc_id, []).append(task.get("id"))
         for annotation in task.get("annotations") or []:
-            state = per.setdefault(author(annotation), {"done": set(), "skipped": set()})
+            who = author(annotation)
+            state = per.setdefault(who, {"done": set(), "skipped": set()})
             state["skipped" if annotation.get("was_cancelled") else "done"].add(doc_id)
-    docs = sorted(tasks_by_doc, key=lambda d: (corpus.documents[d].fold if d in corpus.documents else 1 << 30, str(d)))
-    lines = [f"{len(docs)} tasks"]
+            if not annotation.get("was_cancelled"):
+                submitted.setdefault((who, doc_id), []).append(f"{annotation.get('id')} in task {task.get('id')}")
+        for draft in task.get("drafts") or []:
+            if isinstance(draft, dict):
+                of = "a new annotation, never submitted" if draft.get("annotation") is None else \
+                    f"changes to annotation {draft['annotation']} not submitted"
+                drafts.append(f"draft {draft.get('id')} by {draft.get('user')} on task {task.get('id')} {doc_id}: {of}")
+    docs = sorted(tasks_by_doc, key=lambda d: (corpus.documents[d].fold, d))
+    lines = [f"{len(tasks)} tasks"]
     if not per:
         lines.append("no annotations yet: every document is open")
     for who in sorted(per):
@@ -195,10 +215,13 @@ def status(export: list, corpus: Corpus, passes_dir: Path | None = None) -> str:
 
         def named(items) -> str:
             items = [d for d in docs if d in items]
-            return f" ({', '.join(f'task {tasks_by_doc[d]} {d}' for d in items)})" if items else ""
+            return f" ({', '.join(f'task {tasks_by_doc[d][0]} {d}' for d in items)})" if items else ""
 
         lines.append(f"{who}: {len(done)} done{named(done)}, {len(skipped)} skipped{named(skipped)}, {len(open_)} open{named(open_)}")
-    if isinstance(export, list):
-        lines += vanished_task_notes(export_project(export), tasks_held(export), passes_dir)
+    for (who, doc_id), which in sorted(submitted.items()):
+        if len(which) > 1:
+            lines.append(f"{who}: {doc_id} has {len(which)} submitted annotations ({', '.join(which)}): ls import refuses "
+                         "it until one is deleted in Label Studio")
+    lines += drafts
+    lines += vanished_task_notes(export_project(export), tasks_held(export), passes_dir)
     return "\n".join(lines)
-
