@@ -353,3 +353,49 @@ def test_status_refuses_an_export_that_is_not_of_a_newsclaims_project(cli, tmp_p
     assert result.code == 2 and result.err_lines == [
         f"{path}: found 1 of 1 tasks are no newsclaims task of these seeds (task 6: doc_id null); expected an export of a project "
         "that newsclaims ls push made from these seeds (see --title, --seeds)"]
+
+
+# --- issue 20: per-action options and help; the optional SDK ------------------------------------------
+
+@pytest.mark.parametrize("argv,refused", [
+    (("config", "--dry-run", "--title", "x", "--passes", "y"), "newsclaims ls config: unrecognized arguments: --dry-run --title x --passes y"),
+    (("pull", "--source", "none"), "newsclaims ls pull: unrecognized arguments: --source none"),
+    (("import", "export.json", "--url", "http://127.0.0.1:9"), "newsclaims ls import: unrecognized arguments: --url http://127.0.0.1:9"),
+])
+def test_an_option_another_action_takes_is_refused_in_one_line(capsys, argv, refused):
+    from newsclaims.cli import main
+
+    with pytest.raises(SystemExit) as stop:  # a usage error, raised by argparse
+        main(["ls", *argv])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [f"{refused} (see {refused.split(':')[0]} --help)"]
+
+
+def test_every_ls_action_has_a_help_line(capsys):
+    from newsclaims.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["ls", "--help"])
+    shown = capsys.readouterr().out
+    for name in ("config", "export", "push", "pull", "status", "import"):
+        line = next(line for line in shown.splitlines() if line.strip().startswith(name + " "))
+        assert len(line.split(None, 1)[1]) > 20, line
+
+
+@pytest.mark.parametrize("action", ["push", "pull", "status"])
+def test_server_actions_without_the_sdk_name_the_extra_in_one_line(cli, monkeypatch, action):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_sdk(name, *args, **kwargs):
+        if name.startswith("label_studio_sdk"):
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_sdk)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "any-token")
+    more = ("--annotations", ANNOTATIONS, "--source", "none") if action == "push" else ()
+    result = cli("ls", action, "--url", "http://127.0.0.1:9", "--seeds", SEEDS, *more)
+    assert result.code == 2 and result.err_lines == [
+        "newsclaims ls: found no label-studio-sdk installed; expected it for push, pull and status: pip install 'newsclaims[labelstudio]'"]

@@ -172,21 +172,33 @@ def pull(url: str, api_key: str, title: str) -> list:
     return export
 
 
+def check_export(export, corpus: Corpus, label: str) -> None:
+    """Refuse, in one line, an export that is not of a project ``push`` made from these seeds: every task
+    holds a doc_id of the seeds and that document's text_sha256."""
+    def ours(task) -> bool:
+        data = task.get("data") if isinstance(task, dict) else None
+        return isinstance(data, dict) and data.get("doc_id") in corpus.documents \
+            and data.get("text_sha256") == corpus.documents[data["doc_id"]].sha256
+
+    if not isinstance(export, list):
+        raise InvalidInput([Problem(label, "", "", show(export), "a JSON list of tasks (Label Studio's JSON export)")])
+    foreign = [t for t in export if not ours(t)]
+    if foreign:
+        first = foreign[0] if isinstance(foreign[0], dict) else {}
+        data = first.get("data") if isinstance(first.get("data"), dict) else {}
+        raise InvalidInput([Problem(label, "", "", f"{len(foreign)} of {len(export)} tasks are no newsclaims task of these seeds "
+                                    f"(task {first.get('id')}: doc_id {show(data.get('doc_id'))})",
+                                    "an export of a project that newsclaims ls push made from these seeds (see --title, --seeds)")])
+
+
 def status(export: list, corpus: Corpus, passes_dir: Path | None = None, label: str = "the export") -> str:
     """What a lead must know of a project: per annotator which documents are done (submitted), skipped
     (cancelled) and open; then each document one annotator submitted twice (the import refuses it),
     each draft never submitted, and each document a pass in ``passes_dir`` holds from a task the
-    project no longer has. An export that is not of a newsclaims project of these seeds is refused."""
-    tasks = [t for t in export if isinstance(t, dict)] if isinstance(export, list) else []
-    foreign = [t for t in tasks if not isinstance(t.get("data"), dict) or t["data"].get("doc_id") not in corpus.documents
-               or t["data"].get("text_sha256") != corpus.documents[t["data"]["doc_id"]].sha256]
-    if foreign or not isinstance(export, list):
-        first = foreign[0] if foreign else None
-        why = "not a list of tasks" if first is None else \
-            f"{len(foreign)} of {len(tasks)} tasks are no newsclaims task of these seeds (task {first.get('id')}: doc_id " \
-            f"{show((first.get('data') or {}).get('doc_id') if isinstance(first.get('data'), dict) else None)})"
-        raise InvalidInput([Problem(label, "", "", why, "an export of a project that newsclaims ls push made from these seeds "
-                                    "(see --title, --seeds)")])
+    project no longer has. An export that is not of a newsclaims project of these seeds is refused
+    (``check_export``)."""
+    check_export(export, corpus, label)
+    tasks = export
     tasks_by_doc: dict[str, list] = {}
     per: dict[str, dict[str, set]] = {}
     submitted: dict[tuple[str, str], list[str]] = {}
