@@ -6,6 +6,7 @@ label-studio 1.23.2 (tests/ls_server.py); the rest read exports made here."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -399,3 +400,58 @@ def test_server_actions_without_the_sdk_name_the_extra_in_one_line(cli, monkeypa
     result = cli("ls", action, "--url", "http://127.0.0.1:9", "--seeds", SEEDS, *more)
     assert result.code == 2 and result.err_lines == [
         "newsclaims ls: found no label-studio-sdk installed; expected it for push, pull and status: pip install 'newsclaims[labelstudio]'"]
+
+
+# --- 9, 10, 12, 13: a UI a first-timer can finish -----------------------------------------------------
+
+def test_rules_pre_annotations_fill_what_the_registries_can_and_say_what_is_left(cli, tmp_path):
+    from newsclaims.labelstudio.tasks import empty_required
+
+    out = tmp_path / "tasks.json"
+    assert cli("ls", "export", "--source", "model:rules", "--out", out).code == 0
+    left = {}
+    for task in json.loads(out.read_text("utf-8")):
+        empty = empty_required(task["predictions"][0]["result"])
+        left[task["data"]["doc_id"]] = len(empty)
+        fields = {name for _, name in empty}
+        assert "quote_group" not in fields  # "- none" where nothing fits
+        assert task["data"]["todo"].startswith(f"To fill before Submit: {len(empty)} required field")
+    # 49, 69, 68, 56 and 89 empty required fields before pre-annotations were completed from the registries
+    assert left == {"000_956b89daf0f4f269": 8, "001_67ea46896210dce6": 24, "002_eebf9108032eaeec": 20,
+                    "003_8d866300cc861dbc": 20, "004_d0ac60c4e534b1bf": 25}, left
+
+
+def test_gold_pre_annotations_leave_nothing_to_fill(mini):
+    from newsclaims.labelstudio.tasks import empty_required
+
+    corpus, gold = mini
+    for task in ls.tasks(corpus, gold.documents, "gold", ls.Registry.of(gold)):
+        assert not empty_required(task["predictions"][0]["result"]) and task["data"]["todo"] == ""
+
+
+def test_every_pick_list_shows_aliases_and_descriptions_for_the_search():
+    from newsclaims.labelstudio.config import choice_lists
+
+    corpus = load_corpus(REPO / "seeds")
+    lists = choice_lists(ls.Registry.of(load_annotation_set(REPO / "annotations", corpus)))
+    shown = {entry["alias"]: entry["value"] for entry in lists["kb_choices"]}
+    for query, entity in (("pentagon", "us_department_of_defense"), ("nsc", "us_national_security_council"), ("dprk", "north_korea")):
+        assert query in shown[entity].casefold(), shown[entity]
+    groups = {entry["alias"]: entry["value"] for entry in lists["quote_group_choices"] + lists["claim_group_choices"]}
+    assert groups["very_dangerous"] == "very_dangerous · Biden: the North Korean deployment is 'very dangerous'"
+    config = ls.label_config()
+    for name in ("entity_id", "speaker_id", "source_id", "quote_group", "claim_group"):
+        assert f'<Taxonomy name="{name}"' in config  # every list is searchable
+
+
+def test_every_label_has_its_own_hotkey_and_a_hint_and_no_message_names_a_repository_path():
+    from label_studio_sdk.label_interface import LabelInterface
+
+    interface = LabelInterface(ls.label_config())
+    labels = [label for name in ("entity", "time", "span") for label in interface.get_control(name).labels]
+    config = ls.label_config()
+    hotkeys = re.findall(r'<Label value="[^"]+" hotkey="([^"]+)" hint="[^"]+"/>', config)
+    assert len(hotkeys) == len(labels) == len(set(hotkeys)) and "u" not in hotkeys  # u: Label Studio's "unselect"
+    assert "annotations/" not in config and "GUIDELINES.md" not in config
+    html = ls.instructions_html((REPO / "annotations" / "GUIDELINES.md").read_text("utf-8"))
+    assert "<h3>6. What a pass must have (Label Studio)</h3>" in html and "5. Process" not in html and "<table>" in html
