@@ -86,7 +86,8 @@ def label_config() -> str:
 
     def needed(title: str, label: str) -> str:
         field_name = title.split(" (")[0]
-        message = f"Every {label} needs: {field_name}. See the Labeling Instructions, section 6."
+        message = (f"Every {label} needs: {field_name}. Label Studio has selected the first region without it; the line "
+                   "above the text lists every required field the pre-annotations left empty (Labeling Instructions, section 6).")
         return f" requiredMessage={quoteattr(message)}"
 
     def when(tag: str, label: str | None) -> str:

@@ -57,21 +57,21 @@ def _project(client, url: str, title: str):
     return _server_call(url, lambda: next((p for p in client.projects.list() if p.title == title), None))
 
 
-def project_settings(overlap: int, model_version: str | None, instructions: str) -> dict:
+def project_settings(overlap: int, instructions: str) -> dict:
     """The project settings of independent N-fold annotation (Label Studio 1.23's project fields).
 
     - ``maximum_annotations`` = N with ``overlap_cohort_percentage`` 100: every task is annotated by N
       annotators; the labeling stream (Label All Tasks) hands a task to an annotator who has not
       annotated it, until N have. The stream shows an annotator only their own annotations.
-    - ``show_collab_predictions`` with ``model_version`` set to the pre-annotations' version: each new
-      annotation starts from the same pre-annotations (the stream pre-labels only from predictions of
-      the project's model_version), all shown at once (``reveal_preannotations_interactively`` off).
+    - all pre-annotations shown at once (``reveal_preannotations_interactively`` off); ``push`` then sets
+      ``show_collab_predictions`` and ``model_version`` to the pushed pre-annotations' version once the
+      project holds them (Label Studio refuses a version no prediction has): each new annotation starts
+      from the same pre-annotations (the stream pre-labels only from the project's model_version).
     - ``show_annotation_history`` off; ``show_skip_button`` on (a skipped task changes no pass);
       ``enable_empty_annotation`` off; sequential sampling (tasks in the seeds' fold order).
     - ``expert_instruction`` (the Labeling Instructions) with ``show_instruction``: shown before labeling.
     """
     return {"maximum_annotations": overlap, "overlap_cohort_percentage": 100, "show_overlap_first": True,
-            "show_collab_predictions": model_version is not None, "model_version": model_version or "",
             "reveal_preannotations_interactively": False, "evaluate_predictions_automatically": False,
             "show_annotation_history": False, "show_skip_button": True, "enable_empty_annotation": False,
             "sampling": "Sequential sampling", "expert_instruction": instructions, "show_instruction": True}
@@ -92,8 +92,7 @@ class PushResult:
     def summary(self, title: str, model_version: str) -> str:
         """One line saying what was done, and what was not with its option."""
         said = [f"project {self.project_id} ({title!r}) {'created' if self.created else 'updated'}: config set",
-                f"{self.new_tasks} new tasks (pre-annotations: {model_version})",
-                f"{self.overlap} annotator{'s' if self.overlap > 1 else ''} per task, each on their own"]
+                f"{self.new_tasks} new tasks (pre-annotations: {model_version})"]
         if self.present:
             said.append(f"{self.present} tasks were already there (pick lists refreshed)")
         if self.updated_predictions:
@@ -101,6 +100,7 @@ class PushResult:
         if self.stale_predictions:
             said.append(f"{self.stale_predictions} of them keep other pre-annotations (add --update-predictions to replace "
                         f"them by {model_version})")
+        said.append(f"{self.overlap} annotator{'s' if self.overlap > 1 else ''} per task, each on their own")
         return ", ".join(said)
 
 
@@ -115,8 +115,7 @@ def push(url: str, api_key: str, title: str, config: str, task_list: list[dict],
     client = _client(url, api_key)
     project = _project(client, url, title)
     created = project is None
-    has_predictions = any(t.get("predictions") for t in task_list)
-    settings = project_settings(overlap, model_version if has_predictions else None, instructions)
+    settings = project_settings(overlap, instructions)
     if created:
         project = _server_call(url, lambda: client.projects.create(title=title, label_config=config, **settings))
     existing = _server_call(url, lambda: list(client.tasks.list(project=project.id)))
@@ -131,7 +130,7 @@ def push(url: str, api_key: str, title: str, config: str, task_list: list[dict],
     if not created:
         _server_call(url, lambda: client.projects.update(id=project.id, label_config=config, **settings))
     present = {t.data["doc_id"]: t for t in existing}
-    updated = stale = 0
+    updated = stale = current = 0
     for doc_id, task in present.items():
         # the pick lists follow the registries; the task data is refreshed with them
         _server_call(url, lambda: client.tasks.update(id=task.id, data={**task.data, **ours[doc_id]["data"]}))
@@ -141,6 +140,7 @@ def push(url: str, api_key: str, title: str, config: str, task_list: list[dict],
         old = _server_call(url, lambda: list(client.predictions.list(task=task.id)))
         same = any(p.model_version == model_version and p.result == wanted[0]["result"] for p in old)
         if same:
+            current += 1
             continue
         if not update_predictions:
             stale += 1
@@ -152,6 +152,8 @@ def push(url: str, api_key: str, title: str, config: str, task_list: list[dict],
     new = [t for d, t in ours.items() if d not in present]
     if new:
         _server_call(url, lambda: client.projects.import_tasks(id=project.id, request=new))
+    if current or updated or any(t.get("predictions") for t in new):  # the project holds this version's predictions now
+        _server_call(url, lambda: client.projects.update(id=project.id, model_version=model_version, show_collab_predictions=True))
     return PushResult(project.id, created, overlap, len(new), len(present), updated, stale)
 
 
