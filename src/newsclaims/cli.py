@@ -196,7 +196,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 def _cmd_agree(args: argparse.Namespace) -> int:
     import json
 
-    from .corpus import load_annotation_set, load_corpus
+    from .corpus import load_corpus
     from .agreement import agreement, agreement_markdown
     from .jsonio import atomic_write_text
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from ..corpus import AnnotationSet, Corpus
+from ..corpus import Corpus
 from ..labels import LAYER_SPECS, AUTHOR, UNLINKED_ENTITY_LABELS
 from .config import ATTRIBUTE_PREFIX, LISTS, NAME_LABELS, NONE, NUMBER_FIELDS, QUOTE_FIELDS, TEXT, Registry, choice_lists
 
