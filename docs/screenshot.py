@@ -8,7 +8,7 @@ playwright package (no browser download: it drives /usr/bin/chromium).
 
 Writes docs/label_studio.png (the article beside the labels), docs/label_studio_number.png (a
 selected NUMBER: its fields beside the text), docs/label_studio_quote.png (a selected QUOTE) and
-docs/label_studio_entity_list.png (the searchable knowledge-base list of an entity mention).
+docs/label_studio_entity_list.png (the knowledge-base list of an entity mention, searched by an alias).
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ def main() -> None:
         page.goto(f"{args.url}/projects/{project.id}/data?task={task.id}")
         page.wait_for_selector(".lsf-htx-richtext span.htx-highlight", timeout=60000)
         page.wait_for_timeout(2000)
+        if page.locator(".lsf-modal-ls_visible").count():  # the Labeling Instructions, shown first
+            page.keyboard.press("Escape")
         shots = []
 
         def shot(name: str) -> None:
@@ -67,7 +69,7 @@ def main() -> None:
         shot("label_studio_quote.png")
         select("Pentagon")
         page.locator(".htx-taxonomy:visible").first.click()
-        page.locator("input[data-testid=taxonomy-search]:visible").fill("korea")
+        page.locator("input[data-testid=taxonomy-search]:visible").fill("dprk")  # an alias finds its entity
         shot("label_studio_entity_list.png")
         browser.close()
     print("wrote: " + ", ".join(f"docs/{name}" for name in shots))

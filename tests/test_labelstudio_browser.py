@@ -107,12 +107,32 @@ class Annotator:
         self.page.locator(".lsf-htx-richtext span.htx-highlight", has_text=needle).last.click()
         self.page.wait_for_timeout(300)
 
-    def pick(self, query: str, entry: str) -> None:
-        """A searchable list (Taxonomy): type part of the id or name, click the entry."""
-        self.page.locator(".htx-taxonomy:visible").first.click()
+    def pick(self, query: str, entry: str, field_index: int = 0) -> None:
+        """A searchable list (Taxonomy): type part of the id, name or alias, click the entry."""
+        self.open_list(self.page.locator(".htx-taxonomy:visible").nth(field_index))
         self.page.locator("input[data-testid=taxonomy-search]:visible").fill(query)
+        self.page.wait_for_timeout(400)  # the list settles after filtering
         self.page.locator(".ant-select-tree-title:visible", has_text=entry).first.click()
+        self.close_list()
+
+    def close_list(self) -> None:
         self.page.keyboard.press("Escape")
+        for _ in range(50):  # until the dropdown is gone, so the next click opens the next list
+            if not self.page.locator("input[data-testid=taxonomy-search]:visible").count():
+                return
+            self.page.wait_for_timeout(100)
+
+    def open_list(self, box) -> None:
+        """Open a list's dropdown (a click while another list is still closing does not: click again)."""
+        search = self.page.locator("input[data-testid=taxonomy-search]:visible")
+        for _ in range(3):
+            box.click()
+            try:
+                search.wait_for(timeout=2000)
+                return
+            except Exception:
+                self.close_list()
+        search.wait_for()
 
     def choose(self, value: str) -> None:
         self.page.locator(f"label:has(input[name='{value}']):visible").first.click()
@@ -162,7 +182,7 @@ def test_an_annotator_creates_regions_in_the_real_ui_and_the_import_holds_exactl
     you.region("QUOTE", "very dangerous.")
     you.choose("direct")
     you.pick("joe", "joe_biden")
-    you.select(0, "very_dangerous")
+    you.pick("dangerous", "very_dangerous", 1)  # the quote group list, after the speaker's
     page.get_by_role("button", name="Create Relation").click()  # the speaker is the mention itself
     you.click_region("Joe Biden")
 
@@ -176,7 +196,7 @@ def test_an_annotator_creates_regions_in_the_real_ui_and_the_import_holds_exactl
     you.type_into("input[placeholder='e.g. troop']:visible", "troop", enter=True)
     you.choose("approximate")
     you.pick("penta", "pentagon")
-    you.select(0, "troops_sent")
+    you.pick("troops", "troops_sent", 1)
     page.screenshot(path=str(tmp_path / "before-submit.png"))
 
     page.get_by_role("button", name="Submit current annotation").click()
@@ -205,3 +225,103 @@ def test_an_annotator_creates_regions_in_the_real_ui_and_the_import_holds_exactl
     assert strip(doc["numeric_claims"]) == [{"start": start, "end": start + 6, "text": "10,000", "value": 10000, "unit": "troop",
                                              "approx": "approximate", "source": None, "source_id": "pentagon",
                                              "claim_group": "troops_sent"}]
+
+
+def _log_in(browser, url: str, email: str, password: str, sign_up: bool = False):
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.set_default_timeout(30_000)
+    page.goto(f"{url}/user/{'signup' if sign_up else 'login'}/")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+def _label_stream(page, url: str, project_id: int) -> Annotator:
+    """Label All Tasks: the view with Skip, that hands out the next task; its instructions come first."""
+    page.goto(f"{url}/projects/{project_id}/data?labeling=1")
+    page.wait_for_selector(".lsf-htx-richtext", timeout=120_000)
+    instructions = page.locator(".lsf-modal-ls_visible", has_text="Labeling Instructions")
+    instructions.wait_for()
+    assert "1. Entities" in instructions.inner_text()
+    page.keyboard.press("Escape")
+    instructions.wait_for(state="hidden")
+    doc_id = page.locator(".lsf-htx-richtext").first.evaluate(
+        "node => node.closest('.lsf-main-view, body').innerText.match(/mini_[a-z]/)[0]")
+    return Annotator(page, doc_id)
+
+
+def _replace_pick(you: Annotator, field_index: int, query: str, entry: str) -> None:
+    """A pre-filled pick: clear it (x), then pick from the searchable list."""
+    box = you.page.locator(".htx-taxonomy:visible").nth(field_index)
+    box.locator(".ant-select-selection-item-remove").click()
+    you.open_list(box)
+    you.page.locator("input[data-testid=taxonomy-search]:visible").fill(query)
+    you.page.wait_for_timeout(400)
+    you.page.locator(".ant-select-tree-title:visible", has_text=entry).first.click()
+    you.close_list()
+
+
+def _delete_region(you: Annotator, needle: str) -> None:
+    you.unselect()
+    you.click_region(needle)
+    you.page.keyboard.press("Backspace")
+    you.page.wait_for_timeout(300)
+
+
+@pytest.mark.slow
+def test_a_first_timer_finishes_a_rules_pre_annotated_task_and_a_second_annotator_works_on_their_own(cli, server, browser,
+                                                                                                     tmp_path, monkeypatch):
+    """ann1 fixes (deletes a spurious region), fills (quote group, source) and submits on the first attempt; ann2 then
+    gets the same document from the same pre-annotations, never ann1's annotation, and submits their own."""
+    url, token = server
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", token)
+    seeds, annotations = MINI / "seeds", MINI / "annotations"
+    pushed = cli("ls", "push", "--url", url, "--title", "first-timer", "--seeds", seeds, "--annotations", annotations,
+                 "--source", "model:rules")
+    assert pushed.code == 0 and "2 annotators per task" in pushed.out, pushed.err
+    project = next(p for p in _api(url, token, "/api/projects/")["results"] if p["title"] == "first-timer")
+
+    page = _log_in(browser, url, USER, PASSWORD)
+    you = _label_stream(page, url, project["id"])
+    assert you.doc_id == "mini_a"
+    todo = page.get_by_text("To fill before Submit: 1 required field in 1 region")
+    assert todo.is_visible() and 'entity_id of "About"' in todo.inner_text()
+    _delete_region(you, "About")  # fix: a spurious PERSON
+    you.unselect()
+    you.click_region("very dangerous.")
+    _replace_pick(you, 1, "dangerous", "very_dangerous")  # fill: the quote group instead of "- none"
+    you.unselect()
+    you.click_region("10,000")
+    _replace_pick(you, 0, "penta", "pentagon")  # the source the text names, instead of author
+    page.get_by_role("button", name="Submit current annotation").click()
+    page.wait_for_timeout(2500)
+    assert not page.locator(".lsf-modal-ls_visible").count(), "Label Studio refused the first submit"
+    page.close()
+
+    second = _log_in(browser, url, "two@example.org", "secret-password-2", sign_up=True)
+    other = _label_stream(second, url, project["id"])
+    assert other.doc_id == "mini_a"  # the task ann1 did: overlap first
+    assert second.locator(".lsf-htx-richtext span.htx-highlight", has_text="About").count()  # the pre-annotations, not ann1's
+    assert not second.get_by_role("button", name="Update").count()
+    _delete_region(other, "About")
+    second.get_by_role("button", name="Submit current annotation").click()
+    second.wait_for_timeout(2500)
+    assert not second.locator(".lsf-modal-ls_visible").count()
+    second.close()
+
+    export = tmp_path / "export.json"
+    assert cli("ls", "pull", "--url", url, "--title", "first-timer", "--seeds", seeds, "--out", export).code == 0
+    status = cli("ls", "status", export, "--seeds", seeds, "--passes", tmp_path / "passes")
+    assert f"{USER}: 1 done (task" in status.out and "two@example.org: 1 done (task" in status.out, status.out
+    passes = tmp_path / "passes"
+    imported = cli("ls", "import", export, "--seeds", seeds, "--annotations", annotations, "--passes", passes)
+    assert imported.code == 0, imported.err
+    corpus = load_corpus(seeds)
+    one = load_annotation_set(passes / "tester_example.org", corpus, require_complete=False).documents["mini_a"]
+    two = load_annotation_set(passes / "two_example.org", corpus, require_complete=False).documents["mini_a"]
+    assert "About" not in [m["text"] for m in one["entities"]] and "About" not in [m["text"] for m in two["entities"]]
+    assert [q["quote_group"] for q in one["quotes"] if q["text"] == "very dangerous."] == ["very_dangerous"]
+    assert [q["quote_group"] for q in two["quotes"] if q["text"] == "very dangerous."] == [None]  # ann2's own answer
+    assert [c["source_id"] for c in one["numeric_claims"]] == ["pentagon"] and [c["source_id"] for c in two["numeric_claims"]] == ["author"]

@@ -130,9 +130,9 @@ def test_a_textarea_given_as_a_string_is_read_whole(cli, tmp_path, mini):
 UNKNOWN_IDS = [
     ("speaker_id", "quote-q1", {"taxonomy": [["joe_bidn"]]},
      'task 12 (mini_a), region quote-q1: speaker_id: found "joe_bidn"; expected an id from the knowledge base (closest: joe_biden)'),
-    ("quote_group", "quote-q1", {"choices": ["very_dangerus"]},
+    ("quote_group", "quote-q1", {"taxonomy": [["very_dangerus"]]},
      'task 12 (mini_a), region quote-q1: quote_group: found "very_dangerus"; expected an id from quote_groups (closest: very_dangerous)'),
-    ("claim_group", "num-n1", {"choices": ["troop_sent"]},
+    ("claim_group", "num-n1", {"taxonomy": [["troop_sent"]]},
      'task 12 (mini_a), region num-n1: claim_group: found "troop_sent"; expected an id from claim_groups (closest: troops_sent)'),
     ("source_id", "num-n1", {"taxonomy": [["pentagonn"]]},
      'task 12 (mini_a), region num-n1: source_id: found "pentagonn"; expected an id from the knowledge base (closest: pentagon)'),
@@ -153,7 +153,7 @@ def test_unknown_ids_are_refused_by_name_with_the_closest_known_ones(cli, tmp_pa
 def test_a_new_entity_and_a_new_group_are_explicit_and_written_whole(cli, tmp_path, mini):
     def edit(task):
         _item(task, "quote-q1", "speaker_id")["value"].update(taxonomy=[[NEW]])
-        _item(task, "quote-q1", "quote_group")["value"].update(choices=[NEW])
+        _item(task, "quote-q1", "quote_group")["value"].update(taxonomy=[[NEW]])
         base = {k: _item(task, "quote-q1", "speaker_id")["value"][k] for k in ("start", "end")}
         _result(task).append({"id": "quote-q1", "from_name": "new_speaker", "to_name": "text", "type": "textarea",
                               "value": {**base, "text": ["white_house | White House | ORG"]}})
@@ -254,7 +254,8 @@ def test_model_pre_annotations_invent_no_ids_and_put_no_second_region_on_a_menti
     out = tmp_path / "tasks.json"
     assert cli("ls", "export", "--source", "model:rules", "--out", out).code == 0
     task_list = json.loads(out.read_text("utf-8"))
-    known = {c["alias"] for c in task_list[0]["data"]["source_choices"]}
+    known = {c["alias"] for lists in ("source_choices", "quote_group_choices", "claim_group_choices")  # every pick list
+             for c in task_list[0]["data"][lists]}
     for task in task_list:
         result = task["predictions"][0]["result"]
         for r in result:
@@ -282,7 +283,8 @@ def test_status_from_an_export_file(cli, tmp_path, mini):
 @pytest.mark.parametrize("action", ["push", "pull", "status"])
 def test_server_commands_fail_in_one_line(cli, monkeypatch, url, message, action):
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", "any-token")
-    result = cli("ls", action, "--url", url, "--seeds", SEEDS, "--annotations", ANNOTATIONS, "--source", "none")
+    only_push = ("--annotations", ANNOTATIONS, "--source", "none") if action == "push" else ()  # options push alone takes
+    result = cli("ls", action, "--url", url, "--seeds", SEEDS, *only_push)
     assert result.code == 2
     assert len(result.err_lines) == 1 and result.err_lines[0].startswith(message), result.err
 

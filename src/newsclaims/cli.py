@@ -96,8 +96,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             raise InvalidInput([Problem(str(target), "", "", "a file" if target.exists() else "nothing",
                                         "an annotation set folder (gold/, entities.json, claim_groups.json, quote_groups.json)")])
         if kind == "set":
-            ann = corpus_mod.load_annotation_set(target, corpus, warn=_warn)
-            print(f"ok: {target}: annotation set ({_record_counts(ann)})")
+            ann = _load_named_set(target, corpus, warn=_warn)
+            print(f"ok: {target}: annotation set ({_record_counts(ann)}){_held(ann, corpus)}")
         elif kind == "gold":
             doc = corpus_mod.validate_gold_file(target, corpus)
             print(f"ok: {target}: gold document {doc['doc_id']}")
@@ -133,6 +133,25 @@ def _record_counts(ann) -> str:
     return f"{len(ann.documents)} documents, {counts}, {len(ann.kb)} kb entities"
 
 
+def _load_named_set(path: Path, corpus, warn=None):
+    """An annotation set named on the command line, validated as the gold is. An annotation pass (a set
+    with provenance.json, which ls import writes) may hold some of the documents only, as Label Studio
+    passes do, but not none; any other set (the gold) must hold every document."""
+    from .corpus import load_annotation_set
+    from .pass_provenance import PROVENANCE_FILE
+
+    is_pass = (Path(path) / PROVENANCE_FILE).is_file()
+    ann = load_annotation_set(path, corpus, require_complete=not is_pass, warn=warn)
+    if not ann.documents:
+        raise InvalidInput([Problem(shown_path(Path(path)), "gold", "", "no documents", "an annotation set holding at least one document")])
+    return ann
+
+
+def _held(ann, corpus) -> str:
+    """`` (holds 3 of 5 seed documents)`` for a set holding some documents only, else ""."""
+    return f" (holds {len(ann.documents)} of {len(corpus.documents)} seed documents)" if len(ann.documents) < len(corpus.documents) else ""
+
+
 def _cmd_stats(args: argparse.Namespace) -> int:
     import json
 
@@ -140,13 +159,13 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     from .stats import annotation_stats, conflicts, format_conflicts, format_stats
 
     corpus = load_corpus(args.seeds)
-    ann = load_annotation_set(args.annotations, corpus)
+    ann = _load_named_set(args.annotations, corpus) if args.annotations else load_annotation_set(None, corpus)
     if args.conflicts:
         view = conflicts(corpus, ann)
         print(json.dumps(view, indent=2, ensure_ascii=False) if args.json else format_conflicts(corpus, ann, view))
         return 0
     stats = annotation_stats(corpus, ann)
-    print(json.dumps(stats, indent=2) if args.json else format_stats(stats))
+    print(json.dumps(stats, indent=2) if args.json else format_stats(stats) + ("\n" + _held(ann, corpus).strip(" ()") if _held(ann, corpus) else ""))
     return 0
 
 
@@ -206,12 +225,12 @@ def _cmd_build(args: argparse.Namespace) -> int:
 def _cmd_agree(args: argparse.Namespace) -> int:
     import json
 
-    from .corpus import load_annotation_set, load_corpus
+    from .corpus import load_corpus
     from .agreement import agreement, agreement_markdown
     from .safewrite import atomic_write_text
 
     corpus = load_corpus(args.seeds)
-    report = agreement(load_annotation_set(args.pass_a, corpus), load_annotation_set(args.pass_b, corpus))
+    report = agreement(_load_named_set(args.pass_a, corpus), _load_named_set(args.pass_b, corpus))
     command = f"newsclaims agree {shown_path(args.pass_a)} {shown_path(args.pass_b)}" + (f" --write {shown_path(args.write)}" if args.write else "")
     text = agreement_markdown(report, command)
     if args.write:
@@ -391,83 +410,140 @@ def _checkout_passes(annotations: Path | None) -> Path:
     return checkout / "annotations" / "passes"
 
 
-def _cmd_ls(args: argparse.Namespace) -> int:
+def _guidelines(annotations: Path | None) -> str:
+    """GUIDELINES.md beside --annotations, else the packaged one."""
+    from . import paths
+
+    for root in ([annotations] if annotations else []) + [paths.annotations_dir()]:
+        if (Path(root) / "GUIDELINES.md").is_file():
+            return (Path(root) / "GUIDELINES.md").read_text("utf-8")
+    return ""
+
+
+def _status_passes(args: argparse.Namespace) -> Path | None:
+    """The passes ls status compares with: --passes, else the checkout's when there is one (else none)."""
+    if args.passes:
+        return args.passes
+    try:
+        return _checkout_passes(args.annotations)
+    except InvalidInput:
+        return None
+
+
+def _emit(text: str, out: Path | None, note: str) -> int:
+    """Write to --out (whole or not at all), or print."""
+    if out:
+        from .safewrite import atomic_write_text, file_target, refuse_protected
+
+        refuse_protected(file_target(out, "--out"), "--out")
+        atomic_write_text(out, text)
+        print(f"wrote: {out}{note}")
+    else:
+        print(text, end="")
+    return 0
+
+
+def _ls_tasks(args: argparse.Namespace, corpus, gold) -> tuple[list[dict], str]:
+    from . import labelstudio as ls
+
+    documents, version = _preannotations(args.source, corpus, gold)
+    return ls.tasks(corpus, documents, version, ls.Registry.of(gold)), version
+
+
+def _ls_server(args: argparse.Namespace) -> str:
+    """The API token, after checking the server options: one line for each thing missing."""
     import os
 
-    from . import labelstudio as ls
-    from .corpus import load_annotation_set, load_corpus
-    from .jsonio import read_json
-    from .safewrite import atomic_write_text
-
-    def emit(text: str, note: str) -> int:
-        """Write to --out (whole or not at all), or print."""
-        if args.out:
-            from .safewrite import file_target, refuse_protected
-
-            refuse_protected(file_target(args.out, "--out"), "--out")
-            atomic_write_text(args.out, text)
-            print(f"wrote: {args.out}{note}")
-        else:
-            print(text, end="")
-        return 0
-
-    corpus = load_corpus(args.seeds)
-    if args.action == "config":
-        return emit(ls.label_config(), "")
-    if args.action in ("export", "import", "push"):
-        gold = load_annotation_set(args.annotations, corpus)
-
-    def task_list() -> tuple[list[dict], str]:
-        documents, version = _preannotations(args.source, corpus, gold)
-        return ls.tasks(corpus, documents, version, ls.Registry.of(gold)), version
-
-    if args.action == "export":
-        tasks, version = task_list()
-        return emit(ls.task_file_json(tasks), f" ({len(corpus.documents)} tasks, pre-annotations: {version})")
-    if args.action == "import":
-        if not args.file:
-            raise InvalidInput([Problem("newsclaims ls import", "", "", "no export file", "the path of a Label Studio JSON export")])
-        from .safewrite import refuse_protected
-
-        passes = Path(args.passes or _checkout_passes(args.annotations))  # never the installed or another checkout's
-        refuse_protected(passes, "--passes", allow_data=True)
-        plan = ls.read_export(args.file, corpus, gold, passes)
-        for note in plan.notes:
-            print(note, file=sys.stderr)
-        if not plan.sets:
-            print("nothing to import: every annotation in the export was skipped; no pass changed")
-            return 0
-        if args.dry_run:
-            ls.check_import(plan, passes, corpus, gold)
-            print(ls.diff_summary(plan, gold))
-            print("dry run: the import would succeed; nothing written")
-            return 0
-        for target in ls.write_sets(plan, passes, corpus, gold):
-            print(f"wrote: {shown_path(target)} ({len(plan.sets[target.name])} documents from this export merged into the pass)")
-        return 0
-    if args.action == "status" and args.file:
-        print(ls.status(read_json(args.file, str(args.file)), corpus))
-        return 0
     key = os.environ.get("LABEL_STUDIO_API_KEY")
     if not key:
         raise InvalidInput([Problem("LABEL_STUDIO_API_KEY", "", "", "an unset variable", "the API token of the Label Studio user")])
     if not args.url:
         raise InvalidInput([Problem("--url", "", "", "nothing", "the Label Studio server's address, e.g. http://127.0.0.1:8080")])
-    if args.action == "push":
-        tasks, version = task_list()
-        result = ls.push(args.url, key, args.title, ls.label_config(), tasks, version, update_predictions=args.update_predictions)
-        print(result.summary(args.title, version))
-        return 0
-    if args.action == "status":
-        print(ls.status(ls.pull(args.url, key, args.title), corpus))
-        return 0
-    out = args.out or Path("label_studio_export.json")
-    from .safewrite import file_target, refuse_protected
+    return key
 
+
+def _ls_config(args: argparse.Namespace) -> int:
+    from . import labelstudio as ls
+
+    return _emit(ls.label_config(), args.out, "")
+
+
+def _ls_export(args: argparse.Namespace) -> int:
+    from . import labelstudio as ls
+    from .corpus import load_annotation_set, load_corpus
+
+    corpus = load_corpus(args.seeds)
+    tasks, version = _ls_tasks(args, corpus, load_annotation_set(args.annotations, corpus))
+    return _emit(ls.task_file_json(tasks), args.out, f" ({len(corpus.documents)} tasks, pre-annotations: {version})")
+
+
+def _ls_import(args: argparse.Namespace) -> int:
+    from . import labelstudio as ls
+    from .corpus import load_annotation_set, load_corpus
+    from .safewrite import refuse_protected
+
+    corpus = load_corpus(args.seeds)
+    gold = load_annotation_set(args.annotations, corpus)
+    passes = Path(args.passes or _checkout_passes(args.annotations))  # never the installed or another checkout's
+    refuse_protected(passes, "--passes", allow_data=True)
+    plan = ls.read_export(args.file, corpus, gold, passes)
+    for note in plan.notes:
+        print(note, file=sys.stderr)
+    if not plan.sets:
+        print("nothing to import: every annotation in the export was skipped; no pass changed")
+        return 0
+    if args.dry_run:
+        ls.check_import(plan, passes, corpus, gold, replace=args.replace)
+        print(ls.diff_summary(plan, gold, passes, corpus))
+        print("dry run: the import would succeed; nothing written")
+        return 0
+    for target in ls.write_sets(plan, passes, corpus, gold, replace=args.replace):
+        print(f"wrote: {shown_path(target)} ({len(plan.sets[target.name])} documents from this export merged into the pass)")
+    return 0
+
+
+def _ls_push(args: argparse.Namespace) -> int:
+    from . import labelstudio as ls
+    from .corpus import load_annotation_set, load_corpus
+
+    key = _ls_server(args)
+    corpus = load_corpus(args.seeds)
+    tasks, version = _ls_tasks(args, corpus, load_annotation_set(args.annotations, corpus))
+    result = ls.push(args.url, key, args.title, ls.label_config(), tasks, version, update_predictions=args.update_predictions,
+                     overlap=args.overlap, instructions=ls.instructions_html(_guidelines(args.annotations)))
+    print(result.summary(args.title, version))
+    return 0
+
+
+def _ls_pull(args: argparse.Namespace) -> int:
+    from . import labelstudio as ls
+    from .corpus import load_corpus
+    from .safewrite import atomic_write_text, file_target, refuse_protected
+
+    key = _ls_server(args)
+    corpus = load_corpus(args.seeds)
+    out = args.out or Path("label_studio_export.json")
     refuse_protected(file_target(out, "--out"), "--out")  # before asking the server
     export = ls.pull(args.url, key, args.title)
+    ls.check_export(export, corpus, f"{args.url} project {args.title!r}")
     atomic_write_text(out, json.dumps(export, ensure_ascii=False, indent=1) + "\n")
     print(f"wrote: {out} ({len(export)} tasks); next: newsclaims ls import {out}")
+    return 0
+
+
+def _ls_status(args: argparse.Namespace) -> int:
+    from . import labelstudio as ls
+    from .corpus import load_corpus
+    from .jsonio import read_json
+
+    if args.file and args.url:
+        raise InvalidInput([Problem("newsclaims ls status", "", "", "an export file and --url", "one of them")])
+    corpus = load_corpus(args.seeds)
+    if args.file:
+        print(ls.status(read_json(args.file, str(args.file)), corpus, _status_passes(args), str(args.file)))
+        return 0
+    key = _ls_server(args)
+    print(ls.status(ls.pull(args.url, key, args.title), corpus, _status_passes(args), f"{args.url} project {args.title!r}"))
     return 0
 
 
@@ -568,29 +644,76 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_number_option(int, "a whole number", 0), default=0, metavar="N", help="seed of the bootstrap and of a Monte Carlo permutation test (default 0)")
     p.set_defaults(run=_cmd_compare)
 
-    p = add("ls", "Label Studio: the labeling config, tasks with pre-annotations, validated import, push, pull and status.",
+    p = add("ls", "Label Studio: the labeling config, tasks with pre-annotations, push, pull, status and a validated import.",
             "  newsclaims ls config --out annotations/label_studio/config.xml\n"
-            "  newsclaims ls export --source gold --out tasks.json\n"
             "  newsclaims ls export --source model:rules --out tasks.json\n"
-            "  newsclaims ls import export.json --dry-run\n"
-            "  LABEL_STUDIO_API_KEY=... newsclaims ls push --url http://127.0.0.1:8080 --source gold\n"
-            "  LABEL_STUDIO_API_KEY=... newsclaims ls push --url http://127.0.0.1:8080 --source model:rules --update-predictions\n"
-            "  LABEL_STUDIO_API_KEY=... newsclaims ls pull --url http://127.0.0.1:8080 --out export.json\n"
+            "  LABEL_STUDIO_API_KEY=... newsclaims ls push --url http://127.0.0.1:8080 --source model:rules\n"
             "  LABEL_STUDIO_API_KEY=... newsclaims ls status --url http://127.0.0.1:8080\n"
-            "  newsclaims ls status export.json\n")
-    p.add_argument("action", choices=["config", "export", "import", "push", "pull", "status"])
-    p.add_argument("file", nargs="?", type=Path, help="import/status: a Label Studio JSON export (status: instead of --url)")
-    p.add_argument("--source", default="gold", help="pre-annotations: gold, model:NAME, a predictions file, or none (default gold)")
-    p.add_argument("--annotations", type=Path, help="the gold annotation set (default: the packaged gold)")
-    p.add_argument("--passes", type=Path, help="import: where annotator sets go (default: annotations/passes)")
-    p.add_argument("--dry-run", action="store_true",
-                   help="import: run every check of the import and print the differences from the gold; write nothing")
-    p.add_argument("--update-predictions", action="store_true",
-                   help="push: replace the pre-annotations of tasks already in the project by --source's")
-    p.add_argument("--out", type=Path, help="config/export/pull: the file to write")
-    p.add_argument("--url", help="push/pull: the Label Studio server (token from LABEL_STUDIO_API_KEY)")
-    p.add_argument("--title", default="newsclaims", help="push/pull: the project title (default newsclaims)")
-    p.set_defaults(run=_cmd_ls)
+            "  LABEL_STUDIO_API_KEY=... newsclaims ls pull --url http://127.0.0.1:8080 --out export.json\n"
+            "  newsclaims ls import export.json --dry-run\n"
+            "  newsclaims ls import export.json\n", seeds=False)
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser)
+
+    def action(name: str, help_text: str, examples: str, run, seeds: bool = True):
+        a = actions.add_parser(name, help=help_text, description=help_text, epilog="examples:\n" + examples,
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+        if seeds:
+            a.add_argument("--seeds", type=Path, help="seed folder with MANIFEST.json (default: the packaged seeds)")
+        a.set_defaults(run=run, prog=a.prog)  # an option another action takes is refused naming this one
+        return a
+
+    def gold_option(a) -> None:
+        a.add_argument("--annotations", type=Path, help="the gold annotation set: registries for the pick lists and checks "
+                       "(default: the packaged gold)")
+
+    def source_option(a) -> None:
+        a.add_argument("--source", default="gold", help="pre-annotations: gold, model:NAME, a predictions file, or none (default gold)")
+
+    def server_options(a) -> None:
+        a.add_argument("--url", help="the Label Studio server, e.g. http://127.0.0.1:8080 (token from LABEL_STUDIO_API_KEY)")
+        a.add_argument("--title", default="newsclaims", help="the project title (default newsclaims)")
+
+    a = action("config", "Print or write the labeling config (generated from the schema's labels).",
+               "  newsclaims ls config --out annotations/label_studio/config.xml\n", _ls_config, seeds=False)
+    a.add_argument("--out", type=Path, help="the file to write (default: print)")
+    a = action("export", "Write the tasks (one per document, with pick lists and pre-annotations) as a JSON file to import by hand.",
+               "  newsclaims ls export --source model:rules --out tasks.json\n", _ls_export)
+    source_option(a)
+    gold_option(a)
+    a.add_argument("--out", type=Path, help="the file to write (default: print)")
+    a = action("push", "Create or update the project (config, instructions, N-fold independent annotation) and add its tasks.",
+               "  LABEL_STUDIO_API_KEY=... newsclaims ls push --url http://127.0.0.1:8080 --source model:rules\n"
+               "  LABEL_STUDIO_API_KEY=... newsclaims ls push --url http://127.0.0.1:8080 --source gold --update-predictions\n",
+               _ls_push)
+    server_options(a)
+    source_option(a)
+    gold_option(a)
+    a.add_argument("--overlap", type=_number_option(int, "a whole number of annotators", 1), default=2, metavar="N",
+                   help="how many annotators annotate each task, each on their own (default 2, as the guidelines require)")
+    a.add_argument("--update-predictions", action="store_true",
+                   help="replace the pre-annotations of tasks already in the project by --source's (annotations are kept)")
+    a = action("pull", "Write the project's JSON export (every annotation, region and relation) for ls import.",
+               "  LABEL_STUDIO_API_KEY=... newsclaims ls pull --url http://127.0.0.1:8080 --out export.json\n", _ls_pull)
+    server_options(a)
+    a.add_argument("--out", type=Path, help="the file to write (default label_studio_export.json)")
+    a = action("status", "Per annotator: done, skipped and open documents; duplicates, unsubmitted drafts, deleted tasks.",
+               "  LABEL_STUDIO_API_KEY=... newsclaims ls status --url http://127.0.0.1:8080\n"
+               "  newsclaims ls status export.json\n", _ls_status)
+    a.add_argument("file", nargs="?", type=Path, help="a Label Studio JSON export (instead of --url)")
+    server_options(a)
+    gold_option(a)
+    a.add_argument("--passes", type=Path, help="the passes to compare with (default: annotations/passes of the checkout)")
+    a = action("import", "Merge every submitted annotation of an export into its annotator's pass, validated as the gold is.",
+               "  newsclaims ls import export.json --dry-run\n  newsclaims ls import export.json\n", _ls_import)
+    a.add_argument("file", type=Path, help="a Label Studio JSON export (ls pull writes one)")
+    gold_option(a)
+    a.add_argument("--passes", type=Path, help="where annotator passes go (default: annotations/passes beside --annotations, "
+                   "else of the checkout)")
+    a.add_argument("--dry-run", action="store_true",
+                   help="run every check of the import, print the differences from each pass and from the gold; write nothing")
+    a.add_argument("--replace", action="store_true",
+                   help="replace documents even with an older annotation, one from another project or over a document that "
+                        "did not come from Label Studio (refused without it, naming what would be lost)")
 
     p = add("baselines", "Re-run every baseline, keep its predictions and regenerate baselines/README.md.",
             "  newsclaims baselines refresh\n", seeds=False)
@@ -636,7 +759,10 @@ def main(argv: list[str] | None = None) -> int:
     import threading
 
     parser = build_parser()
-    args = parser.parse_args(argv)  # a usage error is one line and SystemExit(2) (see _Parser)
+    args, extra = parser.parse_known_args(argv)  # a usage error is one line and SystemExit(2) (see _Parser)
+    if extra:
+        prog = getattr(args, "prog", parser.prog)
+        parser.exit(EXIT_BAD_INPUT, f"{prog}: unrecognized arguments: {' '.join(extra)} (see {prog} --help)\n")
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)

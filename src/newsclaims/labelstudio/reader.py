@@ -1,9 +1,11 @@
 """Reading a Label Studio export: every submitted annotation becomes gold-format records of its annotator's pass.
 
 Import never loses or invents: it merges into a pass (documents not in the export stay), reports
-skipped annotations, refuses two annotations of one task by one annotator, unknown ids (with the
-closest known ones) and anything the gold validation refuses, each with the task id and doc_id as
-Label Studio shows them, the region id and the field.
+skipped annotations, refuses two annotations of one document by one annotator (in one task or in two),
+unknown ids (with the closest known ones) and anything the gold validation refuses, each with the
+annotation and its annotator, the task id and doc_id as Label Studio shows them, the region id and
+the field. Every imported document keeps where it came from (``Provenance``), so a later import can
+refuse to replace it with an older annotation or one from another project (``passes.stage``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..corpus import AnnotationSet, Corpus, check_span
@@ -19,7 +20,8 @@ from ..labels import LAYER_SPECS, APPROX_VALUES, AUTHOR, ENTITY_LABELS, QUOTE_TY
 from ..problems import InvalidInput, Problem, show
 from .config import (NAME_LABELS, NEW, NONE, NUMBER_FIELDS, QUOTE_FIELDS, RELATIONS, SPAN_LABELS, TEXT, NewEntries,
                      Registry)
-from .passes import existing_pass, pass_name_problem, recover_passes, refuse
+from ..pass_provenance import Provenance
+from .passes import ImportPlan, existing_pass, pass_name_problem, recover_passes, refuse, vanished_task_notes
 
 
 def _completed_by(annotation: dict):
@@ -71,6 +73,25 @@ def _one_value(kind: str, value: dict):
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)*$")
 
+# Label Studio 1.23 stores the text of a region dragged across a line break with the break written as
+# backslash-n (seen in the browser): the offsets are right, the text is escaped.
+_LS_ESCAPES = (("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
+
+
+def _ls_escaped(text: str, escape_backslash: bool) -> str:
+    for raw, escaped in _LS_ESCAPES if escape_backslash else _LS_ESCAPES[1:]:
+        text = text.replace(raw, escaped)
+    return text
+
+
+def escaped_as_label_studio_does(given, surface: str) -> bool:
+    """Whether a region's ``value.text`` is the seed's text with its line breaks (and tabs) written as
+    backslash escapes, as Label Studio stores a region dragged across a line break."""
+    return isinstance(given, str) and given != surface and given in (_ls_escaped(surface, True), _ls_escaped(surface, False))
+
+
+PULLED_FROM = "pulled_from"  # the task key ls pull adds: {"server": url, "title": project title}
+
 
 class _Reader:
     """Turns one annotation's result list into gold-format records, collecting every problem."""
@@ -80,6 +101,7 @@ class _Reader:
         self.registry, self.new = registry, new
         self.where = f"task {task_id} ({doc_id})"
         self.problems: list[Problem] = []
+        self.escaped: list[str] = []  # regions whose text Label Studio stored with escaped line breaks
         self.region_of: dict[tuple[str, str], str] = {}  # (layer, record id) -> region id
 
     def problem(self, region: str, name: str, found: str, expected: str) -> None:
@@ -95,7 +117,11 @@ class _Reader:
         if not 0 <= start < end <= len(self.text):
             self.problem(region_id, "value.end", f"[{start}:{end}]", f"0 <= start < end <= {len(self.text)}, the text's length")
             return None
-        span = {"start": start, "end": end, "text": value.get("text")}
+        given = value.get("text")
+        if escaped_as_label_studio_does(given, self.text[start:end]):
+            self.escaped.append(region_id)
+            given = self.text[start:end]  # the offsets are the truth
+        span = {"start": start, "end": end, "text": given}
         if not check_span(span, self.text, self.label, f"{self.where}, region {region_id}", "value", self.problems, gold=False):
             return None
         return {"start": start, "end": end, "text": self.text[start:end]}
@@ -321,16 +347,6 @@ class _Reader:
         return doc
 
 
-@dataclass
-class ImportPlan:
-    """What an import would write: per annotator the submitted documents, plus what it reports."""
-
-    sets: dict[str, dict[str, dict]]
-    new: dict[str, NewEntries]
-    notes: list[str]
-    where: dict[str, dict[str, tuple[str, dict]]]  # annotator -> doc_id -> (task label, region ids)
-
-
 def read_export(path: Path, corpus: Corpus, gold: AnnotationSet | None = None, passes_dir: Path | None = None) -> ImportPlan:
     """A raw Label Studio JSON export -> an ImportPlan; raises InvalidInput listing every problem.
 
@@ -350,8 +366,10 @@ def read_export(path: Path, corpus: Corpus, gold: AnnotationSet | None = None, p
     sets: dict[str, dict[str, dict]] = {}
     news: dict[str, NewEntries] = {}
     where: dict[str, dict[str, tuple[str, dict]]] = {}
+    provenance: dict[str, dict[str, Provenance]] = {}
     owners: dict[str, str] = {}  # folder name -> the Label Studio user it came from
     registries: dict[str, Registry] = {}
+    seen: dict[tuple[str, str], tuple] = {}  # (folder name, doc_id) -> (task id, annotation id) read first
     for index, task in enumerate(data):
         task_id = task.get("id", index) if isinstance(task, dict) else index
         at = f"task {task_id}"
@@ -369,7 +387,7 @@ def read_export(path: Path, corpus: Corpus, gold: AnnotationSet | None = None, p
             problems.append(Problem(label, at, "data.text", f"a text with sha256 {str(digest)[:12]}...",
                                     f"the seed's text (sha256 {document.sha256[:12]}...): this export is of an older task set"))
             continue
-        seen: dict[str, object] = {}
+        pulled = task.get(PULLED_FROM) if isinstance(task.get(PULLED_FROM), dict) else {}
         for annotation in task.get("annotations") or []:
             if not isinstance(annotation, dict):
                 problems.append(Problem(label, at, "annotations", show(annotation), "annotation objects"))
@@ -385,27 +403,61 @@ def read_export(path: Path, corpus: Corpus, gold: AnnotationSet | None = None, p
                                         "annotators with distinct names (rename one user in Label Studio)"))
                 continue
             owners[name] = who
-            if name in seen:
-                problems.append(Problem(label, at, "annotations", f"annotations {seen[name]} and {annotation.get('id')} both by {who}",
-                                        "one annotation per annotator and task (delete the one not meant in Label Studio)"))
+            first = seen.get((name, doc_id))
+            if first is not None:
+                if first[0] == task_id:
+                    problems.append(Problem(label, at, "annotations", f"annotations {first[1]} and {annotation.get('id')} both by {who}",
+                                            "one annotation per annotator and task (delete the one not meant in Label Studio)"))
+                else:
+                    problems.append(Problem(label, at, "annotations",
+                                            f"annotation {annotation.get('id')} by {who}, who also annotated {doc_id} in task "
+                                            f"{first[0]} (annotation {first[1]}): this document is in the export twice",
+                                            "one task per document (delete the duplicate task in Label Studio, then pull again)"))
                 continue
-            seen[name] = annotation.get("id")
+            seen[(name, doc_id)] = (task_id, annotation.get("id"))
             reason = pass_name_problem(name, passes_dir)
             if reason:
                 problems.append(Problem(label, f"{at}, annotation {annotation.get('id')}", "completed_by",
-                                        f"{who}, whose folder name {name} {reason}", "an annotator name that is no other folder"))
+                                        f"{who}, whose folder name {reason}", "an annotator name that is no other folder"))
                 continue
             if name not in registries:
                 registries[name] = Registry.of(gold, existing_pass(passes_dir, name, corpus))
             new = news.setdefault(name, NewEntries())
-            reader = _Reader(label, task_id, doc_id, text, document.cluster_id, registries[name], new)
+            reader = _Reader(f"{label}, annotation {annotation.get('id')} by {who}", task_id, doc_id, text,
+                             document.cluster_id, registries[name], new)
             doc = reader.read(annotation.get("result") or [])
             problems += reader.problems
+            if reader.escaped:
+                notes.append(f"{label}: {at}: annotation {annotation.get('id')} by {who}: region{'s' if len(reader.escaped) > 1 else ''} "
+                             f"{', '.join(reader.escaped)} crosses a line break, which Label Studio stores as \\n in the "
+                             "region's text; the text was read from the seed at its offsets")
             sets.setdefault(name, {})[doc_id] = {"doc_id": doc_id, "text_sha256": document.sha256, **doc}
             where.setdefault(name, {})[doc_id] = (at, reader.region_of)
+            project = task.get("project", annotation.get("project"))
+            provenance.setdefault(name, {})[doc_id] = Provenance(
+                pulled.get("server"), project if isinstance(project, int) else None, pulled.get("title"),
+                task_id if isinstance(task_id, int) else None, annotation.get("id"), who,
+                annotation.get("updated_at") if isinstance(annotation.get("updated_at"), str) else None)
     if problems:
         refuse(problems)
     if not sets and not notes:
         raise InvalidInput([Problem(label, "", "annotations", "no annotations", "at least one submitted annotation")])
-    return ImportPlan(sets, news, notes, where)
+    plan = ImportPlan(sets, news, notes, where, provenance, export_project(data), tasks_held(data))
+    plan.notes += vanished_task_notes(plan.project, plan.tasks_held, passes_dir)
+    return plan
+
+
+def tasks_held(data: list) -> set:
+    """(doc_id, task id) of every task of an export."""
+    return {(t["data"].get("doc_id"), t.get("id")) for t in data if isinstance(t, dict) and isinstance(t.get("data"), dict)}
+
+
+def export_project(data: list) -> Provenance | None:
+    """The one project an export comes from (None when its tasks do not say, or name several)."""
+    projects = {(t.get("project"), (t.get(PULLED_FROM) or {}).get("server") if isinstance(t.get(PULLED_FROM), dict) else None)
+                for t in data if isinstance(t, dict)}
+    if len(projects) != 1:
+        return None
+    ((project, server),) = projects
+    return Provenance(server, project, None, None, None, "", None) if isinstance(project, int) else None
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..corpus import Corpus
 from ..problems import InvalidInput, Problem, show
-from .reader import author
+from .passes import vanished_task_notes
+from .reader import PULLED_FROM, author, export_project, tasks_held
 
 
 def _check_url(url: str) -> None:
@@ -20,7 +22,7 @@ def _check_url(url: str) -> None:
 def _server_call(url: str, call):
     """Run one SDK call; a refused connection, a bad token or an error status is one line."""
     import httpx
-    from label_studio_sdk.core.api_error import ApiError
+    from label_studio_sdk.core.api_error import ApiError  # _client has checked the SDK is there
 
     try:
         return call()
@@ -35,11 +37,15 @@ def _server_call(url: str, call):
             raise InvalidInput([Problem("LABEL_STUDIO_API_KEY", "", "", f"a token the server refuses (HTTP {err.status_code})",
                                         "the API token of a Label Studio user (Account & Settings)")]) from None
         body = err.body if isinstance(err.body, (dict, str)) else str(err.body)
+        if isinstance(body, dict) and body.get("validation_errors"):  # what the server refused, not its envelope
+            body = body["validation_errors"]
         raise InvalidInput([Problem(url, "", "", f"HTTP {err.status_code}: {show(body)}", "the request to succeed")]) from None
 
 
 def _client(url: str, api_key: str):
-    from label_studio_sdk import LabelStudio
+    from ..extras import require
+
+    LabelStudio = require("label_studio_sdk", "labelstudio", "newsclaims ls").LabelStudio  # an optional dependency
 
     _check_url(url)
     return LabelStudio(base_url=url, api_key=api_key, timeout=60)
@@ -49,12 +55,33 @@ def _project(client, url: str, title: str):
     return _server_call(url, lambda: next((p for p in client.projects.list() if p.title == title), None))
 
 
+def project_settings(overlap: int, instructions: str) -> dict:
+    """The project settings of independent N-fold annotation (Label Studio 1.23's project fields).
+
+    - ``maximum_annotations`` = N with ``overlap_cohort_percentage`` 100: every task is annotated by N
+      annotators; the labeling stream (Label All Tasks) hands a task to an annotator who has not
+      annotated it, until N have. The stream shows an annotator only their own annotations.
+    - all pre-annotations shown at once (``reveal_preannotations_interactively`` off); ``push`` then sets
+      ``show_collab_predictions`` and ``model_version`` to the pushed pre-annotations' version once the
+      project holds them (Label Studio refuses a version no prediction has): each new annotation starts
+      from the same pre-annotations (the stream pre-labels only from the project's model_version).
+    - ``show_annotation_history`` off; ``show_skip_button`` on (a skipped task changes no pass);
+      ``enable_empty_annotation`` off; sequential sampling (tasks in the seeds' fold order).
+    - ``expert_instruction`` (the Labeling Instructions) with ``show_instruction``: shown before labeling.
+    """
+    return {"maximum_annotations": overlap, "overlap_cohort_percentage": 100, "show_overlap_first": True,
+            "reveal_preannotations_interactively": False, "evaluate_predictions_automatically": False,
+            "show_annotation_history": False, "show_skip_button": True, "enable_empty_annotation": False,
+            "sampling": "Sequential sampling", "expert_instruction": instructions, "show_instruction": True}
+
+
 @dataclass
 class PushResult:
     """What a push did to the project."""
 
     project_id: int
     created: bool
+    overlap: int
     new_tasks: int
     present: int
     updated_predictions: int
@@ -71,12 +98,13 @@ class PushResult:
         if self.stale_predictions:
             said.append(f"{self.stale_predictions} of them keep other pre-annotations (add --update-predictions to replace "
                         f"them by {model_version})")
+        said.append(f"{self.overlap} annotator{'s' if self.overlap > 1 else ''} per task, each on their own")
         return ", ".join(said)
 
 
 def push(url: str, api_key: str, title: str, config: str, task_list: list[dict], model_version: str,
-         update_predictions: bool = False) -> PushResult:
-    """Create or update the project and import the tasks it does not have yet.
+         update_predictions: bool = False, overlap: int = 2, instructions: str = "") -> PushResult:
+    """Create or update the project (config and ``project_settings``) and import the tasks it does not have yet.
 
     A project of that title holding tasks that are not these documents is refused. Tasks already
     there keep their pre-annotations unless ``update_predictions``: then each gets the new
@@ -85,8 +113,9 @@ def push(url: str, api_key: str, title: str, config: str, task_list: list[dict],
     client = _client(url, api_key)
     project = _project(client, url, title)
     created = project is None
+    settings = project_settings(overlap, instructions)
     if created:
-        project = _server_call(url, lambda: client.projects.create(title=title, label_config=config))
+        project = _server_call(url, lambda: client.projects.create(title=title, label_config=config, **settings))
     existing = _server_call(url, lambda: list(client.tasks.list(project=project.id)))
     ours = {t["data"]["doc_id"]: t for t in task_list}
     foreign = [t for t in existing if (t.data or {}).get("doc_id") not in ours
@@ -97,9 +126,9 @@ def push(url: str, api_key: str, title: str, config: str, task_list: list[dict],
                                     f"{len(foreign)} tasks that are not these documents (task {shown})",
                                     "a project holding only newsclaims tasks of these seeds: give another --title")])
     if not created:
-        _server_call(url, lambda: client.projects.update(id=project.id, label_config=config))
+        _server_call(url, lambda: client.projects.update(id=project.id, label_config=config, **settings))
     present = {t.data["doc_id"]: t for t in existing}
-    updated = stale = 0
+    updated = stale = current = 0
     for doc_id, task in present.items():
         # the pick lists follow the registries; the task data is refreshed with them
         _server_call(url, lambda: client.tasks.update(id=task.id, data={**task.data, **ours[doc_id]["data"]}))
@@ -109,6 +138,7 @@ def push(url: str, api_key: str, title: str, config: str, task_list: list[dict],
         old = _server_call(url, lambda: list(client.predictions.list(task=task.id)))
         same = any(p.model_version == model_version and p.result == wanted[0]["result"] for p in old)
         if same:
+            current += 1
             continue
         if not update_predictions:
             stale += 1
@@ -120,7 +150,9 @@ def push(url: str, api_key: str, title: str, config: str, task_list: list[dict],
     new = [t for d, t in ours.items() if d not in present]
     if new:
         _server_call(url, lambda: client.projects.import_tasks(id=project.id, request=new))
-    return PushResult(project.id, created, len(new), len(present), updated, stale)
+    if current or updated or any(t.get("predictions") for t in new):  # the project holds this version's predictions now
+        _server_call(url, lambda: client.projects.update(id=project.id, model_version=model_version, show_collab_predictions=True))
+    return PushResult(project.id, created, overlap, len(new), len(present), updated, stale)
 
 
 def pull(url: str, api_key: str, title: str) -> list:
@@ -132,6 +164,7 @@ def pull(url: str, api_key: str, title: str) -> list:
     export = _server_call(url, lambda: client.projects.exports.as_json(project.id))
     emails = _server_call(url, lambda: {u.id: u.email for u in client.users.list()})
     for task in export:  # the export names annotators by user id; keep the id and add the e-mail
+        task[PULLED_FROM] = {"server": url.rstrip("/"), "title": title}  # the provenance an import keeps
         for annotation in task.get("annotations") or []:
             who = annotation.get("completed_by")
             if isinstance(who, int):
@@ -139,20 +172,53 @@ def pull(url: str, api_key: str, title: str) -> list:
     return export
 
 
-def status(export: list, corpus: Corpus) -> str:
-    """Per annotator: which documents are done (submitted), skipped (cancelled) and open."""
-    tasks_by_doc = {}
+def check_export(export, corpus: Corpus, label: str) -> None:
+    """Refuse, in one line, an export that is not of a project ``push`` made from these seeds: every task
+    holds a doc_id of the seeds and that document's text_sha256."""
+    def ours(task) -> bool:
+        data = task.get("data") if isinstance(task, dict) else None
+        return isinstance(data, dict) and data.get("doc_id") in corpus.documents \
+            and data.get("text_sha256") == corpus.documents[data["doc_id"]].sha256
+
+    if not isinstance(export, list):
+        raise InvalidInput([Problem(label, "", "", show(export), "a JSON list of tasks (Label Studio's JSON export)")])
+    foreign = [t for t in export if not ours(t)]
+    if foreign:
+        first = foreign[0] if isinstance(foreign[0], dict) else {}
+        data = first.get("data") if isinstance(first.get("data"), dict) else {}
+        raise InvalidInput([Problem(label, "", "", f"{len(foreign)} of {len(export)} tasks are no newsclaims task of these seeds "
+                                    f"(task {first.get('id')}: doc_id {show(data.get('doc_id'))})",
+                                    "an export of a project that newsclaims ls push made from these seeds (see --title, --seeds)")])
+
+
+def status(export: list, corpus: Corpus, passes_dir: Path | None = None, label: str = "the export") -> str:
+    """What a lead must know of a project: per annotator which documents are done (submitted), skipped
+    (cancelled) and open; then each document one annotator submitted twice (the import refuses it),
+    each draft never submitted, and each document a pass in ``passes_dir`` holds from a task the
+    project no longer has. An export that is not of a newsclaims project of these seeds is refused
+    (``check_export``)."""
+    check_export(export, corpus, label)
+    tasks = export
+    tasks_by_doc: dict[str, list] = {}
     per: dict[str, dict[str, set]] = {}
-    for task in export if isinstance(export, list) else []:
-        if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
-            continue
-        doc_id = task["data"].get("doc_id")
-        tasks_by_doc[doc_id] = task.get("id")
+    submitted: dict[tuple[str, str], list[str]] = {}
+    drafts = []
+    for task in tasks:
+        doc_id = task["data"]["doc_id"]
+        tasks_by_doc.setdefault(doc_id, []).append(task.get("id"))
         for annotation in task.get("annotations") or []:
-            state = per.setdefault(author(annotation), {"done": set(), "skipped": set()})
+            who = author(annotation)
+            state = per.setdefault(who, {"done": set(), "skipped": set()})
             state["skipped" if annotation.get("was_cancelled") else "done"].add(doc_id)
-    docs = sorted(tasks_by_doc, key=lambda d: (corpus.documents[d].fold if d in corpus.documents else 1 << 30, str(d)))
-    lines = [f"{len(docs)} tasks"]
+            if not annotation.get("was_cancelled"):
+                submitted.setdefault((who, doc_id), []).append(f"{annotation.get('id')} in task {task.get('id')}")
+        for draft in task.get("drafts") or []:
+            if isinstance(draft, dict):
+                of = "a new annotation, never submitted" if draft.get("annotation") is None else \
+                    f"changes to annotation {draft['annotation']} not submitted"
+                drafts.append(f"draft {draft.get('id')} by {draft.get('user')} on task {task.get('id')} {doc_id}: {of}")
+    docs = sorted(tasks_by_doc, key=lambda d: (corpus.documents[d].fold, d))
+    lines = [f"{len(tasks)} tasks"]
     if not per:
         lines.append("no annotations yet: every document is open")
     for who in sorted(per):
@@ -161,8 +227,13 @@ def status(export: list, corpus: Corpus) -> str:
 
         def named(items) -> str:
             items = [d for d in docs if d in items]
-            return f" ({', '.join(f'task {tasks_by_doc[d]} {d}' for d in items)})" if items else ""
+            return f" ({', '.join(f'task {tasks_by_doc[d][0]} {d}' for d in items)})" if items else ""
 
         lines.append(f"{who}: {len(done)} done{named(done)}, {len(skipped)} skipped{named(skipped)}, {len(open_)} open{named(open_)}")
+    for (who, doc_id), which in sorted(submitted.items()):
+        if len(which) > 1:
+            lines.append(f"{who}: {doc_id} has {len(which)} submitted annotations ({', '.join(which)}): ls import refuses "
+                         "it until one is deleted in Label Studio")
+    lines += drafts
+    lines += vanished_task_notes(export_project(export), tasks_held(export), passes_dir)
     return "\n".join(lines)
-
