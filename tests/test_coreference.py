@@ -179,6 +179,7 @@ mentions = st.sampled_from("abcdefghij")
 clusterings = st.dictionaries(mentions, st.integers(0, 3), max_size=8)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, derandomize=True)
 @given(clusterings, clusterings)
 def test_same_as_brute_force(gold, pred):
@@ -191,6 +192,7 @@ def test_same_as_brute_force(gold, pred):
                 assert value == pytest.approx(float(want), abs=1e-12), (metric, name)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, derandomize=True)
 @given(clusterings, clusterings)
 def test_same_as_scorch(gold, pred):

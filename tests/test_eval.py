@@ -200,6 +200,7 @@ def perturbed(draw):
     return lines
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, derandomize=True)
 @given(perturbed(), st.randoms())
 def test_reordering_changes_nothing(mini_data, lines, rnd):

@@ -280,6 +280,7 @@ def test_status_from_an_export_file(cli, tmp_path, mini):
     ("127.0.0.1:8080", '--url: found "127.0.0.1:8080"; expected an address with its scheme, e.g. http://127.0.0.1:8080'),
     ("http://127.0.0.1:9", "http://127.0.0.1:9: found no answer"),
 ])
+@pytest.mark.slow
 @pytest.mark.parametrize("action", ["push", "pull", "status"])
 def test_server_commands_fail_in_one_line(cli, monkeypatch, url, message, action):
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", "any-token")

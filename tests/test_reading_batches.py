@@ -137,6 +137,7 @@ def _mutate_lines(path: Path, data) -> None:
     path.write_bytes(b"\n".join(lines) + b"\n")
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(data=st.data())
 def test_a_broken_entities_file_is_refused_the_same_every_way(monkeypatch, tmp_path_factory, data):
@@ -147,6 +148,7 @@ def test_a_broken_entities_file_is_refused_the_same_every_way(monkeypatch, tmp_p
     assert out["line by line"] == out["in this process"] == out["in two workers"]
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(data=st.data())
 def test_a_broken_predictions_file_is_refused_the_same_every_way(monkeypatch, tmp_path_factory, data):

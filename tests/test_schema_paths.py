@@ -129,6 +129,7 @@ def test_fast_and_explaining_paths_agree(name, data):
     assert schema.is_valid(name, value) == _explained_valid(name, value), value
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 @SETTINGS
 @given(data=st.data())

@@ -107,6 +107,7 @@ def raised(before: dict, after: dict) -> dict:
             and isinstance(before.get(k), (int, float)) and v > before[k] + 1e-12}
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, derandomize=True, phases=[Phase.generate])  # bounded: no shrinking
 @given(st.data())
 def test_renaming_predicted_ids_by_a_bijection_changes_no_number(gold, data):
@@ -119,6 +120,7 @@ def test_renaming_predicted_ids_by_a_bijection_changes_no_number(gold, data):
         assert run(gold, renamed(p, rnd)) == run(gold, p)
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, derandomize=True, phases=[Phase.generate])  # bounded: no shrinking
 @given(st.data())
 def test_adding_contradicting_duplicates_raises_no_number(gold, data):
@@ -138,6 +140,7 @@ def permuted_gold(gold_data: GoldData, rnd: random.Random) -> GoldData:
                     gold_data.kb, gold_data.info)
 
 
+@pytest.mark.slow
 @settings(max_examples=8, deadline=None, derandomize=True, phases=[Phase.generate])
 @given(st.data())
 def test_permuting_gold_records_or_predictions_changes_no_number(gold, data):
