@@ -111,7 +111,7 @@ class DocumentText:
         self.text = text
         self._view: tuple[str, list[int], list[int]] | None = None
 
-    def _soft_break(self, start: int, end: int) -> bool:
+    def breaks_a_word(self, start: int, end: int) -> bool:
         """A single line break inside a word: after a letter (or a dash after a letter), before a lower-case letter."""
         text = self.text
         before = text[start - 1] if start else ""
@@ -123,7 +123,7 @@ class DocumentText:
             text, pieces, starts, ends, pos = self.text, [], [], [], 0
             for m in WHITESPACE.finditer(text):
                 a, b = m.span()
-                pieces += [text[pos:a], SOFT_BREAK if self._soft_break(a, b) else " "]
+                pieces += [text[pos:a], SOFT_BREAK if self.breaks_a_word(a, b) else " "]
                 starts += [*range(pos, a), a]
                 ends += [*range(pos + 1, a + 1), b]
                 pos = b
@@ -219,23 +219,30 @@ def _raw_key(record: dict) -> str:
     return json.dumps({k: v for k, v in given(record).items() if k != "id"}, sort_keys=True, ensure_ascii=False, default=str)
 
 
-def align_layer(records: list[dict], doc: DocumentText, layer: str) -> AlignedLayer:
-    if all(r.get("start") is not None for r in records) and not LAYER_SPECS[layer].span_fields:
-        # entities with offsets: nothing to place (copies: ``layers``)
-        return AlignedLayer(list(records), placed_by=Counter(offsets=len(records)))
-    text = doc.text
+@dataclass
+class PlacedSpans:
+    """Records' own spans placed (their speaker/cue/source not yet): (start, end, record) in placing
+    order, the records that could not be placed with the reason, the surplus copies and how each
+    placed record was placed (``HOW_PLACED`` counts)."""
+
+    spans: list[tuple[int, int, dict]] = field(default_factory=list)
+    unplaced: list[tuple[dict, str]] = field(default_factory=list)
+    surplus: int = 0
+    placed_by: Counter = field(default_factory=Counter)
+
+
+def place_spans(records: list[dict], doc: DocumentText) -> PlacedSpans:
+    """Each record's span: its offsets, else its text placed by the module docstring's rules."""
+    out = PlacedSpans()
     taken: set[tuple[int, int]] = set()
-    covered = bytearray(len(text))  # 1 where a placed record of the layer stands
+    covered = bytearray(len(doc.text))  # 1 where a placed record of the layer stands
 
     def take(start: int, end: int, record: dict, how: str) -> None:
-        placed.append((start, end, record))
+        out.spans.append((start, end, record))
         taken.add((start, end))
         covered[start:end] = b"\x01" * (end - start)
         out.placed_by[how] += 1
 
-    out = AlignedLayer()
-    placed: list[tuple[int, int, dict]] = []
-    unplaced: list[dict] = []
     copies: dict[str, list[dict]] = {}  # text-only records by identity: the copies of each
     for r in records:
         if r.get("start") is None and r.get("occurrence") is None:
@@ -246,8 +253,7 @@ def align_layer(records: list[dict], doc: DocumentText, layer: str) -> AlignedLa
     with_occurrence = [r for r in records if r.get("start") is None and r.get("occurrence") is not None]
     text_only = [copies[key][0] for key in sorted(copies, key=lambda key: (-len(copies[key][0]["text"]), key))]
     for r in with_occurrence + text_only:
-        needle = r["text"]
-        places, normalised = doc.places(needle)
+        places, normalised = doc.places(r["text"])
         k = r.get("occurrence")
         if k is not None:
             chosen = [places[k]] if k < len(places) else []
@@ -258,25 +264,33 @@ def align_layer(records: list[dict], doc: DocumentText, layer: str) -> AlignedLa
             chosen = (clear + [p for p in free if p not in set(clear)])[:n]
             out.surplus += n - len(chosen) if chosen else 0
         if not chosen:
-            reason = (f"occurrence {k} of the text not found ({len(places)} occurrences)" if k is not None
-                      else "the text does not occur in the document" if not places
-                      else "every occurrence of the text is already taken")
-            shown = {key: value for key, value in r.items() if key not in ("text", "occurrence")}
-            unplaced.append({**shown, **_shown(needle), "reason": reason})
+            out.unplaced.append((r, f"occurrence {k} of the text not found ({len(places)} occurrences)" if k is not None
+                                 else "the text does not occur in the document" if not places
+                                 else "every occurrence of the text is already taken"))
             continue
         for start, end in sorted(chosen):
             take(start, end, r, "normalised" if normalised else "exact")
-    for start, end, record in placed:
+    return out
+
+
+def align_layer(records: list[dict], doc: DocumentText, layer: str) -> AlignedLayer:
+    if all(r.get("start") is not None for r in records) and not LAYER_SPECS[layer].span_fields:
+        # entities with offsets: nothing to place (copies: ``layers``)
+        return AlignedLayer(list(records), placed_by=Counter(offsets=len(records)))
+    placed = place_spans(records, doc)
+    out = AlignedLayer(surplus=placed.surplus, placed_by=placed.placed_by)
+    for start, end, record in placed.spans:
         aligned = {k: v for k, v in record.items() if k not in ("occurrence", "id")}
-        aligned.update(start=start, end=end, text=text[start:end])
+        aligned.update(start=start, end=end, text=doc.text[start:end])
         for name in LAYER_SPECS[layer].span_fields:
             if name in record:
                 aligned[name] = _place_attribution(record[name], doc, start, end, out.attributions_placed_by)
         out.records.append(aligned)
     unique = {}
-    for r in unplaced:
-        r.pop("id", None)
-        unique.setdefault(_raw_key(r), r)
+    for r, reason in placed.unplaced:
+        shown = {**{key: value for key, value in r.items() if key not in ("text", "occurrence", "id")}, **_shown(r["text"]),
+                 "reason": reason}
+        unique.setdefault(_raw_key(shown), shown)
     out.unplaced = [unique[k] for k in sorted(unique)]
     out.placed_by["unplaced"] = len(out.unplaced)
     return out
