@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from newsclaims.labels import LAYERS
 from newsclaims.problems import InvalidInput, Problem, show
 
+from .adapters.chunks import DEFAULT_MAX_CHARS
 from .adapters.openai_client import DEFAULT_KEY_ENV, DEFAULT_MAX_REPLY_BYTES, DEFAULT_RETRIES
 
 if TYPE_CHECKING:  # annotations only: the readers and the scorer are imported when a run needs them
@@ -96,6 +97,7 @@ class OpenAIEndpoint:
     cache_dir: Path | None = None
     max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
     retries: int = DEFAULT_RETRIES
+    max_chars: int = DEFAULT_MAX_CHARS
 
     def __post_init__(self):
         if not self.model:
@@ -105,7 +107,7 @@ class OpenAIEndpoint:
         from .adapters.openai_client import run_openai
 
         predictions, replies = run_openai(self.base_url, self.model, texts, workers, timeout, self.key_env, cache_dir=self.cache_dir,
-                                          max_reply_bytes=self.max_reply_bytes, retries=self.retries)
+                                          max_reply_bytes=self.max_reply_bytes, retries=self.retries, max_chars=self.max_chars)
         lines = "".join(json.dumps({"doc_id": d, "reply": r}, ensure_ascii=False) + "\n" for d, r in replies.items())
         return predictions, {"replies.jsonl": lines}
 

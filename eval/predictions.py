@@ -18,8 +18,9 @@ A predictions file is JSON Lines, one object per document::
 - Spans: every record, and a quote's ``speaker``/``cue`` or a claim's ``source``, is either
   ``start``/``end`` (Python str indices, i.e. code points, into the seed text decoded from UTF-8;
   ``end`` exclusive; an optional ``text`` must equal ``text[start:end]``) or ``text`` with an optional
-  0-based ``occurrence``: the k-th place, left to right, where the exact text occurs without
-  continuing a word (``eval/spans.py`` gives the rule: "U.S." does not occur in "U.S.A"); without
+  0-based ``occurrence``: the k-th place, left to right, where the text occurs (exactly, else modulo
+  typography) without continuing a word (``eval/spans.py`` gives the rules: "U.S." does not occur in
+  "U.S.A"); without
   it, the first such place not taken by another record of the same layer (copies of a text-only
   record are repeated mentions, taking successive places). ``occurrence`` beside ``start``/``end``
   is an error. A ``speaker``, ``cue`` or

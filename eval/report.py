@@ -50,6 +50,7 @@ def build_report(scores, gold, source: dict, elapsed: float, warnings: list[str]
         "layers_scored": [layer for layer, r in results.items() if r != NOT_PREDICTED],
         "errors": {layer: r["errors"] for layer, r in results.items() if r != NOT_PREDICTED},
         "error_summary": {layer: r["error_summary"] for layer, r in results.items() if r != NOT_PREDICTED},
+        "placement": scores.placement,
         "warnings": warnings,
     }
 

@@ -126,7 +126,7 @@ from .layers import LayerData, entity_layer_data, layer_data, worst_clustering
 from .metrics import bcubed, bootstrap_f1, ceaf_e, coreference_scores
 from .entity_columns import concat, table_of
 from .schemes import CATEGORIES, SCHEMES, Scheme, SchemeCounts, match_scheme
-from .spans import align_document
+from .spans import align_document, placement_counts
 
 NOT_PREDICTED = "not predicted"
 
@@ -144,6 +144,7 @@ class Scores:
     layers: dict
     options: Options = field(default_factory=Options)
     warnings: list[str] = field(default_factory=list)  # found while placing (surplus copies), for the report
+    placement: dict = field(default_factory=dict)  # how records were placed, per layer (``spans.placement_counts``)
 
     def main(self, layer: str) -> dict | str:
         result = self.layers.get(layer, NOT_PREDICTED)
@@ -544,7 +545,9 @@ def score(gold, predictions, layers=LAYERS, *, resamples: int = 1000, seed: int 
             out[layer] = score_quotes(data, judge, options)
         else:
             out[layer] = score_numeric_claims(data, judge, options)
-    return Scores(out, options, surplus_warnings(aligned, layers, getattr(predictions, "path", None)))
+    tabled = len(predictions.entities) if "entities" in layers and getattr(predictions, "tabled", None) else 0
+    return Scores(out, options, surplus_warnings(aligned, layers, getattr(predictions, "path", None)),
+                  placement_counts(aligned, layers, tabled))
 
 
 def surplus_warnings(aligned: dict, layers, path: str | None = None) -> list[str]:

@@ -23,6 +23,7 @@ from newsclaims.problems import InvalidInput, Problem, show
 
 from ..predictions import Predictions
 from .answers import collect, parse_strict
+from .chunks import DEFAULT_MAX_CHARS, ask_in_chunks
 from .pool import map_documents
 
 PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
@@ -515,7 +516,7 @@ def _post_with_deadline(url: str, body: bytes, headers: dict, timeout: float, ma
 def run_openai(base_url: str, model: str, texts: dict[str, str], workers: int = 1, timeout: float = 120.0,
                key_env: str = DEFAULT_KEY_ENV, *, cache_dir: Path | None = None,
                max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES, retries: int = DEFAULT_RETRIES,
-               sleep: Callable[[float], None] | None = None) -> tuple[Predictions, dict[str, str]]:
+               sleep: Callable[[float], None] | None = None, max_chars: int = DEFAULT_MAX_CHARS) -> tuple[Predictions, dict]:
     """Predictions from a chat endpoint, and each raw reply (kept beside the report).
 
     - 429, 5xx, connection resets and broken replies are retried up to ``retries`` times, waiting
@@ -532,6 +533,8 @@ def run_openai(base_url: str, model: str, texts: dict[str, str], workers: int = 
     - With no key and no user:password, no Authorization header is sent: said once, in a warning,
       when the endpoint first answers (a 401 says it as the error instead).
     - A malformed base URL (``checked_url``) and an unusable cache folder are refused before any request.
+    - A document longer than ``max_chars`` is asked in chunks (``chunks``); its replies are a list of
+      ``{"characters": [start, end], "reply": ...}``.
     """
     import base64
     from urllib.parse import unquote, urlsplit
@@ -570,7 +573,7 @@ def run_openai(base_url: str, model: str, texts: dict[str, str], workers: int = 
     request_url = parts._replace(netloc=netloc).geturl()
     prompt_sha = hashlib.sha256(f"{system}\0{template}".encode()).hexdigest()
     connections = _Connections()
-    replies: dict[str, str] = {}
+    replies: dict[str, str | list[dict]] = {}
     lock = threading.Lock()
     told_no_key = threading.Event()
 
@@ -584,8 +587,7 @@ def run_openai(base_url: str, model: str, texts: dict[str, str], workers: int = 
         print(f"{name}: warning: no API key sent ({key_env} is {state}); fine for a local server without auth, "
               f"else set {key_env} or name another variable with --openai-api-key-env", file=sys.stderr)
 
-    def content_of(doc_id: str, where: str) -> str:
-        text = texts[doc_id]
+    def content_of(text: str, where: str) -> str:
         cache_key = ReplyCache.key(shown, model, prompt_sha, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
         if cache is not None:
             cached = cache.get(cache_key)
@@ -631,10 +633,16 @@ def run_openai(base_url: str, model: str, texts: dict[str, str], workers: int = 
         return content
 
     def one(doc_id: str):
-        where = f"document {doc_id}"
-        content = content_of(doc_id, where)
+        return doc_id, ask_in_chunks(doc_id, texts[doc_id], max_chars, lambda text, chunk: answer(doc_id, text, chunk))
+
+    def answer(doc_id: str, text: str, chunk: tuple[int, int] | None) -> dict:
+        where = f"document {doc_id}" + (f", characters {chunk[0]}-{chunk[1]}" if chunk else "")
+        content = content_of(text, where)
         with lock:
-            replies[doc_id] = content
+            if chunk is None:
+                replies[doc_id] = content
+            else:
+                replies.setdefault(doc_id, []).append({"characters": list(chunk), "reply": content})
         try:
             reply = _first_json_object(content, time.monotonic() + timeout)
         except TimeoutError:
@@ -644,7 +652,7 @@ def run_openai(base_url: str, model: str, texts: dict[str, str], workers: int = 
         if reply is None:
             raise InvalidInput([Problem(name, where, "choices[0].message.content", show(content[:80]),
                                         "a JSON object with entities, quotes and numeric_claims")])
-        return doc_id, lenient_prediction(doc_id, reply)
+        return lenient_prediction(doc_id, reply)
 
     try:
         answers = map_documents(one, list(texts), workers, model, on_interrupt=connections.close_all)

@@ -313,13 +313,14 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+MIN_MAX_CHARS = 500  # --max-chars: a chunk of a few sentences at least
 SOURCES = ("--predictions", "--model", "--command", "--openai-base-url")
 # The sources each option acts on; given with any other source (or the default --model rules) it is refused.
 IDLE_OPTIONS = {
     "--workers": ("--model", "--command", "--openai-base-url"),
     "--timeout": ("--command", "--openai-base-url"),
     **{option: ("--openai-base-url",) for option in ("--openai-model", "--openai-api-key-env", "--cache", "--max-reply-bytes",
-                                                      "--retries")},
+                                                      "--retries", "--max-chars")},
 }
 
 
@@ -356,7 +357,7 @@ def _eval_source(args: argparse.Namespace):
         return pipeline.Command(args.command)
     if args.openai_base_url is not None:
         options = {"key_env": args.openai_api_key_env, "cache_dir": args.cache, "max_reply_bytes": args.max_reply_bytes,
-                   "retries": args.retries}
+                   "retries": args.retries, "max_chars": args.max_chars}
         return pipeline.OpenAIEndpoint(args.openai_base_url, args.openai_model,
                                        **{name: value for name, value in options.items() if value is not None})
     if args.model is None:
@@ -632,6 +633,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="refuse a reply longer than N bytes (default 8 MiB)")
     endpoint.add_argument("--retries", type=_number_option(int, "a whole number of retries", 0), metavar="N",
                           help="retries after HTTP 429/5xx or a reset connection, with backoff honouring Retry-After (default 4)")
+    endpoint.add_argument("--max-chars", type=_number_option(int, "a whole number of characters", MIN_MAX_CHARS), metavar="N",
+                          help="ask about a document longer than N characters in chunks cut at paragraphs, else sentences "
+                          "(default 12000); the answers are merged")
     p.add_argument("--json", action="store_true", help="print report.json instead of the table")
     p.add_argument("--resamples", type=_number_option(int, "a whole number of resamples", 1), default=1000, metavar="N", help="bootstrap resamples for the 95%% intervals (default 1000)")
     p.add_argument("--seed", type=_number_option(int, "a whole number", 0), default=0, metavar="N", help="bootstrap seed (default 0); recorded in report.json")
