@@ -269,3 +269,20 @@ def adjudication_markdown(entries: list[dict], corrections: list[dict], decision
         rule = decisions["decisions"].get(correction_key(e), "MISSING")
         lines.append(row([e["doc_id"][:3], e["layer"], e["kind"], side(e, "a"), side(e, "b"), rule]))
     return "\n".join(lines) + "\n", missing
+
+
+def load_passes(path_a, path_b, corpus):
+    """Two annotation passes, each of which may hold only some of the documents (a pass on the documents
+    added since the release). Refused in one line: a pass holding no document, or two with none in common;
+    agreement is then measured on the documents both hold (``agreement``)."""
+    from .corpus import load_annotation_set, shown_path
+    from .problems import InvalidInput, Problem
+
+    sets = [load_annotation_set(path, corpus, require_complete=False) for path in (path_a, path_b)]
+    for path, ann in zip((path_a, path_b), sets):
+        if not ann.documents:
+            raise InvalidInput([Problem(shown_path(path), "", "", "a pass with no gold documents", "a pass holding at least one")])
+    if not set(sets[0].documents) & set(sets[1].documents):
+        raise InvalidInput([Problem(shown_path(path_b), "", "", f"no document in common with {shown_path(path_a)}",
+                                    "two passes over at least one same document")])
+    return sets

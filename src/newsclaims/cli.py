@@ -83,11 +83,12 @@ def _warn(warning: str) -> None:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from . import corpus as corpus_mod
 
-    corpus = corpus_mod.load_corpus(args.seeds)
+    bench = _benchmark(args)
+    corpus = corpus_mod.load_corpus(args.seeds or bench.seeds)
     targets = args.paths or [None]
     for target in targets:
         if target is None:
-            ann = corpus_mod.load_annotation_set(args.annotations, corpus, warn=_warn)
+            ann = corpus_mod.load_annotation_set(args.annotations or bench.annotations, corpus, warn=_warn)
             print(f"ok: {len(corpus.documents)} seed documents (checksums match) and the gold annotation set "
                   f"{shown_path(ann.root)} ({_record_counts(ann)})")
             continue
@@ -99,7 +100,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             ann = corpus_mod.load_annotation_set(target, corpus, warn=_warn)
             print(f"ok: {target}: annotation set ({_record_counts(ann)})")
         elif kind == "gold":
-            doc = corpus_mod.validate_gold_file(target, corpus)
+            doc = corpus_mod.validate_gold_file(target, corpus, args.annotations or bench.annotations)
             print(f"ok: {target}: gold document {doc['doc_id']}")
         elif kind == "registry":
             count = corpus_mod.validate_registry(target, corpus, warn=_warn)
@@ -139,8 +140,9 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     from .corpus import load_annotation_set, load_corpus
     from .stats import annotation_stats, conflicts, format_conflicts, format_stats
 
-    corpus = load_corpus(args.seeds)
-    ann = load_annotation_set(args.annotations, corpus)
+    bench = _benchmark(args)
+    corpus = load_corpus(args.seeds or bench.seeds)
+    ann = load_annotation_set(args.annotations or bench.annotations, corpus)
     if args.conflicts:
         view = conflicts(corpus, ann)
         print(json.dumps(view, indent=2, ensure_ascii=False) if args.json else format_conflicts(corpus, ann, view))
@@ -150,56 +152,72 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_build(args: argparse.Namespace) -> int:
-    from . import build, paths
-    from .corpus import load_annotation_set, load_corpus
-    from .safewrite import atomic_write_text
-    from .safewrite import file_target, find_checkout, recover, refuse_protected
+def _benchmark(args: argparse.Namespace, writes: str | None = None):
+    """The benchmark a command works on (``newsclaims.benchmark.Benchmark.resolve``: --root, the folder
+    holding the current one, else the packaged data for a command that only reads)."""
+    from .benchmark import Benchmark
 
-    # Write targets come from the options or the checkout holding the current folder, never from
-    # where the package is installed (an editable install run from another clone writes there).
-    repo = find_checkout()
-    if repo is None and not (args.out and args.changelog):
-        print(f"newsclaims build: {shown_path(Path.cwd())} is not inside a source checkout; run it in a clone, or give "
-              "--out DIR and --changelog FILE (and --annotations/--seeds to build other data)", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    seeds = args.seeds or (repo / "seeds" if repo is not None else paths.seeds_dir())
-    annotations = args.annotations or (repo / "annotations" if repo is not None else paths.annotations_dir())
-    out = args.out or repo / "dataset"
-    changelog = args.changelog or repo / "CHANGELOG.md"
+    return Benchmark.resolve(getattr(args, "root", None), writes=writes)
+
+
+def _seeds(args: argparse.Namespace) -> Path:
+    return args.seeds or _benchmark(args).seeds
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from . import build
+    from .safewrite import recover
+
+    # Write targets come from the options or the benchmark (--root, else the one holding the current folder),
+    # never from where the package is installed (an editable install run from another clone writes there).
+    given = bool(args.out and args.changelog and args.root is None)  # nothing of a benchmark is written
+    bench = _benchmark(args, writes=None if given else "newsclaims build")
+    seeds = args.seeds or bench.seeds
+    annotations = args.annotations or bench.annotations
+    out = args.out or bench.dataset
+    changelog = args.changelog or bench.changelog
     if not args.check:
         build.check_out_target(out)  # refuse before any work; nothing is touched
         if recover(out):  # an interrupted earlier swap: its complete old folder is back
             print(f"restored: {shown_path(out)} from an interrupted build", file=sys.stderr)
-    corpus = load_corpus(seeds)
-    ann = load_annotation_set(annotations, corpus, warn=_warn)
-    digest = build.gold_digest(annotations, seeds)
-    version, released = build.data_version(changelog, digest)
-    files = build.render(corpus, ann, version, digest, released)
-    stale = build.stale_files(out, files)
-    data_stale = bool(stale)
-    datasheet = args.datasheet or (repo / build.DATASHEET if repo is not None and args.annotations is None else None)
-    sheet_old = sheet_new = None
-    if datasheet is not None:
-        if not args.check:
-            refuse_protected(datasheet, "--datasheet")
-        sheet_old = Path(file_target(datasheet, "--datasheet")).read_text("utf-8")
-        sheet_new = build.fill_blocks(sheet_old, build.generated_blocks(corpus, ann), str(datasheet))
-        if sheet_new != sheet_old:
-            stale.append(shown_path(datasheet))
+    datasheet = args.datasheet or (bench.root / build.DATASHEET if not given and args.annotations is None
+                                   and (bench.root / build.DATASHEET).is_file() else None)
+    plan = build.plan_build(seeds, annotations, out, changelog, datasheet, check=args.check, warn=_warn)
     if args.check:
-        if stale:
-            print(f"{shown_path(out)} is stale ({len(stale)} files differ: {', '.join(stale[:5])}); run: newsclaims build", file=sys.stderr)
+        if plan.stale:
+            print(f"{shown_path(out)} is stale ({len(plan.stale)} files differ: {', '.join(plan.stale[:5])}); run: newsclaims build",
+                  file=sys.stderr)
             return 1
-        print(f"ok: {shown_path(out)} is up to date (data {version})")
+        print(f"ok: {shown_path(out)} is up to date (data {plan.version})")
         return 0
-    if data_stale:
-        build.write_tree(out, files)
-    if sheet_new is not None and sheet_new != sheet_old:
-        atomic_write_text(datasheet, sheet_new)
-    for name in build.empty_configs(files):
+    build.write_build(plan)
+    for name in build.empty_configs(plan.files):
         print(f"warning: config {name} has no rows yet; datasets cannot load an empty split", file=sys.stderr)
-    print(f"{'wrote' if stale else 'unchanged'}: {shown_path(out)} (data {version}, {len(files)} files, gold sha256 {digest[:12]})")
+    print(f"{'wrote' if plan.stale else 'unchanged'}: {shown_path(out)} (data {plan.version}, {len(plan.files)} files, "
+          f"gold sha256 {plan.digest[:12]})")
+    return 0
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from .benchmark import init
+
+    written = init(args.folder)
+    print(f"wrote: {shown_path(args.folder)} (a new benchmark: {', '.join(written)}); next: newsclaims add FILE... --cluster ID "
+          f"--description TEXT --root {shown_path(args.folder)}")
+    return 0
+
+
+def _cmd_add(args: argparse.Namespace) -> int:
+    from .benchmark import add
+
+    bench = _benchmark(args, writes="newsclaims add")
+    provenance = {name: getattr(args, name) for name in ("outlet", "published", "author", "url", "received_as", "implied_date",
+                                                         "evidence", "noise") if getattr(args, name) is not None}
+    entries = add(bench, args.files, args.cluster, description=args.description, period=args.period, doc_ids=args.doc_id,
+                  provenance=provenance)
+    for entry in entries:
+        print(f"added: {entry['doc_id']} ({entry['bytes']} bytes, sha256 {entry['sha256'][:12]}) to cluster {entry['cluster_id']}")
+    print(f"wrote: {shown_path(bench.seeds / 'MANIFEST.json')} ({len(entries)} documents added)")
     return 0
 
 
@@ -207,11 +225,11 @@ def _cmd_agree(args: argparse.Namespace) -> int:
     import json
 
     from .corpus import load_annotation_set, load_corpus
-    from .agreement import agreement, agreement_markdown
+    from .agreement import agreement, agreement_markdown, load_passes
     from .safewrite import atomic_write_text
 
-    corpus = load_corpus(args.seeds)
-    report = agreement(load_annotation_set(args.pass_a, corpus), load_annotation_set(args.pass_b, corpus))
+    corpus = load_corpus(_seeds(args))
+    report = agreement(*load_passes(args.pass_a, args.pass_b, corpus))
     command = f"newsclaims agree {shown_path(args.pass_a)} {shown_path(args.pass_b)}" + (f" --write {shown_path(args.write)}" if args.write else "")
     text = agreement_markdown(report, command)
     if args.write:
@@ -230,17 +248,13 @@ def _cmd_adjudicate(args: argparse.Namespace) -> int:
     from .jsonio import expect_object, read_json
     from .safewrite import atomic_write_text
 
-    from .safewrite import find_checkout, require_source_checkout
+    from .safewrite import require_source_checkout
 
-    # ADJUDICATION.md goes beside the gold it explains: --gold, else the checkout holding the
-    # current folder (never the installed package).
-    checkout = find_checkout()
-    gold_root = args.gold or (checkout / "annotations" if checkout is not None else None)
-    if gold_root is None:
-        raise InvalidInput([Problem("newsclaims adjudicate", "", "", f"{Path.cwd()}, which is not inside a source checkout",
-                                    "to be run in a clone (a maintainer command), or --gold DIR")])
+    # ADJUDICATION.md goes beside the gold it explains: --gold, else the benchmark's (--root, or the one
+    # holding the current folder; never the installed package).
+    gold_root = args.gold or _benchmark(args, writes="newsclaims adjudicate").annotations
     require_source_checkout(gold_root, "newsclaims adjudicate")
-    corpus = load_corpus(args.seeds)
+    corpus = load_corpus(_seeds(args))
     gold = load_annotation_set(gold_root, corpus)
     pass_a, pass_b = load_annotation_set(args.pass_a, corpus), load_annotation_set(args.pass_b, corpus)
     entries = disagreements(pass_a, pass_b, gold)
@@ -275,7 +289,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     layers = parse_layers(args.layers)
-    gold = load_gold_data(args.data)
+    gold = load_gold_data(args.data or _benchmark(args).dataset)
     if args.output:
         from .safewrite import check_report_target
 
@@ -377,18 +391,18 @@ def _preannotations(source: str, corpus, gold) -> tuple[dict[str, dict] | None, 
     return preannotations(PredictionsFile(Path(source)), texts), Path(source).stem
 
 
-def _checkout_passes(annotations: Path | None) -> Path:
+def _checkout_passes(annotations: Path | None, root: Path | None = None) -> Path:
     """Where ls import puts annotator sets without --passes: beside --annotations, else in the
-    checkout holding the current folder (never the installed package or another clone)."""
-    from .safewrite import find_checkout
+    benchmark's annotations/ (--root, or the one holding the current folder; never the installed package)."""
+    from .benchmark import Benchmark
 
     if annotations is not None:
         return Path(annotations) / "passes"
-    checkout = find_checkout()
-    if checkout is None:
+    try:
+        return Benchmark.resolve(root, writes="--passes").passes
+    except InvalidInput:
         raise InvalidInput([Problem("--passes", "", "", f"nothing, and {Path.cwd()} is not inside a source checkout",
-                                    "--passes DIR, or to be run in a clone")])
-    return checkout / "annotations" / "passes"
+                                    "--passes DIR, or to be run in a clone or benchmark folder (or --root DIR)")]) from None
 
 
 def _cmd_ls(args: argparse.Namespace) -> int:
@@ -411,25 +425,31 @@ def _cmd_ls(args: argparse.Namespace) -> int:
             print(text, end="")
         return 0
 
-    corpus = load_corpus(args.seeds)
+    corpus = load_corpus(_seeds(args))
     if args.action == "config":
         return emit(ls.label_config(), "")
     if args.action in ("export", "import", "push"):
-        gold = load_annotation_set(args.annotations, corpus)
+        # Documents added since the last release have no gold yet: the set may lack them (--new-only tasks are theirs).
+        gold = load_annotation_set(args.annotations or _benchmark(args).annotations, corpus, require_complete=False)
 
     def task_list() -> tuple[list[dict], str]:
         documents, version = _preannotations(args.source, corpus, gold)
-        return ls.tasks(corpus, documents, version, ls.Registry.of(gold)), version
+        task_corpus = corpus
+        if args.new_only:  # only the documents without gold; those with gold are never sent unless asked
+            from dataclasses import replace as _replace
+
+            task_corpus = _replace(corpus, documents={d: doc for d, doc in corpus.documents.items() if d not in gold.documents})
+        return ls.tasks(task_corpus, documents, version, ls.Registry.of(gold)), version
 
     if args.action == "export":
         tasks, version = task_list()
-        return emit(ls.task_file_json(tasks), f" ({len(corpus.documents)} tasks, pre-annotations: {version})")
+        return emit(ls.task_file_json(tasks), f" ({len(tasks)} tasks, pre-annotations: {version})")
     if args.action == "import":
         if not args.file:
             raise InvalidInput([Problem("newsclaims ls import", "", "", "no export file", "the path of a Label Studio JSON export")])
         from .safewrite import refuse_protected
 
-        passes = Path(args.passes or _checkout_passes(args.annotations))  # never the installed or another checkout's
+        passes = Path(args.passes or _checkout_passes(args.annotations, args.root))  # never the installed or another checkout's
         refuse_protected(passes, "--passes", allow_data=True)
         plan = ls.read_export(args.file, corpus, gold, passes)
         for note in plan.notes:
@@ -479,6 +499,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _root_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--root", type=Path, metavar="DIR", help="the benchmark folder (seeds/, annotations/, dataset/, CHANGELOG.md; "
+                   "default: the one holding the current folder, else the packaged data)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="newsclaims",
@@ -495,8 +520,33 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text, epilog="examples:\n" + examples,
                            formatter_class=_HelpFormatter)
         if seeds:  # compare reads reports and baselines the packaged gold: no seeds option to ignore
-            p.add_argument("--seeds", type=Path, help="seed folder with MANIFEST.json (default: the packaged seeds)")
+            _root_option(p)
+            p.add_argument("--seeds", type=Path, help="seed folder with MANIFEST.json (default: the benchmark's seeds/)")
         return p
+
+    p = sub.add_parser("init", help="Create a new benchmark folder: seeds/ with an empty manifest, annotations/ with "
+                       "GUIDELINES.md and empty registries, dataset/, CHANGELOG.md.",
+                       description="Create a new benchmark folder with the packaged schema, guidelines and tools.",
+                       epilog="examples:\n  newsclaims init my-bench\n", formatter_class=_HelpFormatter)
+    p.add_argument("folder", type=Path, help="a new path or an empty folder")
+    p.set_defaults(run=_cmd_init)
+
+    p = add("add", "Add articles to seeds/: copied byte for byte under a stable doc_id, with their manifest entry.",
+            "  newsclaims add article1.txt article2.txt --cluster floods_2025_03 --description 'River floods of March 2025'\n"
+            "  newsclaims add story.txt --cluster floods_2025_03 --outlet 'Daily Example' --url https://example.org/a --root my-bench\n")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="UTF-8 text files, one article each")
+    p.add_argument("--cluster", required=True, metavar="ID", help="the story cluster (lower_snake_case); a new one needs --description")
+    p.add_argument("--description", help="makes a new cluster: what the story is")
+    p.add_argument("--period", help="a new cluster's period (default: not stated)")
+    p.add_argument("--doc-id", action="append", metavar="ID", help="the doc_id of each FILE, in order (default: NNN_ and the "
+                   "first 16 hex digits of its sha256)")
+    for name, what in (("outlet", "the publishing outlet"), ("published", "the publication date"), ("author", "the byline"),
+                       ("url", "where the article was published"), ("received-as", "how the file was received"),
+                       ("implied-date", "the date the content implies")):
+        p.add_argument(f"--{name}", help=f"provenance: {what}")
+    p.add_argument("--evidence", action="append", help="provenance: a piece of evidence for the date or source (repeatable)")
+    p.add_argument("--noise", action="append", help="provenance: a noise the text carries as received (repeatable)")
+    p.set_defaults(run=_cmd_add)
 
     p = add("validate", "Check seeds, annotation sets, gold files, registries or predictions files; exit 2 on any problem.",
             "  newsclaims validate\n  newsclaims validate annotations/passes/a annotations/gold/000_956b89daf0f4f269.json\n"
@@ -535,7 +585,8 @@ def build_parser() -> argparse.ArgumentParser:
     model.late_help = _model_help
     source.add_argument("--command", metavar="CMD", help="a program reading document JSON lines on stdin, writing prediction lines")
     p.add_argument("--data", type=Path, metavar="DIR", help="a dataset folder built by newsclaims build, its files checked against "
-                   "the checksums in its build_info.json (default: the packaged gold)")
+                   "the checksums in its build_info.json (default: the benchmark's dataset/)")
+    _root_option(p)
     p.add_argument("--layers", metavar="LIST", help="comma-separated layers to score (default: all)")
     p.add_argument("--output", type=Path, metavar="DIR", help="write report.json, report.md, report.html (and a model's predictions.jsonl)")
     # Options that act on some sources only default to None here, so that one given for another source is
@@ -585,6 +636,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--passes", type=Path, help="import: where annotator sets go (default: annotations/passes)")
     p.add_argument("--dry-run", action="store_true",
                    help="import: run every check of the import and print the differences from the gold; write nothing")
+    p.add_argument("--new-only", action="store_true", help="export/push: tasks only for the documents without gold (added since the release)")
     p.add_argument("--update-predictions", action="store_true",
                    help="push: replace the pre-annotations of tasks already in the project by --source's")
     p.add_argument("--out", type=Path, help="config/export/pull: the file to write")
