@@ -221,6 +221,26 @@ def _cmd_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_diff(args: argparse.Namespace) -> int:
+    import datetime
+
+    from .release import changelog_entry, diff, format_diff, read_side, write_changelog
+
+    bench = _benchmark(args, writes="newsclaims diff --write" if args.write and not args.changelog else None)
+    result = diff(read_side(args.old, bench.dataset), read_side(args.new, bench.dataset))
+    print(json.dumps(result.as_dict(), indent=2, ensure_ascii=False) if args.json else format_diff(result))
+    if args.write:
+        if result.bump is None:
+            raise InvalidInput([Problem("newsclaims diff --write", "", "", "no change between the two", "a change to record")])
+        changelog = args.changelog or bench.changelog
+        from .safewrite import require_source_checkout
+
+        require_source_checkout(changelog.parent, "newsclaims diff --write")
+        write_changelog(changelog, changelog_entry(result, args.date or datetime.date.today().isoformat()), result.new.digest)
+        print(f"wrote: {shown_path(changelog)} (data {result.new_version()}, {result.bump}); next: newsclaims build")
+    return 0
+
+
 def _cmd_agree(args: argparse.Namespace) -> int:
     import json
 
@@ -255,6 +275,8 @@ def _cmd_adjudicate(args: argparse.Namespace) -> int:
     gold_root = args.gold or _benchmark(args, writes="newsclaims adjudicate").annotations
     require_source_checkout(gold_root, "newsclaims adjudicate")
     corpus = load_corpus(_seeds(args))
+    if args.export or args.label_config or args.import_file:
+        return _review_in_label_studio(args, corpus, gold_root)
     gold = load_annotation_set(gold_root, corpus)
     pass_a, pass_b = load_annotation_set(args.pass_a, corpus), load_annotation_set(args.pass_b, corpus)
     entries = disagreements(pass_a, pass_b, gold)
@@ -274,9 +296,54 @@ def _cmd_adjudicate(args: argparse.Namespace) -> int:
         print(f"{shown_path(rules_path)}: decisions: found no decision for {key}; expected the rule that decided it", file=sys.stderr)
     if missing:
         return EXIT_BAD_INPUT
+    from .labelstudio.adjudication import with_reviews
+
     target = Path(gold.root) / "ADJUDICATION.md"
-    atomic_write_text(target, text)
+    atomic_write_text(target, with_reviews(text, target.read_text("utf-8") if target.is_file() else None))
     print(f"wrote: {shown_path(target)} ({len(entries)} disagreements, {len(corrections)} corrections where the passes agreed)")
+    return 0
+
+
+def _review_in_label_studio(args: argparse.Namespace, corpus, gold_root: Path) -> int:
+    """adjudicate --export/--label-config/--import: see ``newsclaims.labelstudio.adjudication``."""
+    from .agreement import load_passes
+    from .corpus import load_annotation_set
+    from .labelstudio import adjudication
+    from .labelstudio.tasks import task_file_json
+    from .safewrite import atomic_write_text, file_target, refuse_protected
+
+    if args.import_file and (args.export or args.label_config):
+        raise InvalidInput([Problem("newsclaims adjudicate", "", "", "--import with --export or --label-config",
+                                    "--export/--label-config first, then --import the reviewed export")])
+    gold = load_annotation_set(gold_root, corpus, require_complete=False)  # the reviewed documents have none yet
+    pass_a, pass_b = load_passes(args.pass_a, args.pass_b, corpus)
+    if args.label_config:
+        refuse_protected(file_target(args.label_config, "--label-config"), "--label-config")
+        atomic_write_text(args.label_config, adjudication.label_config())
+        print(f"wrote: {shown_path(args.label_config)} (the reviewer's labeling config)")
+    if args.export:
+        tasks = adjudication.tasks(corpus, pass_a, pass_b, gold, replace=args.replace)
+        if not tasks:
+            raise InvalidInput([Problem("newsclaims adjudicate --export", "", "", "no document both passes hold without gold",
+                                        "a document to review (--replace to review one that has gold)")])
+        refuse_protected(file_target(args.export, "--export"), "--export")
+        atomic_write_text(args.export, task_file_json(tasks))
+        count = sum(t["data"]["disagreements"] for t in tasks)
+        print(f"wrote: {shown_path(args.export)} ({len(tasks)} review tasks, {count} disagreements); next: import it into a "
+              "Label Studio project with that config, review, export, then newsclaims adjudicate ... --import EXPORT")
+    if args.import_file:
+        reviews = adjudication.read_reviews(args.import_file, corpus, pass_a, pass_b, gold, replace=args.replace)
+        if not reviews:
+            print("nothing to import: no task of the export was reviewed; no gold changed")
+            return 0
+        names = (shown_path(args.pass_a), shown_path(args.pass_b))
+        adjudication.write_reviews(reviews, corpus, gold, pass_a, pass_b, names)
+        for review in reviews:
+            from .labels import LAYERS
+
+            counts = ", ".join(f"{len(review.gold[layer])} {layer}" for layer in LAYERS)
+            print(f"wrote: gold {review.doc_id} ({counts}; {len(review.kept)} disagreements decided by {review.reviewer})")
+        print(f"wrote: {shown_path(Path(gold_root) / 'ADJUDICATION.md')} ({len(reviews)} review sections)")
     return 0
 
 
@@ -663,8 +730,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("pass_a", type=Path, help="first annotation pass")
     p.add_argument("pass_b", type=Path, help="second annotation pass")
     p.add_argument("--gold", type=Path, help="the adjudicated set holding adjudication_rules.json, where ADJUDICATION.md is "
-                   "written (default: annotations/ of the checkout you are in; outside a checkout, --gold is needed)")
+                   "written (default: annotations/ of the benchmark: --root, or the checkout you are in)")
+    review = p.add_argument_group("review in Label Studio (documents both passes hold and the gold does not)")
+    review.add_argument("--export", type=Path, metavar="FILE", help="write one review task per document: every disagreement "
+                        "as a choice of pass a's or pass b's version")
+    review.add_argument("--label-config", type=Path, metavar="FILE", help="write the reviewer's labeling config")
+    review.add_argument("--import", dest="import_file", type=Path, metavar="EXPORT", help="read the reviewed Label Studio "
+                        "export; write those documents' gold and their ADJUDICATION.md sections")
+    review.add_argument("--replace", action="store_true", help="also review (and replace the gold of) documents that have gold")
     p.set_defaults(run=_cmd_adjudicate)
+
+    p = add("diff", "What changed between two data versions, per layer and registry, and the CHANGELOG data entry saying so.",
+            "  newsclaims diff dataset .                      the release against the benchmark as it stands\n"
+            "  newsclaims diff dataset . --write              and record the new data version in CHANGELOG.md\n"
+            "  newsclaims diff ../old-checkout/dataset dataset\n", seeds=False)
+    _root_option(p)
+    p.add_argument("old", help="a dataset folder built by newsclaims build, a benchmark folder, or the data version dataset/ holds")
+    p.add_argument("new", help="the same kinds as OLD")
+    p.add_argument("--write", action="store_true", help="add the data entry (minor: documents added; major: released gold "
+                   "changed) with NEW's gold digest at the top of CHANGELOG.md")
+    p.add_argument("--changelog", type=Path, help="the CHANGELOG.md to write (default: the benchmark's)")
+    p.add_argument("--date", help="the entry's date (default: today)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    p.set_defaults(run=_cmd_diff)
 
     p = add("build", "Regenerate dataset/ (JSON Lines configs and the dataset card) from seeds/ and annotations/.",
             "  newsclaims build\n  newsclaims build --check\n")
