@@ -25,7 +25,7 @@ ARTICLE_1 = ("Riverton Mayor Lena Park said on Monday that the river rose 3 metr
 ARTICLE_2 = "Officials in Riverton said about 200 homes were flooded. Lena Park said the water would fall by Friday.\n"
 CLUSTER = "riverton_floods_test"
 ANN1, ANN2, REVIEWER = "ann1@example.org", "ann2@example.org", "reviewer@example.org"
-COMMANDS: list[str] = []  # every command run, as GROWING.md writes it
+COMMANDS: list[tuple[str, ...]] = []  # every command run, as GROWING.md writes it
 
 
 def _span(text: str, part: str, nth: int = 0) -> dict:
@@ -109,7 +109,7 @@ def _export(tasks: list[dict], email: str, second: bool, user_id: int) -> list[d
 
 
 def _run(cli, *args):
-    COMMANDS.append(" ".join(str(a) for a in args))
+    COMMANDS.append(tuple(str(a) for a in args))
     result = cli(*args)
     assert result.code == 0, (args, result.err)
     return result
@@ -274,12 +274,13 @@ def test_a_second_cluster_gets_folds_that_keep_clusters_together(cli, workspace)
     assert [d.fold for d in corpus.documents.values()] == [0, 0, 1]
 
 
-def test_growing_md_commands_are_the_ones_tested():
-    """Every `newsclaims ...` line of docs/GROWING.md is a command the end-to-end test runs (placeholders aside)."""
+def test_growing_md_commands_are_the_ones_tested(cli, workspace):
+    """Every `newsclaims ...` command of docs/GROWING.md is run, with its arguments, by the end-to-end test."""
+    import shlex
+
     text = (REPO / "docs" / "GROWING.md").read_text("utf-8")
-    documented = [line.strip().removeprefix("newsclaims ") for line in re.findall(r"^ {4}(newsclaims .+)$", text, re.M)]
-    assert len(documented) >= 12
-    run = {" ".join(cmd.split()) for cmd in COMMANDS}
-    assert COMMANDS, "run with test_growing_loop_end_to_end"
-    missing = [cmd for cmd in documented if " ".join(cmd.split()) not in run]
+    documented = [tuple(shlex.split(line)[1:]) for line in re.findall(r"^ {4}(newsclaims .+)$", text, re.M)]
+    assert len(documented) >= 14
+    test_growing_loop_end_to_end(cli, workspace)
+    missing = [" ".join(cmd) for cmd in documented if cmd not in COMMANDS]
     assert not missing, missing

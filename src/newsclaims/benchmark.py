@@ -17,6 +17,7 @@ init DIR`` makes another, with the same schema, tools and guarantees. Which one 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,6 +184,11 @@ def add(bench: Benchmark, files: list[Path], cluster_id: str, *, description: st
     refuse_protected(bench.seeds, "newsclaims add", allow_data=True)
     problems: list[Problem] = []
     clusters = {c["id"]: c for c in manifest["clusters"]}
+    if not re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)*", cluster_id):  # the manifest schema's group id, said once for the option
+        raise InvalidInput([Problem("--cluster", "", "", show(cluster_id), "a lower_snake_case group id")])
+    for doc_id in doc_ids or []:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", doc_id):
+            raise InvalidInput([Problem("--doc-id", "", "", show(doc_id), "a document id (letters, digits, _ . -; a seed file stem)")])
     if cluster_id not in clusters and not description:
         problems.append(Problem("--cluster", "", "", show(cluster_id) + ", a cluster not in seeds/MANIFEST.json",
                                 "a known cluster (" + (", ".join(clusters) or "none yet") + "), or --description to make it"))

@@ -43,7 +43,7 @@ class Config:
 
 
 CONFIGS = [
-    Config("documents", "One row per article: the exact seed text, its sha256, story cluster and leave-one-document-out fold.",
+    Config("documents", "One row per article: the exact seed text, its sha256, story cluster and fold (one per document, or per cluster when there are several).",
            [("doc_id", "string"), ("cluster_id", "string"), ("fold", "int32"), ("file", "string"), ("sha256", "string"), ("text", "string")]),
     Config("entities", "One row per entity mention: character span, OntoNotes label and the cross-document entity_id (null for DATE and TIME).",
            RECORD_FIELDS + [("label", ("class_label", list(ENTITY_LABELS))), ("entity_id", "string")]),
