@@ -55,7 +55,7 @@ class Benchmark:
         return self.annotations / "passes"
 
     @classmethod
-    def at(cls, root: Path, label: str = "--root") -> "Benchmark":
+    def at(cls, root: Path, label: str = "--root") -> Benchmark:
         """The benchmark at ``root``, refused in one line when the folder is none."""
         root = Path(root)
         if not (root / "seeds" / MANIFEST).is_file() or not (root / "annotations").is_dir():
@@ -64,7 +64,7 @@ class Benchmark:
         return cls(root)
 
     @classmethod
-    def resolve(cls, root: Path | None, *, writes: str | None = None) -> "Benchmark":
+    def resolve(cls, root: Path | None, *, writes: str | None = None) -> Benchmark:
         """The benchmark a command works on (see the module docstring). ``writes`` names a command that
         writes into it: it gets no fallback to the installed package's data."""
         from . import paths
@@ -144,7 +144,7 @@ def init(folder: Path) -> list[str]:
 
 # --- newsclaims add -----------------------------------------------------------------------------
 
-PROVENANCE_DEFAULTS = {"outlet": None, "published": None, "author": None, "url": None,
+PROVENANCE_DEFAULTS: dict[str, object] = {"outlet": None, "published": None, "author": None, "url": None,
                        "received_as": "a text file given to newsclaims add; nothing else came with it",
                        "implied_date": "not stated", "evidence": [], "noise": []}
 

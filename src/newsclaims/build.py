@@ -43,7 +43,8 @@ class Config:
 
 
 CONFIGS = [
-    Config("documents", "One row per article: the exact seed text, its sha256, story cluster and fold (one per document, or per cluster when there are several).",
+    Config("documents", "One row per article: the exact seed text, its sha256, story cluster and fold (one per document, or per "
+           "cluster when there are several).",
            [("doc_id", "string"), ("cluster_id", "string"), ("fold", "int32"), ("file", "string"), ("sha256", "string"), ("text", "string")]),
     Config("entities", "One row per entity mention: character span, OntoNotes label and the cross-document entity_id (null for DATE and TIME).",
            RECORD_FIELDS + [("label", ("class_label", list(ENTITY_LABELS))), ("entity_id", "string")]),
@@ -460,7 +461,6 @@ BLOCKS = ("counts", "conflicts", "agreement")
 
 def generated_blocks(corpus: Corpus, ann: AnnotationSet) -> dict[str, str]:
     """Markdown of the numbers the documentation states: counts, cross-article claims, agreement."""
-    from .corpus import load_annotation_set
     from .agreement import agreement, load_passes
     from .stats import agreement_summary_markdown, conflicts_markdown, counts_markdown
 

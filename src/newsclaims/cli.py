@@ -244,8 +244,8 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 def _cmd_agree(args: argparse.Namespace) -> int:
     import json
 
-    from .corpus import load_annotation_set, load_corpus
     from .agreement import agreement, agreement_markdown, load_passes
+    from .corpus import load_corpus
     from .safewrite import atomic_write_text
 
     corpus = load_corpus(_seeds(args))
@@ -730,7 +730,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("pass_a", type=Path, help="first annotation pass")
     p.add_argument("pass_b", type=Path, help="second annotation pass")
     p.add_argument("--gold", type=Path, help="the adjudicated set holding adjudication_rules.json, where ADJUDICATION.md is "
-                   "written (default: annotations/ of the benchmark: --root, or the checkout you are in)")
+                   "written (default: annotations/ of the checkout you are in, or of --root; outside one, --gold is needed)")
     review = p.add_argument_group("review in Label Studio (documents both passes hold and the gold does not)")
     review.add_argument("--export", type=Path, metavar="FILE", help="write one review task per document: every disagreement "
                         "as a choice of pass a's or pass b's version")

@@ -195,7 +195,7 @@ def changelog_entry(d: DataDiff, date: str) -> str:
         lines.append(f"- Aliases added to {len(d.parts['kb'].aliases_added)} knowledge-base entities.")
     if d.folds_changed:
         lines.append(f"- Folds renumbered for {len(d.folds_changed)} documents (one fold per cluster).")
-    lines.append(f"- {d.bump.capitalize()} version: " + ("; ".join(d.reasons) if d.reasons else "additions only") +
+    lines.append(f"- {(d.bump or 'no').capitalize()} version: " + ("; ".join(d.reasons) if d.reasons else "additions only") +
                  " (written by `newsclaims diff`).")
     return "\n".join(lines) + "\n"
 

@@ -211,8 +211,9 @@ def read_reviews(path: Path, corpus: Corpus, pass_a: AnnotationSet, pass_b: Anno
     for index, task in enumerate(data):
         at = f"task {task.get('id', index) if isinstance(task, dict) else index}"
         info = task.get("data") if isinstance(task, dict) else None
-        doc_id = info.get("doc_id") if isinstance(info, dict) else None
-        if doc_id not in corpus.documents:
+        info = info if isinstance(info, dict) else {}
+        doc_id = info.get("doc_id")
+        if not isinstance(doc_id, str) or doc_id not in corpus.documents:
             problems.append(Problem(label, at, "data.doc_id", show(doc_id), "a doc_id from seeds/MANIFEST.json"))
             continue
         at = f"{at} ({doc_id})"
@@ -220,7 +221,8 @@ def read_reviews(path: Path, corpus: Corpus, pass_a: AnnotationSet, pass_b: Anno
             problems.append(Problem(label, at, "data.text_sha256", show(info.get("text_sha256")), "the seed's sha256"))
             continue
         if doc_id not in pass_a.documents or doc_id not in pass_b.documents:
-            problems.append(Problem(label, at, "data.doc_id", f"{doc_id}, which one of the passes does not hold", "a document of both passes"))
+            problems.append(Problem(label, at, "data.doc_id", f"{doc_id}, which one of the passes does not hold",
+                                    "a document of both passes"))
             continue
         doc_a, doc_b = pass_a.documents[doc_id], pass_b.documents[doc_id]
         if info.get("passes_sha256") != _passes_digest(doc_a, doc_b):
