@@ -14,7 +14,7 @@
   unreliable (``metrics.few_documents_note``).
 - A report's per-document counts are read from ``main_scores.<layer>.per_document`` rows
   ``{"doc_id", "tp", "predicted", "gold"}`` (report_version 3).
-- Reports of different gold (gold_sha256) are refused, as are files that are not reports.
+- Reports of different data versions or different gold (data_version, gold_sha256) are refused, as are files that are not reports.
 """
 
 from __future__ import annotations
@@ -86,6 +86,10 @@ def leaderboards(reports: list[tuple[str, dict]], resamples: int = 1000, seed: i
 
     first_path, first = reports[0]
     for path, r in reports[1:]:
+        if r["dataset"].get("data_version") != first["dataset"].get("data_version"):
+            raise InvalidInput([Problem(path, "", "dataset.data_version", show(r["dataset"].get("data_version")),
+                                        f"the same data version as {first_path} ({first['dataset'].get('data_version')}): "
+                                        "rescore both on one version")])
         if r["dataset"]["gold_sha256"] != first["dataset"]["gold_sha256"]:
             raise InvalidInput([Problem(path, "", "dataset.gold_sha256", show(r["dataset"]["gold_sha256"]),
                                         f"the same gold as {first_path} ({first['dataset']['gold_sha256'][:12]}…)")])

@@ -433,6 +433,49 @@ CASES += [
     Case("validate_missing_set", ("validate", "--seeds", "{seeds}", "--annotations", "{tmp}/nowhere"), "expected an annotation set folder"),
 ]
 
+# Growing the benchmark (docs/GROWING.md): add refuses, nothing written; init, diff and the review import refuse.
+ADD = ("add", "{tmp}/article.txt", "--cluster", "mini_cluster", "--root", "{tmp}/mini")
+CASES += [
+    Case("add_same_bytes", ADD, "found the same bytes as mini_a", {"article.txt": (MINI / "seeds" / "mini_a.txt").read_bytes()}, mini=True),
+    Case("add_same_file_twice", ("add", "{tmp}/article.txt", "{tmp}/copy.txt", "--cluster", "mini_cluster", "--root", "{tmp}/mini"),
+         "copy.txt: found the same bytes as 002_", {"article.txt": b"A new article.\n", "copy.txt": b"A new article.\n"}, mini=True),
+    Case("add_not_utf8", ADD, "found the byte 0xe9 at byte 3, which is not UTF-8", {"article.txt": b"caf\xe9 au lait\n"}, mini=True),
+    Case("add_empty", ADD, "found an empty file; expected an article", {"article.txt": b""}, mini=True),
+    Case("add_white_space_only", ADD, "found a file of white space only", {"article.txt": b" \n\n"}, mini=True),
+    Case("add_binary", ADD, "found a binary file (the byte 0x1a at byte 6)", {"article.txt": b"\x89PNG\r\n\x1a\n\x00\x00"}, mini=True),
+    Case("add_doc_id_clash", (*ADD, "--doc-id", "mini_a"), "doc_id: found \"mini_a\", already used", {"article.txt": b"New.\n"}, mini=True),
+    Case("add_unknown_cluster", ("add", "{tmp}/article.txt", "--cluster", "new_story", "--root", "{tmp}/mini"),
+         "--cluster: found \"new_story\", a cluster not in seeds/MANIFEST.json; expected a known cluster (mini_cluster), or --description",
+         {"article.txt": b"New.\n"}, mini=True),
+    Case("add_bad_cluster_id", ("add", "{tmp}/article.txt", "--cluster", "New Story", "--description", "x", "--root", "{tmp}/mini"),
+         "a lower_snake_case group id", {"article.txt": b"New.\n"}, mini=True),
+    Case("add_missing_file", ADD, "article.txt: found nothing readable", mini=True),
+    Case("add_not_a_benchmark", ("add", "{tmp}/article.txt", "--cluster", "c", "--root", "{tmp}"),
+         "expected a benchmark folder (make one with newsclaims init DIR)", {"article.txt": b"New.\n"}),
+    Case("init_not_empty", ("init", "{tmp}/d"), "a folder with files in it; expected a new path or an empty folder", {"d/notes.txt": b"mine"}),
+    Case("diff_not_data", ("diff", "{tmp}/nothing", "{data}"), "expected a dataset folder (with build_info.json), a benchmark folder"),
+    Case("diff_write_no_change", ("diff", "{data}", "{data}", "--write", "--changelog", "{tmp}/CHANGELOG.md"),
+         "found no change between the two", {"CHANGELOG.md": b"# Changelog\n"}),
+    Case("diff_version_not_built", ("diff", "0.9.0", "{tmp}/mini", "--root", "{tmp}/mini"), "a dataset folder (with build_info.json)",
+         mini=True),
+    Case("adjudicate_review_of_unknown_document", ("adjudicate", "{tmp}/mini/annotations", "{tmp}/mini/annotations", "--root", "{tmp}/mini",
+                                                   "--import", "{tmp}/reviewed.json"),
+         "data.doc_id: found \"nope\"; expected a doc_id from seeds/MANIFEST.json",
+         {"reviewed.json": b'[{"id": 1, "data": {"doc_id": "nope"}, "annotations": []}]'}, mini=True),
+    Case("adjudicate_review_of_a_document_with_gold", ("adjudicate", "{tmp}/mini/annotations", "{tmp}/mini/annotations", "--root",
+                                                       "{tmp}/mini", "--import", "{tmp}/reviewed.json"),
+         "which has gold; expected a document without gold (or --replace)", mini=True,
+         files={"reviewed.json": b"@review"}),
+    Case("adjudicate_nothing_to_review", ("adjudicate", "{tmp}/mini/annotations", "{tmp}/mini/annotations", "--root", "{tmp}/mini",
+                                          "--export", "{tmp}/review.json"), "found no document both passes hold without gold", mini=True),
+]
+
+
+def _canonical(value) -> str:
+    from newsclaims.jsonio import dumps_canonical
+
+    return dumps_canonical(value)
+
 
 def _snapshot(*folders: Path) -> dict[str, bytes]:
     out = {}
@@ -469,8 +512,15 @@ def mini_data(tmp_path_factory):
 
 
 def _materialise(content: bytes, ) -> bytes:
-    """Files written as ``@config:edit`` are the built config with its first row edited."""
+    """Files written as ``@config:edit`` are the built config with its first row edited; ``@review`` a reviewed
+    adjudication task of mini_a (its two passes: the mini gold twice, so no disagreement)."""
     spec = content.decode()[1:]
+    if spec == "review":
+        import hashlib
+
+        digest = hashlib.sha256((_canonical(GOLD_A) * 2).encode()).hexdigest()
+        return json.dumps([{"id": 1, "data": {"doc_id": "mini_a", "text_sha256": GOLD_A["text_sha256"], "passes_sha256": digest},
+                            "annotations": [{"id": 2, "completed_by": {"email": "r@example.org"}, "result": []}]}]).encode()
     config, _, edit = spec.partition(":")
     if edit == "twice":
         text = MINI_DATA_ROWS[config]

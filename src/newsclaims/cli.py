@@ -83,11 +83,12 @@ def _warn(warning: str) -> None:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from . import corpus as corpus_mod
 
-    corpus = corpus_mod.load_corpus(args.seeds)
+    bench = _benchmark(args)
+    corpus = corpus_mod.load_corpus(args.seeds or bench.seeds)
     targets = args.paths or [None]
     for target in targets:
         if target is None:
-            ann = corpus_mod.load_annotation_set(args.annotations, corpus, warn=_warn)
+            ann = corpus_mod.load_annotation_set(args.annotations or bench.annotations, corpus, warn=_warn)
             print(f"ok: {len(corpus.documents)} seed documents (checksums match) and the gold annotation set "
                   f"{shown_path(ann.root)} ({_record_counts(ann)})")
             continue
@@ -99,7 +100,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             ann = _load_named_set(target, corpus, warn=_warn)
             print(f"ok: {target}: annotation set ({_record_counts(ann)}){_held(ann, corpus)}")
         elif kind == "gold":
-            doc = corpus_mod.validate_gold_file(target, corpus)
+            doc = corpus_mod.validate_gold_file(target, corpus, args.annotations or bench.annotations)
             print(f"ok: {target}: gold document {doc['doc_id']}")
         elif kind == "registry":
             count = corpus_mod.validate_registry(target, corpus, warn=_warn)
@@ -134,17 +135,9 @@ def _record_counts(ann) -> str:
 
 
 def _load_named_set(path: Path, corpus, warn=None):
-    """An annotation set named on the command line, validated as the gold is. An annotation pass (a set
-    with provenance.json, which ls import writes) may hold some of the documents only, as Label Studio
-    passes do, but not none; any other set (the gold) must hold every document."""
-    from .corpus import load_annotation_set
-    from .pass_provenance import PROVENANCE_FILE
+    from .pass_provenance import load_named_set
 
-    is_pass = (Path(path) / PROVENANCE_FILE).is_file()
-    ann = load_annotation_set(path, corpus, require_complete=not is_pass, warn=warn)
-    if not ann.documents:
-        raise InvalidInput([Problem(shown_path(Path(path)), "gold", "", "no documents", "an annotation set holding at least one document")])
-    return ann
+    return load_named_set(path, corpus, warn)
 
 
 def _held(ann, corpus) -> str:
@@ -158,8 +151,9 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     from .corpus import load_annotation_set, load_corpus
     from .stats import annotation_stats, conflicts, format_conflicts, format_stats
 
-    corpus = load_corpus(args.seeds)
-    ann = _load_named_set(args.annotations, corpus) if args.annotations else load_annotation_set(None, corpus)
+    bench = _benchmark(args)
+    corpus = load_corpus(args.seeds or bench.seeds)
+    ann = _load_named_set(args.annotations, corpus) if args.annotations else load_annotation_set(bench.annotations, corpus)
     if args.conflicts:
         view = conflicts(corpus, ann)
         print(json.dumps(view, indent=2, ensure_ascii=False) if args.json else format_conflicts(corpus, ann, view))
@@ -169,68 +163,104 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_build(args: argparse.Namespace) -> int:
-    from . import build, paths
-    from .corpus import load_annotation_set, load_corpus
-    from .safewrite import atomic_write_text
-    from .safewrite import file_target, find_checkout, recover, refuse_protected
+def _benchmark(args: argparse.Namespace, writes: str | None = None):
+    """The benchmark a command works on (``newsclaims.benchmark.Benchmark.resolve``: --root, the folder
+    holding the current one, else the packaged data for a command that only reads)."""
+    from .benchmark import Benchmark
 
-    # Write targets come from the options or the checkout holding the current folder, never from
-    # where the package is installed (an editable install run from another clone writes there).
-    repo = find_checkout()
-    if repo is None and not (args.out and args.changelog):
-        print(f"newsclaims build: {shown_path(Path.cwd())} is not inside a source checkout; run it in a clone, or give "
-              "--out DIR and --changelog FILE (and --annotations/--seeds to build other data)", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    seeds = args.seeds or (repo / "seeds" if repo is not None else paths.seeds_dir())
-    annotations = args.annotations or (repo / "annotations" if repo is not None else paths.annotations_dir())
-    out = args.out or repo / "dataset"
-    changelog = args.changelog or repo / "CHANGELOG.md"
+    return Benchmark.resolve(getattr(args, "root", None), writes=writes)
+
+
+def _seeds(args: argparse.Namespace) -> Path:
+    return args.seeds or _benchmark(args).seeds
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from . import build
+    from .safewrite import recover
+
+    # Write targets come from the options or the benchmark (--root, else the one holding the current folder),
+    # never from where the package is installed (an editable install run from another clone writes there).
+    given = bool(args.out and args.changelog and args.root is None)  # nothing of a benchmark is written
+    bench = _benchmark(args, writes=None if given else "newsclaims build")
+    seeds = args.seeds or bench.seeds
+    annotations = args.annotations or bench.annotations
+    out = args.out or bench.dataset
+    changelog = args.changelog or bench.changelog
     if not args.check:
         build.check_out_target(out)  # refuse before any work; nothing is touched
         if recover(out):  # an interrupted earlier swap: its complete old folder is back
             print(f"restored: {shown_path(out)} from an interrupted build", file=sys.stderr)
-    corpus = load_corpus(seeds)
-    ann = load_annotation_set(annotations, corpus, warn=_warn)
-    digest = build.gold_digest(annotations, seeds)
-    version, released = build.data_version(changelog, digest)
-    files = build.render(corpus, ann, version, digest, released)
-    stale = build.stale_files(out, files)
-    data_stale = bool(stale)
-    datasheet = args.datasheet or (repo / build.DATASHEET if repo is not None and args.annotations is None else None)
-    sheet_old = sheet_new = None
-    if datasheet is not None:
-        if not args.check:
-            refuse_protected(datasheet, "--datasheet")
-        sheet_old = Path(file_target(datasheet, "--datasheet")).read_text("utf-8")
-        sheet_new = build.fill_blocks(sheet_old, build.generated_blocks(corpus, ann), str(datasheet))
-        if sheet_new != sheet_old:
-            stale.append(shown_path(datasheet))
+    datasheet = args.datasheet or (bench.root / build.DATASHEET if not given and args.annotations is None
+                                   and (bench.root / build.DATASHEET).is_file() else None)
+    plan = build.plan_build(seeds, annotations, out, changelog, datasheet, check=args.check, warn=_warn)
     if args.check:
-        if stale:
-            print(f"{shown_path(out)} is stale ({len(stale)} files differ: {', '.join(stale[:5])}); run: newsclaims build", file=sys.stderr)
+        if plan.stale:
+            print(f"{shown_path(out)} is stale ({len(plan.stale)} files differ: {', '.join(plan.stale[:5])}); run: newsclaims build",
+                  file=sys.stderr)
             return 1
-        print(f"ok: {shown_path(out)} is up to date (data {version})")
+        print(f"ok: {shown_path(out)} is up to date (data {plan.version})")
         return 0
-    if data_stale:
-        build.write_tree(out, files)
-    if sheet_new is not None and sheet_new != sheet_old:
-        atomic_write_text(datasheet, sheet_new)
-    for name in build.empty_configs(files):
+    build.write_build(plan)
+    for name in build.empty_configs(plan.files):
         print(f"warning: config {name} has no rows yet; datasets cannot load an empty split", file=sys.stderr)
-    print(f"{'wrote' if stale else 'unchanged'}: {shown_path(out)} (data {version}, {len(files)} files, gold sha256 {digest[:12]})")
+    print(f"{'wrote' if plan.stale else 'unchanged'}: {shown_path(out)} (data {plan.version}, {len(plan.files)} files, "
+          f"gold sha256 {plan.digest[:12]})")
+    return 0
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from .benchmark import init
+
+    written = init(args.folder)
+    print(f"wrote: {shown_path(args.folder)} (a new benchmark: {', '.join(written)}); next: newsclaims add FILE... --cluster ID "
+          f"--description TEXT --root {shown_path(args.folder)}")
+    return 0
+
+
+def _cmd_add(args: argparse.Namespace) -> int:
+    from .benchmark import add
+
+    bench = _benchmark(args, writes="newsclaims add")
+    provenance = {name: getattr(args, name) for name in ("outlet", "published", "author", "url", "received_as", "implied_date",
+                                                         "evidence", "noise") if getattr(args, name) is not None}
+    entries = add(bench, args.files, args.cluster, description=args.description, period=args.period, doc_ids=args.doc_id,
+                  provenance=provenance)
+    for entry in entries:
+        print(f"added: {entry['doc_id']} ({entry['bytes']} bytes, sha256 {entry['sha256'][:12]}) to cluster {entry['cluster_id']}")
+    print(f"wrote: {shown_path(bench.seeds / 'MANIFEST.json')} ({len(entries)} documents added)")
+    return 0
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    import datetime
+
+    from .release import changelog_entry, diff, format_diff, read_side, write_changelog
+
+    bench = _benchmark(args, writes="newsclaims diff --write" if args.write and not args.changelog else None)
+    result = diff(read_side(args.old, bench.dataset), read_side(args.new, bench.dataset))
+    print(json.dumps(result.as_dict(), indent=2, ensure_ascii=False) if args.json else format_diff(result))
+    if args.write:
+        if result.bump is None:
+            raise InvalidInput([Problem("newsclaims diff --write", "", "", "no change between the two", "a change to record")])
+        changelog = args.changelog or bench.changelog
+        from .safewrite import require_source_checkout
+
+        require_source_checkout(changelog.parent, "newsclaims diff --write")
+        write_changelog(changelog, changelog_entry(result, args.date or datetime.date.today().isoformat()), result.new.digest)
+        print(f"wrote: {shown_path(changelog)} (data {result.new_version()}, {result.bump}); next: newsclaims build")
     return 0
 
 
 def _cmd_agree(args: argparse.Namespace) -> int:
     import json
 
+    from .agreement import agreement, agreement_markdown, load_passes
     from .corpus import load_corpus
-    from .agreement import agreement, agreement_markdown
     from .safewrite import atomic_write_text
 
-    corpus = load_corpus(args.seeds)
-    report = agreement(_load_named_set(args.pass_a, corpus), _load_named_set(args.pass_b, corpus))
+    corpus = load_corpus(_seeds(args))
+    report = agreement(*load_passes(args.pass_a, args.pass_b, corpus))
     command = f"newsclaims agree {shown_path(args.pass_a)} {shown_path(args.pass_b)}" + (f" --write {shown_path(args.write)}" if args.write else "")
     text = agreement_markdown(report, command)
     if args.write:
@@ -249,17 +279,15 @@ def _cmd_adjudicate(args: argparse.Namespace) -> int:
     from .jsonio import expect_object, read_json
     from .safewrite import atomic_write_text
 
-    from .safewrite import find_checkout, require_source_checkout
+    from .safewrite import require_source_checkout
 
-    # ADJUDICATION.md goes beside the gold it explains: --gold, else the checkout holding the
-    # current folder (never the installed package).
-    checkout = find_checkout()
-    gold_root = args.gold or (checkout / "annotations" if checkout is not None else None)
-    if gold_root is None:
-        raise InvalidInput([Problem("newsclaims adjudicate", "", "", f"{Path.cwd()}, which is not inside a source checkout",
-                                    "to be run in a clone (a maintainer command), or --gold DIR")])
+    # ADJUDICATION.md goes beside the gold it explains: --gold, else the benchmark's (--root, or the one
+    # holding the current folder; never the installed package).
+    gold_root = args.gold or _benchmark(args, writes="newsclaims adjudicate").annotations
     require_source_checkout(gold_root, "newsclaims adjudicate")
-    corpus = load_corpus(args.seeds)
+    corpus = load_corpus(_seeds(args))
+    if args.export or args.label_config or args.import_file:
+        return _review_in_label_studio(args, corpus, gold_root)
     gold = load_annotation_set(gold_root, corpus)
     pass_a, pass_b = load_annotation_set(args.pass_a, corpus), load_annotation_set(args.pass_b, corpus)
     entries = disagreements(pass_a, pass_b, gold)
@@ -279,9 +307,54 @@ def _cmd_adjudicate(args: argparse.Namespace) -> int:
         print(f"{shown_path(rules_path)}: decisions: found no decision for {key}; expected the rule that decided it", file=sys.stderr)
     if missing:
         return EXIT_BAD_INPUT
+    from .labelstudio.adjudication import with_reviews
+
     target = Path(gold.root) / "ADJUDICATION.md"
-    atomic_write_text(target, text)
+    atomic_write_text(target, with_reviews(text, target.read_text("utf-8") if target.is_file() else None))
     print(f"wrote: {shown_path(target)} ({len(entries)} disagreements, {len(corrections)} corrections where the passes agreed)")
+    return 0
+
+
+def _review_in_label_studio(args: argparse.Namespace, corpus, gold_root: Path) -> int:
+    """adjudicate --export/--label-config/--import: see ``newsclaims.labelstudio.adjudication``."""
+    from .agreement import load_passes
+    from .corpus import load_annotation_set
+    from .labelstudio import adjudication
+    from .labelstudio.tasks import task_file_json
+    from .safewrite import atomic_write_text, file_target, refuse_protected
+
+    if args.import_file and (args.export or args.label_config):
+        raise InvalidInput([Problem("newsclaims adjudicate", "", "", "--import with --export or --label-config",
+                                    "--export/--label-config first, then --import the reviewed export")])
+    gold = load_annotation_set(gold_root, corpus, require_complete=False)  # the reviewed documents have none yet
+    pass_a, pass_b = load_passes(args.pass_a, args.pass_b, corpus)
+    if args.label_config:
+        refuse_protected(file_target(args.label_config, "--label-config"), "--label-config")
+        atomic_write_text(args.label_config, adjudication.label_config())
+        print(f"wrote: {shown_path(args.label_config)} (the reviewer's labeling config)")
+    if args.export:
+        tasks = adjudication.tasks(corpus, pass_a, pass_b, gold, replace=args.replace)
+        if not tasks:
+            raise InvalidInput([Problem("newsclaims adjudicate --export", "", "", "no document both passes hold without gold",
+                                        "a document to review (--replace to review one that has gold)")])
+        refuse_protected(file_target(args.export, "--export"), "--export")
+        atomic_write_text(args.export, task_file_json(tasks))
+        count = sum(t["data"]["disagreements"] for t in tasks)
+        print(f"wrote: {shown_path(args.export)} ({len(tasks)} review tasks, {count} disagreements); next: import it into a "
+              "Label Studio project with that config, review, export, then newsclaims adjudicate ... --import EXPORT")
+    if args.import_file:
+        reviews = adjudication.read_reviews(args.import_file, corpus, pass_a, pass_b, gold, replace=args.replace)
+        if not reviews:
+            print("nothing to import: no task of the export was reviewed; no gold changed")
+            return 0
+        names = (shown_path(args.pass_a), shown_path(args.pass_b))
+        adjudication.write_reviews(reviews, corpus, gold, pass_a, pass_b, names)
+        for review in reviews:
+            from .labels import LAYERS
+
+            counts = ", ".join(f"{len(review.gold[layer])} {layer}" for layer in LAYERS)
+            print(f"wrote: gold {review.doc_id} ({counts}; {len(review.kept)} disagreements decided by {review.reviewer})")
+        print(f"wrote: {shown_path(Path(gold_root) / 'ADJUDICATION.md')} ({len(reviews)} review sections)")
     return 0
 
 
@@ -294,7 +367,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     layers = parse_layers(args.layers)
-    gold = load_gold_data(args.data)
+    gold = load_gold_data(args.data or _benchmark(args).dataset)
     if args.output:
         from .safewrite import check_report_target
 
@@ -397,18 +470,18 @@ def _preannotations(source: str, corpus, gold) -> tuple[dict[str, dict] | None, 
     return preannotations(PredictionsFile(Path(source)), texts), Path(source).stem
 
 
-def _checkout_passes(annotations: Path | None) -> Path:
+def _checkout_passes(annotations: Path | None, root: Path | None = None) -> Path:
     """Where ls import puts annotator sets without --passes: beside --annotations, else in the
-    checkout holding the current folder (never the installed package or another clone)."""
-    from .safewrite import find_checkout
+    benchmark's annotations/ (--root, or the one holding the current folder; never the installed package)."""
+    from .benchmark import Benchmark
 
     if annotations is not None:
         return Path(annotations) / "passes"
-    checkout = find_checkout()
-    if checkout is None:
+    try:
+        return Benchmark.resolve(root, writes="--passes").passes
+    except InvalidInput:
         raise InvalidInput([Problem("--passes", "", "", f"nothing, and {Path.cwd()} is not inside a source checkout",
-                                    "--passes DIR, or to be run in a clone")])
-    return checkout / "annotations" / "passes"
+                                    "--passes DIR, or to be run in a clone or benchmark folder (or --root DIR)")]) from None
 
 
 def _guidelines(annotations: Path | None) -> str:
@@ -426,7 +499,7 @@ def _status_passes(args: argparse.Namespace) -> Path | None:
     if args.passes:
         return args.passes
     try:
-        return _checkout_passes(args.annotations)
+        return _checkout_passes(args.annotations, args.root)
     except InvalidInput:
         return None
 
@@ -448,7 +521,20 @@ def _ls_tasks(args: argparse.Namespace, corpus, gold) -> tuple[list[dict], str]:
     from . import labelstudio as ls
 
     documents, version = _preannotations(args.source, corpus, gold)
-    return ls.tasks(corpus, documents, version, ls.Registry.of(gold)), version
+    task_corpus = corpus
+    if args.new_only:  # only the documents without gold; those with gold are never sent unless asked
+        from dataclasses import replace
+
+        task_corpus = replace(corpus, documents={d: doc for d, doc in corpus.documents.items() if d not in gold.documents})
+    return ls.tasks(task_corpus, documents, version, ls.Registry.of(gold)), version
+
+
+def _ls_gold(args: argparse.Namespace, corpus):
+    """The gold an ls action checks against. Documents added since the last release have no gold yet:
+    the set may lack them (``--new-only`` tasks are theirs)."""
+    from .corpus import load_annotation_set
+
+    return load_annotation_set(args.annotations or _benchmark(args).annotations, corpus, require_complete=False)
 
 
 def _ls_server(args: argparse.Namespace) -> str:
@@ -471,21 +557,21 @@ def _ls_config(args: argparse.Namespace) -> int:
 
 def _ls_export(args: argparse.Namespace) -> int:
     from . import labelstudio as ls
-    from .corpus import load_annotation_set, load_corpus
+    from .corpus import load_corpus
 
-    corpus = load_corpus(args.seeds)
-    tasks, version = _ls_tasks(args, corpus, load_annotation_set(args.annotations, corpus))
-    return _emit(ls.task_file_json(tasks), args.out, f" ({len(corpus.documents)} tasks, pre-annotations: {version})")
+    corpus = load_corpus(_seeds(args))
+    tasks, version = _ls_tasks(args, corpus, _ls_gold(args, corpus))
+    return _emit(ls.task_file_json(tasks), args.out, f" ({len(tasks)} tasks, pre-annotations: {version})")
 
 
 def _ls_import(args: argparse.Namespace) -> int:
     from . import labelstudio as ls
-    from .corpus import load_annotation_set, load_corpus
+    from .corpus import load_corpus
     from .safewrite import refuse_protected
 
-    corpus = load_corpus(args.seeds)
-    gold = load_annotation_set(args.annotations, corpus)
-    passes = Path(args.passes or _checkout_passes(args.annotations))  # never the installed or another checkout's
+    corpus = load_corpus(_seeds(args))
+    gold = _ls_gold(args, corpus)
+    passes = Path(args.passes or _checkout_passes(args.annotations, args.root))  # never the installed or another checkout's
     refuse_protected(passes, "--passes", allow_data=True)
     plan = ls.read_export(args.file, corpus, gold, passes)
     for note in plan.notes:
@@ -505,11 +591,11 @@ def _ls_import(args: argparse.Namespace) -> int:
 
 def _ls_push(args: argparse.Namespace) -> int:
     from . import labelstudio as ls
-    from .corpus import load_annotation_set, load_corpus
+    from .corpus import load_corpus
 
     key = _ls_server(args)
-    corpus = load_corpus(args.seeds)
-    tasks, version = _ls_tasks(args, corpus, load_annotation_set(args.annotations, corpus))
+    corpus = load_corpus(_seeds(args))
+    tasks, version = _ls_tasks(args, corpus, _ls_gold(args, corpus))
     result = ls.push(args.url, key, args.title, ls.label_config(), tasks, version, update_predictions=args.update_predictions,
                      overlap=args.overlap, instructions=ls.instructions_html(_guidelines(args.annotations)))
     print(result.summary(args.title, version))
@@ -522,7 +608,7 @@ def _ls_pull(args: argparse.Namespace) -> int:
     from .safewrite import atomic_write_text, file_target, refuse_protected
 
     key = _ls_server(args)
-    corpus = load_corpus(args.seeds)
+    corpus = load_corpus(_seeds(args))
     out = args.out or Path("label_studio_export.json")
     refuse_protected(file_target(out, "--out"), "--out")  # before asking the server
     export = ls.pull(args.url, key, args.title)
@@ -539,7 +625,7 @@ def _ls_status(args: argparse.Namespace) -> int:
 
     if args.file and args.url:
         raise InvalidInput([Problem("newsclaims ls status", "", "", "an export file and --url", "one of them")])
-    corpus = load_corpus(args.seeds)
+    corpus = load_corpus(_seeds(args))
     if args.file:
         print(ls.status(read_json(args.file, str(args.file)), corpus, _status_passes(args), str(args.file)))
         return 0
@@ -554,6 +640,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     reports = [(str(path), read_report(path)) for path in args.reports]
     sys.stdout.write(format_leaderboards(leaderboards(reports, args.resamples, args.seed)))
     return 0
+
+
+def _root_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--root", type=Path, metavar="DIR", help="the benchmark folder (seeds/, annotations/, dataset/, CHANGELOG.md; "
+                   "default: the one holding the current folder, else the packaged data)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -572,8 +663,33 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text, epilog="examples:\n" + examples,
                            formatter_class=_HelpFormatter)
         if seeds:  # compare reads reports and baselines the packaged gold: no seeds option to ignore
-            p.add_argument("--seeds", type=Path, help="seed folder with MANIFEST.json (default: the packaged seeds)")
+            _root_option(p)
+            p.add_argument("--seeds", type=Path, help="seed folder with MANIFEST.json (default: the benchmark's seeds/)")
         return p
+
+    p = sub.add_parser("init", help="Create a new benchmark folder: seeds/ with an empty manifest, annotations/ with "
+                       "GUIDELINES.md and empty registries, dataset/, CHANGELOG.md.",
+                       description="Create a new benchmark folder with the packaged schema, guidelines and tools.",
+                       epilog="examples:\n  newsclaims init my-bench\n", formatter_class=_HelpFormatter)
+    p.add_argument("folder", type=Path, help="a new path or an empty folder")
+    p.set_defaults(run=_cmd_init)
+
+    p = add("add", "Add articles to seeds/: copied byte for byte under a stable doc_id, with their manifest entry.",
+            "  newsclaims add article1.txt article2.txt --cluster floods_2025_03 --description 'River floods of March 2025'\n"
+            "  newsclaims add story.txt --cluster floods_2025_03 --outlet 'Daily Example' --url https://example.org/a --root my-bench\n")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="UTF-8 text files, one article each")
+    p.add_argument("--cluster", required=True, metavar="ID", help="the story cluster (lower_snake_case); a new one needs --description")
+    p.add_argument("--description", help="makes a new cluster: what the story is")
+    p.add_argument("--period", help="a new cluster's period (default: not stated)")
+    p.add_argument("--doc-id", action="append", metavar="ID", help="the doc_id of each FILE, in order (default: NNN_ and the "
+                   "first 16 hex digits of its sha256)")
+    for name, what in (("outlet", "the publishing outlet"), ("published", "the publication date"), ("author", "the byline"),
+                       ("url", "where the article was published"), ("received-as", "how the file was received"),
+                       ("implied-date", "the date the content implies")):
+        p.add_argument(f"--{name}", help=f"provenance: {what}")
+    p.add_argument("--evidence", action="append", help="provenance: a piece of evidence for the date or source (repeatable)")
+    p.add_argument("--noise", action="append", help="provenance: a noise the text carries as received (repeatable)")
+    p.set_defaults(run=_cmd_add)
 
     p = add("validate", "Check seeds, annotation sets, gold files, registries or predictions files; exit 2 on any problem.",
             "  newsclaims validate\n  newsclaims validate annotations/passes/a annotations/gold/000_956b89daf0f4f269.json\n"
@@ -612,7 +728,8 @@ def build_parser() -> argparse.ArgumentParser:
     model.late_help = _model_help
     source.add_argument("--command", metavar="CMD", help="a program reading document JSON lines on stdin, writing prediction lines")
     p.add_argument("--data", type=Path, metavar="DIR", help="a dataset folder built by newsclaims build, its files checked against "
-                   "the checksums in its build_info.json (default: the packaged gold)")
+                   "the checksums in its build_info.json (default: the benchmark's dataset/)")
+    _root_option(p)
     p.add_argument("--layers", metavar="LIST", help="comma-separated layers to score (default: all)")
     p.add_argument("--output", type=Path, metavar="DIR", help="write report.json, report.md, report.html (and a model's predictions.jsonl)")
     # Options that act on some sources only default to None here, so that one given for another source is
@@ -662,7 +779,8 @@ def build_parser() -> argparse.ArgumentParser:
         a = actions.add_parser(name, help=help_text, description=help_text, epilog="examples:\n" + examples,
                                formatter_class=argparse.RawDescriptionHelpFormatter)
         if seeds:
-            a.add_argument("--seeds", type=Path, help="seed folder with MANIFEST.json (default: the packaged seeds)")
+            _root_option(a)
+            a.add_argument("--seeds", type=Path, help="seed folder with MANIFEST.json (default: the benchmark's seeds/)")
         a.set_defaults(run=run, prog=a.prog)  # an option another action takes is refused naming this one
         return a
 
@@ -672,6 +790,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def source_option(a) -> None:
         a.add_argument("--source", default="gold", help="pre-annotations: gold, model:NAME, a predictions file, or none (default gold)")
+        a.add_argument("--new-only", action="store_true", help="tasks only for the documents without gold (added since the release)")
 
     def server_options(a) -> None:
         a.add_argument("--url", help="the Label Studio server, e.g. http://127.0.0.1:8080 (token from LABEL_STUDIO_API_KEY)")
@@ -738,8 +857,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("pass_a", type=Path, help="first annotation pass")
     p.add_argument("pass_b", type=Path, help="second annotation pass")
     p.add_argument("--gold", type=Path, help="the adjudicated set holding adjudication_rules.json, where ADJUDICATION.md is "
-                   "written (default: annotations/ of the checkout you are in; outside a checkout, --gold is needed)")
+                   "written (default: annotations/ of the checkout you are in, or of --root; outside one, --gold is needed)")
+    review = p.add_argument_group("review in Label Studio (documents both passes hold and the gold does not)")
+    review.add_argument("--export", type=Path, metavar="FILE", help="write one review task per document: every disagreement "
+                        "as a choice of pass a's or pass b's version")
+    review.add_argument("--label-config", type=Path, metavar="FILE", help="write the reviewer's labeling config")
+    review.add_argument("--import", dest="import_file", type=Path, metavar="EXPORT", help="read the reviewed Label Studio "
+                        "export; write those documents' gold and their ADJUDICATION.md sections")
+    review.add_argument("--replace", action="store_true", help="also review (and replace the gold of) documents that have gold")
     p.set_defaults(run=_cmd_adjudicate)
+
+    p = add("diff", "What changed between two data versions, per layer and registry, and the CHANGELOG data entry saying so.",
+            "  newsclaims diff dataset .                      the release against the benchmark as it stands\n"
+            "  newsclaims diff dataset . --write              and record the new data version in CHANGELOG.md\n"
+            "  newsclaims diff ../old-checkout/dataset dataset\n", seeds=False)
+    _root_option(p)
+    p.add_argument("old", help="a dataset folder built by newsclaims build, a benchmark folder, or the data version dataset/ holds")
+    p.add_argument("new", help="the same kinds as OLD")
+    p.add_argument("--write", action="store_true", help="add the data entry (minor: documents added; major: released gold "
+                   "changed) with NEW's gold digest at the top of CHANGELOG.md")
+    p.add_argument("--changelog", type=Path, help="the CHANGELOG.md to write (default: the benchmark's)")
+    p.add_argument("--date", help="the entry's date (default: today)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    p.set_defaults(run=_cmd_diff)
 
     p = add("build", "Regenerate dataset/ (JSON Lines configs and the dataset card) from seeds/ and annotations/.",
             "  newsclaims build\n  newsclaims build --check\n")

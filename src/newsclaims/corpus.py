@@ -33,7 +33,7 @@ class Document:
     file: str
     cluster_id: str
     sha256: str
-    fold: int  # leave-one-document-out fold: the document's position in the manifest
+    fold: int  # see ``assign_folds``
     text: str
     provenance: dict = field(repr=False, compare=False)
 
@@ -55,6 +55,22 @@ def shown_path(path: Path) -> str:
         return str(path)
 
 
+def assign_folds(cluster_ids: Sequence[str], clusters: Sequence[str]) -> list[int]:
+    """The fold of each document, given the documents' cluster ids in manifest order: the one rule.
+
+    With one story cluster, each document is a fold of its own, its position in the manifest
+    (leave-one-document-out: the packaged five are folds 0-4). With two or more, each cluster is one
+    fold, numbered in the manifest's order of the clusters that hold documents (leave-one-cluster-out): a cluster's documents
+    are never split between training and test, so no story is seen on both sides. Adding a second
+    cluster therefore renumbers the folds of the first; ``newsclaims diff`` says so.
+    """
+    if len(set(cluster_ids)) <= 1:
+        return list(range(len(cluster_ids)))
+    held = set(cluster_ids)
+    order = {cluster_id: index for index, cluster_id in enumerate(c for c in clusters if c in held)}
+    return [order.get(cluster_id, len(order)) for cluster_id in cluster_ids]  # an unknown cluster is refused by the caller
+
+
 def load_corpus(seeds_dir: Path | None = None) -> Corpus:
     seeds_dir = Path(seeds_dir) if seeds_dir else paths.seeds_dir()
     manifest_path = seeds_dir / "MANIFEST.json"
@@ -64,6 +80,7 @@ def load_corpus(seeds_dir: Path | None = None) -> Corpus:
     if problems:
         raise InvalidInput(problems)
     clusters = {c["id"]: c for c in manifest["clusters"]}
+    folds = assign_folds([entry["cluster_id"] for entry in manifest["documents"]], list(clusters))
     documents: dict[str, Document] = {}
     for index, entry in enumerate(manifest["documents"]):
         where = f"documents[{index}] ({entry['doc_id']})"
@@ -90,7 +107,7 @@ def load_corpus(seeds_dir: Path | None = None) -> Corpus:
         except UnicodeDecodeError as err:
             problems.append(Problem(label, where, "file", f"the byte 0x{raw[err.start]:02x} at byte {err.start}", "UTF-8 text"))
             continue
-        documents[doc_id] = Document(doc_id, entry["file"], entry["cluster_id"], digest, index, text, entry["provenance"])
+        documents[doc_id] = Document(doc_id, entry["file"], entry["cluster_id"], digest, folds[index], text, entry["provenance"])
     if problems:
         raise InvalidInput(problems)
     return Corpus(seeds_dir, clusters, documents)
@@ -359,11 +376,13 @@ def load_annotation_set(root: Path | None = None, corpus: Corpus | None = None, 
     return ann
 
 
-def validate_gold_file(path: Path, corpus: Corpus | None = None) -> dict:
-    """Validate one gold document against the registries of its annotation set (or the packaged ones)."""
+def validate_gold_file(path: Path, corpus: Corpus | None = None, annotations: Path | None = None) -> dict:
+    """Validate one gold document against the registries of its annotation set (or those of ``annotations``,
+    default the packaged ones)."""
     path = Path(path)
     corpus = corpus or load_corpus()
-    root = path.parent.parent if path.parent.name == GOLD_DIR and (path.parent.parent / KB_FILE).is_file() else paths.annotations_dir()
+    root = path.parent.parent if path.parent.name == GOLD_DIR and (path.parent.parent / KB_FILE).is_file() \
+        else Path(annotations) if annotations else paths.annotations_dir()
     # The file on its own first (readable, schema-valid, a known document), so that a file that is no
     # gold document at all is one line, not a report on registries it never reached.
     _, found = _load_gold_file(path, corpus, AnnotationSet(root, {}, {}, {}, {}), False)

@@ -100,3 +100,17 @@ def made_by_text(folder: Path) -> str:
     dates = sorted(e.updated_at[:10] for e in entries if e.updated_at)
     when = f", annotations last changed {dates[0]}" + (f" to {dates[-1]}" if dates[-1] != dates[0] else "") if dates else ""
     return (f"{len(entries)} documents annotated in Label Studio by {', '.join(people)} ({', '.join(projects)}{when})")
+
+
+def load_named_set(path: Path, corpus, warn=None):
+    """An annotation set named on the command line, validated as the gold is. An annotation pass (a set
+    with provenance.json, which ``ls import`` writes) may hold some of the documents only, as Label
+    Studio passes do, but not none; any other set (a gold) must hold every document."""
+    from .corpus import load_annotation_set
+
+    is_pass = (Path(path) / PROVENANCE_FILE).is_file()
+    ann = load_annotation_set(path, corpus, require_complete=not is_pass, warn=warn)
+    if not ann.documents:
+        raise InvalidInput([Problem(shown_path(Path(path)), "gold", "", "no documents", "an annotation set holding at least one document")])
+    return ann
+

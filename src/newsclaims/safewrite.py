@@ -336,16 +336,16 @@ def require_source_checkout(folder: Path, command: str) -> None:
 
 
 def find_checkout(start: Path | None = None) -> Path | None:
-    """The source checkout holding ``start`` (default: the current folder), or None.
+    """The source checkout or benchmark folder holding ``start`` (default: the current folder), or None.
 
-    A checkout is a folder with pyproject.toml, seeds/MANIFEST.json and annotations/. Commands that
-    write to the checkout resolve it from here, not from where the package is installed, so that
-    an editable install run from another clone writes into that clone.
+    One is a folder with seeds/MANIFEST.json and annotations/ (a source checkout also has pyproject.toml;
+    ``newsclaims init`` makes one without). Commands resolve it from here (``newsclaims.benchmark``), not
+    from where the package is installed, so that an editable install run from another clone or inside a
+    benchmark of one's own works on that folder.
     """
     here = Path(start or Path.cwd()).absolute()
     for folder in (here, *here.parents):
-        if (folder / "pyproject.toml").is_file() and (folder / "seeds" / "MANIFEST.json").is_file() \
-                and (folder / "annotations").is_dir():
+        if (folder / "seeds" / "MANIFEST.json").is_file() and (folder / "annotations").is_dir():
             return folder
     return None
 
