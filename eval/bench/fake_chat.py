@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -54,6 +55,9 @@ class FakeChat:
 
             def setup(self):
                 super().setup()
+                # Headers and body go out in two writes: without this, Nagle's algorithm holds the body
+                # back until the client's delayed ACK (40 ms a reply); real servers (uvicorn, llama.cpp) set it too.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 with fake.lock:
                     fake.connections += 1
 
