@@ -169,6 +169,16 @@ def test_a_second_run_with_the_cache_sends_no_request(cli, tmp_path, kind):
     assert two["predictions"]["structured"]["probe"]["from_cache"] is True
 
 
+def test_a_refusal_kept_in_the_cache_still_refuses_structured_on(cli, tmp_path):
+    cache = tmp_path / "cache"
+    with FakeChat("refuses") as fake:
+        assert endpoint_run(cli, fake, "--cache", cache).code == 0
+        sent = fake.requests
+        result = endpoint_run(cli, fake, "--cache", cache, "--structured", "on")
+        assert fake.requests == sent  # the verdict came from the cache
+    assert result.code == 2 and "response_format: found HTTP 400 Bad Request" in result.err
+
+
 @pytest.mark.parametrize("change", [("--temperature", "0.7"), ("--openai-seed", "7"), ("--max-tokens", "100"), ("--shots", "1"),
                                     ("--structured", "off"), ("--prompt", "PROMPT")])
 def test_whatever_changes_the_request_changes_the_cache_key(cli, tmp_path, change):

@@ -237,12 +237,18 @@ def response_format() -> dict:
 
 def follows_schema(content: str) -> bool:
     """Whether a reply is exactly a JSON object of the answer schema (what a server enforcing it sends)."""
-    import jsonschema
-
+    global _VALIDATOR
     from newsclaims import jsonio
 
+    if _VALIDATOR is None:
+        import jsonschema
+
+        _VALIDATOR = jsonschema.Draft202012Validator(answer_schema())
     try:
         value = jsonio.loads(content, "reply")  # the strict reader: bounded depth, no NaN or duplicate keys
     except InvalidInput:
         return False
-    return jsonschema.Draft202012Validator(answer_schema()).is_valid(value)
+    return _VALIDATOR.is_valid(value)
+
+
+_VALIDATOR = None

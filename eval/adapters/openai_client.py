@@ -784,20 +784,22 @@ def _probe(client: ChatClient, requests: Requests, doc_id: str, text: str, mode:
     where = f"document {doc_id}"
     body, digest = requests.body(doc_id, text, structured=True)
     verdict_key = {**client.cache_key(digest, text), "probe": "response_format"}
-    if client.cache is not None:
-        verdict = client.cache.get(verdict_key)
-        if verdict is not None:
-            return {"doc_id": doc_id, "outcome": "refused", "found": verdict, "from_cache": True}, None
-    try:
-        completion = client.complete(body, digest, text, where, refusal_is_answer=True)
-    except _Refused as refused:
-        found = client.redact(refused.failure.problem.found + (f": {refused.failure.detail.strip()}" if refused.failure.detail.strip() else ""))
+    found = client.cache.get(verdict_key) if client.cache is not None else None
+    from_cache = found is not None
+    completion = None
+    if found is None:
+        try:
+            completion = client.complete(body, digest, text, where, refusal_is_answer=True)
+        except _Refused as refused:
+            detail = refused.failure.detail.strip()
+            found = client.redact(refused.failure.problem.found + (f": {detail}" if detail else ""))
+    if completion is None:
         if mode == "on":
             raise InvalidInput([Problem(client.name, where, "response_format", found[:200],
-                                        "a server that enforces a JSON Schema (--structured on; auto falls back to prompt-only JSON)")]) from None
-        if client.cache is not None:
+                                        "a server that enforces a JSON Schema (--structured on; auto falls back to prompt-only JSON)")])
+        if client.cache is not None and not from_cache:
             client.cache.put(verdict_key, found)
-        return {"doc_id": doc_id, "outcome": "refused", "found": found, "from_cache": False}, None
+        return {"doc_id": doc_id, "outcome": "refused", "found": found, "from_cache": from_cache}, None
     followed = follows_schema(completion.content)
     if not followed and mode == "on":
         raise InvalidInput([Problem(client.name, where, "response_format", f"a reply that does not follow the JSON Schema: {show(completion.content[:60])}",
