@@ -18,13 +18,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from newsclaims.labels import LAYERS
 from newsclaims.problems import InvalidInput, Problem, show
 
 from .adapters.chunks import DEFAULT_MAX_CHARS
-from .adapters.openai_client import DEFAULT_KEY_ENV, DEFAULT_MAX_REPLY_BYTES, DEFAULT_RETRIES
+from .adapters.openai_client import DEFAULT_KEY_ENV, DEFAULT_MAX_REPLY_BYTES, DEFAULT_RETRIES, ChatOptions
+from .adapters.openai_client import DEFAULT_WORKERS as DEFAULT_ENDPOINT_WORKERS
 
 if TYPE_CHECKING:  # annotations only: the readers and the scorer are imported when a run needs them
     from .gold import GoldData
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # annotations only: the readers and the scorer are imported w
     from .scoring import Scores
 
 DEFAULT_MODEL = "rules"  # scored when no source is given
+DEFAULT_WORKERS = 1  # documents at a time for a model or command; an endpoint has its own (OpenAIEndpoint.default_workers)
 
 
 def parse_layers(text: str | None) -> tuple[str, ...]:
@@ -89,7 +91,8 @@ class Command:
 
 @dataclass(frozen=True)
 class OpenAIEndpoint:
-    """An endpoint and the model name to ask it for (refused when empty), with the client's options."""
+    """An endpoint and the model name to ask it for (refused when empty), with the client's options
+    and what each request sends (``ChatOptions``). Its shots are drawn from the gold it is scored on."""
 
     base_url: str
     model: str
@@ -98,23 +101,38 @@ class OpenAIEndpoint:
     max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
     retries: int = DEFAULT_RETRIES
     max_chars: int = DEFAULT_MAX_CHARS
+    options: ChatOptions = ChatOptions()
+    default_workers: ClassVar[int] = DEFAULT_ENDPOINT_WORKERS
 
     def __post_init__(self):
         if not self.model:
             raise InvalidInput([Problem("--openai-model", "", "", "nothing", "the model name to ask the endpoint for")])
 
-    def predict(self, texts: dict[str, str], workers: int, timeout: float) -> tuple[Predictions, Files]:
+    def examples(self, gold: GoldData | None) -> dict | None:
+        """(text, gold records by layer) of each gold document, when the options ask for shots."""
+        if not self.options.shots or gold is None:
+            return None
+        return {d: (text, {layer: gold.layers[layer].get(d, []) for layer in LAYERS}) for d, text in gold.texts.items()}
+
+    def predict(self, texts: dict[str, str], workers: int, timeout: float, gold: GoldData | None = None) -> tuple[Predictions, Files]:
         from .adapters.openai_client import run_openai
 
         predictions, replies = run_openai(self.base_url, self.model, texts, workers, timeout, self.key_env, cache_dir=self.cache_dir,
-                                          max_reply_bytes=self.max_reply_bytes, retries=self.retries, max_chars=self.max_chars)
+                                          max_reply_bytes=self.max_reply_bytes, retries=self.retries, options=self.options, max_chars=self.max_chars,
+                                          examples=self.examples(gold))
         lines = "".join(json.dumps({"doc_id": d, "reply": r}, ensure_ascii=False) + "\n" for d, r in replies.items())
         return predictions, {"replies.jsonl": lines}
+
+    def request(self, doc_id: str, gold: GoldData) -> dict:
+        """The request body that would be sent for ``doc_id`` (``--show-prompt``); nothing is sent."""
+        from .adapters.openai_client import request_preview
+
+        return request_preview(self.model, gold.texts, doc_id, self.options, self.examples(gold))
 
     def describe(self, predictions: Predictions) -> dict:
         from .adapters.openai_client import public_url
 
-        return {"kind": "openai endpoint", "name": f"{self.model} at {public_url(self.base_url)}"}
+        return {"kind": "openai endpoint", "name": f"{self.model} at {public_url(self.base_url)}", **predictions.source_details}
 
 
 Source = PredictionsFile | Model | Command | OpenAIEndpoint
@@ -141,13 +159,15 @@ class Evaluation:
         return write_outputs(folder, self.report, self.gold, self.predictions, self.layers, self.model_lines, self.files)
 
 
-def evaluate(source: Source, data: GoldData | Path | None = None, layers: tuple[str, ...] = LAYERS, *, workers: int = 1, timeout: float = 60.0,
+def evaluate(source: Source, data: GoldData | Path | None = None, layers: tuple[str, ...] = LAYERS, *, workers: int | None = None,
+             timeout: float = 60.0,
              resamples: int = 1000, seed: int = 0, warn: Callable[[str], None] | None = None,
              started: float | None = None) -> Evaluation:
     """Run ``source`` on the gold texts, score ``layers`` and build the report.
 
     ``data``: a ``GoldData`` already loaded, a dataset folder, or None for the packaged gold.
-    ``workers``: documents a model, command or endpoint handles at a time; ``timeout``: seconds per
+    ``workers``: documents a model, command or endpoint handles at a time (None: ``DEFAULT_WORKERS``,
+    or an endpoint's ``default_workers``); ``timeout``: seconds per
     document for a command or endpoint. ``warn`` is called with each warning of the predictions as
     soon as they are read, before scoring (the report lists them too). ``started``: the
     ``time.perf_counter()`` the report's elapsed_seconds counts from (default: now).
@@ -159,7 +179,12 @@ def evaluate(source: Source, data: GoldData | Path | None = None, layers: tuple[
     started = time.perf_counter() if started is None else started
     gold = data if isinstance(data, GoldData) else load_gold_data(data)
     before = time.perf_counter()
-    predictions, files = source.predict(gold.texts, workers, timeout)
+    if workers is None:
+        workers = source.default_workers if isinstance(source, OpenAIEndpoint) else DEFAULT_WORKERS
+    if isinstance(source, OpenAIEndpoint):  # its worked examples come from the gold
+        predictions, files = source.predict(gold.texts, workers, timeout, gold)
+    else:
+        predictions, files = source.predict(gold.texts, workers, timeout)
     predict_seconds = time.perf_counter() - before
     for warning in predictions.warnings if warn is not None else ():
         warn(warning)

@@ -162,10 +162,36 @@ def _group_title(explains: str, main: dict, counts: dict[str, int]) -> str:
             f"{counts.get('missed', 0)} missed)")
 
 
+def endpoint_summary(source: dict) -> str | None:
+    """One line on an endpoint run (report.json's ``predictions`` entry): the prompt, shots, structured
+    output, the model the server named, tokens and latency, requests sent; None for other sources."""
+    if "usage" not in source or "prompt" not in source:
+        return None
+    prompt, usage, structured = source["prompt"], source["usage"], source["structured"]
+    probe = structured.get("probe") or {}
+    if structured["mode"] == "off":
+        form = "prompt-only JSON (--structured off)"
+    elif structured["sent"]:
+        form = (f"JSON Schema sent, followed by {structured['replies_following_schema']} of {structured['replies']} replies"
+                + (" (the server ignores it)" if probe.get("outcome") == "ignored" else ""))
+    else:
+        form = f"prompt-only JSON (the server refused the JSON Schema: {probe.get('found', '')[:60]})"
+    tokens = (f"{usage['prompt_tokens']:,} prompt + {usage['completion_tokens']:,} completion tokens"
+              if usage["prompt_tokens"] is not None and usage["completion_tokens"] is not None else "tokens not reported")
+    latency = usage["latency_seconds"]
+    mean = f", mean latency {latency['mean']:.2f} s" if latency["mean"] is not None else ""
+    served = ", ".join(source["models_reported"]) or "not named"
+    return (f"prompt {prompt['id']} v{prompt['version']} (sha256 {prompt['sha256'][:12]}), {source['shots']['count']} shots, {form}; "
+            f"server model {served}; {tokens}{mean}; {usage['requests_sent']} requests sent, {usage['replies_from_cache']} replies from the cache")
+
+
 def format_terminal(report: dict) -> str:
     ds = report["dataset"]
     lines = [f"newsclaims {report['newsclaims_version']} · data {ds['data_version']} ({ds['documents']} documents) · "
              f"{report['predictions'].get('kind')}: {report['predictions'].get('name')}", ""]
+    summary = endpoint_summary(report["predictions"])
+    if summary is not None:
+        lines[1:1] = [summary]
     table = [("layer", "main score", "value", "95% CI")]
     for layer, m in report["main_scores"].items():
         table.append((layer, m["name"], _fmt(m["value"]), _ci(m["ci95"], m.get("n_documents"))))
@@ -187,6 +213,7 @@ def format_markdown(report: dict) -> str:
            f"- newsclaims {code_label(report)}",
            f"- data {ds['data_version']} (gold sha256 `{ds['gold_sha256']}`), {ds['documents']} documents",
            f"- predictions: {report['predictions'].get('kind')} `{report['predictions'].get('name')}`",
+           *([f"- endpoint run: {endpoint_summary(report['predictions'])}"] if endpoint_summary(report["predictions"]) else []),
            f"- 95% intervals: document-level bootstrap, {report['bootstrap']['resamples']} resamples, seed {report['bootstrap']['seed']}",
            "", "## Main scores", "", "| layer | score | value | 95% CI | what it counts |", "|---|---|---|---|---|"]
     for layer, m in report["main_scores"].items():

@@ -82,16 +82,16 @@ def _as_label_studio(doc: dict) -> list[dict]:
             out.append({"id": item["id"], "from_name": field, "to_name": "text", "type": "textarea",
                         "value": {"start": value["start"], "end": value["end"], "text": [f"{eid} | {NEW_ENTITIES[eid]} | {types[eid]}"]}})
         elif name == "claim_group":
-            gid = value["choices"][0]
-            out.append({**item, "value": {**value, "choices": [NEW]}})
+            gid = value["taxonomy"][0][0]  # the group lists are searchable taxonomies
+            out.append({**item, "value": {**value, "taxonomy": [[NEW]]}})
             out.append({"id": item["id"], "from_name": "new_group", "to_name": "text", "type": "textarea",
                         "value": {"start": value["start"], "end": value["end"], "text": [f"{gid} | {NEW_GROUPS[gid]}"]}})
         else:
             out.append(item)
     for quote in doc["quotes"]:
         if quote["quote_group"] is None:
-            out.append({"id": "quote-" + quote["id"], "from_name": "quote_group", "to_name": "text", "type": "choices",
-                        "value": {"start": quote["start"], "end": quote["end"], "choices": [NONE]}})
+            out.append({"id": "quote-" + quote["id"], "from_name": "quote_group", "to_name": "text", "type": "taxonomy",
+                        "value": {"start": quote["start"], "end": quote["end"], "taxonomy": [[NONE]]}})
     return out
 
 

@@ -247,6 +247,65 @@ def check_compare(ws, command):
         assert all(f"({r.parent.name})" in board for r in reports)  # each system named by its run folder
 
 
+_LLM_SERVER = []
+
+
+def llm_server():
+    """One loopback stand-in for the README's LLM section, started on first use (the commands name port 8000)."""
+    from newsclaims.eval.bench.fake_chat import FakeChat
+
+    if not _LLM_SERVER:
+        _LLM_SERVER.append(FakeChat("accepts").__enter__())
+    return _LLM_SERVER[0]
+
+
+def run_llm(ws, command):
+    """The command against the stand-in: its result and how many requests it sent."""
+    fake = llm_server()
+    local = command.replace("http://127.0.0.1:8000/v1", fake.url)
+    assert local != command, "the README's LLM example changed: update the substitution"
+    before = fake.requests
+    result = ok(ws.run(local))
+    return result, fake.requests - before
+
+
+def check_llm_show_prompt(ws, command):
+    result, sent = run_llm(ws, command)
+    body = json.loads(result.stdout)  # "prints the request that would be sent ... and sends nothing"
+    assert sent == 0
+    assert [m["role"] for m in body["messages"]] == ["system"] + ["user", "assistant"] * 2 + ["user"]
+    assert set(body) == {"model", "messages", "temperature", "seed", "max_tokens", "response_format"}
+    assert _seed_text(EXAMPLE_DOC)[:100] in body["messages"][-1]["content"]
+
+
+def check_llm_eval(ws, command):
+    result, sent = run_llm(ws, command)
+    prints_main_scores(result)  # the stand-in answers every layer (quotes with an empty list)
+    assert sent == len(_doc_ids())
+    assert "prompt newsclaims-extract v1" in result.stdout and "2 shots" in result.stdout
+    source = json.loads((ws.root / "runs" / "qwen" / "report.json").read_text("utf-8"))["predictions"]
+    assert source["prompt"]["id"] == "newsclaims-extract" and source["shots"]["count"] == 2
+    assert source["structured"]["sent"] and source["structured"]["probe"]["outcome"] == "followed"
+    assert source["usage"]["prompt_tokens"] > 0 and len(source["per_document"]) == len(_doc_ids())
+    assert (ws.root / "runs" / "qwen" / "replies.jsonl").is_file()
+    again, sent = run_llm(ws, command)  # "a rerun of the same command sends no request at all"
+    assert sent == 0 and again.stdout.split("\n", 2)[2] == result.stdout.split("\n", 2)[2]
+
+
+def check_rules_run(ws, command):
+    prints_main_scores(ok(ws.run(command)))
+    assert (ws.root / "runs" / "rules" / "report.json").is_file()
+
+
+def check_llm_compare(ws, command):
+    result = ok(ws.run(command))
+    boards = result.stdout.split("## ")[1:]
+    assert [b.splitlines()[0] for b in boards] == list(LAYERS), result.stdout
+    for board in boards:
+        rows = [line for line in board.splitlines()[2:] if line[:1].isdigit()]
+        assert len(rows) == 2 and "(qwen)" in board and "(rules)" in board
+
+
 def check_extra_exists(ws, command):
     # Installing packages needs a registry; the check is that the extra exists and holds the package.
     import tomllib
@@ -297,11 +356,25 @@ COMMANDS = {
     "pip install '.[spacy]'": check_extra_exists,
     "python -m spacy download en_core_web_sm": check_spacy_download,
     "newsclaims eval --model spacy": check_spacy_eval,
+    "vllm serve Qwen/Qwen2.5-7B-Instruct --port 8000":
+        not_run_here("starts a model server (the weights and a GPU); the commands after it run against a loopback stand-in"),
+    "llama-server -m qwen2.5-7b-instruct-q4_k_m.gguf --port 8000 --parallel 8 -c 32768":
+        not_run_here("starts a model server (a GGUF file); the commands after it run against a loopback stand-in"),
+    "newsclaims eval --openai-base-url http://127.0.0.1:8000/v1 --openai-model Qwen/Qwen2.5-7B-Instruct --shots 2 "
+    "--show-prompt 000_956b89daf0f4f269": check_llm_show_prompt,
+    "newsclaims eval --openai-base-url http://127.0.0.1:8000/v1 --openai-model Qwen/Qwen2.5-7B-Instruct --shots 2 "
+    "--cache runs/cache --output runs/qwen": check_llm_eval,
+    "newsclaims eval --model rules --output runs/rules": check_rules_run,
+    "newsclaims compare runs/qwen/report.json runs/rules/report.json": check_llm_compare,
 }
 
 
 def _doc_ids() -> list[str]:
     return [d["doc_id"] for d in json.loads((REPO / "seeds" / "MANIFEST.json").read_text("utf-8"))["documents"]]
+
+
+def _seed_text(doc_id: str) -> str:
+    return (REPO / "seeds" / f"{doc_id}.txt").read_text("utf-8")
 
 
 def _gold(doc_id: str) -> dict:
@@ -365,7 +438,7 @@ def test_file_blocks_are_used_by_a_command():
 def inline_commands() -> list[str]:
     """`newsclaims ...` code spans outside fenced blocks and outside generated blocks (which name commands, not run them)."""
     text = re.sub(r"^```.*?^```$", "", README, flags=re.S | re.M)
-    text = re.sub(r"<!-- bench -->.*?<!-- /bench -->", "", text, flags=re.S)
+    text = re.sub(r"<!-- (bench|bench-llm) -->.*?<!-- /\1 -->", "", text, flags=re.S)
     text = re.sub(r"<!-- generated:(\w+) -->.*?<!-- /generated:\1 -->", "", text, flags=re.S)
     text = re.sub(r"\s*\n\s*", " ", text)  # spans broken over lines
     spans = re.findall(r"`([^`]+)`", text)

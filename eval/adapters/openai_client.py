@@ -1,9 +1,12 @@
-"""``--openai-base-url URL --openai-model NAME``: POST ``URL/chat/completions`` with the prompt in
-``eval/prompts/``; the reply is parsed leniently (JSON inside prose or code fences, missing fields)
-into text-only spans. The key is read from an environment variable only. 429, 5xx and reset
-connections are retried with backoff (``--retries``, Retry-After honoured); ``--cache DIR`` keeps
+"""``--openai-base-url URL --openai-model NAME``: POST ``URL/chat/completions`` once per document
+with the prompt of ``chat_prompt`` (a versioned prompt file, optional worked examples from the other
+documents' gold, the answer schema as response_format where the server takes it); the reply is
+parsed leniently (JSON inside prose or code fences, missing fields) into text-only spans. The key is
+read from an environment variable only. 429, 5xx and reset connections are retried with backoff
+(``--retries``, Retry-After honoured); each worker keeps its connection open; ``--cache DIR`` keeps
 every reply so that a rerun asks only for what is missing; ``--timeout`` covers each whole reply
-and ``--max-reply-bytes`` bounds it.
+and ``--max-reply-bytes`` bounds it. report.json records the prompt, the options, the probe and the
+server's own account of every reply (model, tokens, latency).
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from newsclaims.labels import APPROX_VALUES, ENTITY_LABELS, LAYERS, QUOTE_TYPES
@@ -26,7 +30,6 @@ from .answers import collect, parse_strict
 from .chunks import DEFAULT_MAX_CHARS, ask_in_chunks
 from .pool import map_documents
 
-PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 DEFAULT_MAX_REPLY_BYTES = 8 * 1024 * 1024
 DEFAULT_RETRIES = 4
@@ -148,7 +151,8 @@ def _text(value) -> str | None:
 
 
 def lenient_prediction(doc_id: str, reply: dict) -> dict:
-    """Text-only prediction records from a loosely shaped reply; unknown fields are dropped."""
+    """Text-only prediction records from a loosely shaped reply (an ``occurrence`` kept when it is a
+    whole number >= 0); unknown fields are dropped."""
     out: dict = {"doc_id": doc_id}
     aliases = {"entities": ("entities", "names"), "quotes": ("quotes",), "numeric_claims": ("numeric_claims", "claims", "numbers")}
     for layer in LAYERS:
@@ -162,6 +166,9 @@ def lenient_prediction(doc_id: str, reply: dict) -> dict:
                 continue
             item = item if isinstance(item, dict) else {}
             record: dict = {"text": text}
+            occurrence = item.get("occurrence")
+            if isinstance(occurrence, int) and not isinstance(occurrence, bool) and occurrence >= 0:
+                record["occurrence"] = occurrence
             if layer == "entities":
                 label = str(item.get("label") or item.get("type") or "").upper()
                 record["label"] = label if label in ENTITY_LABELS else None
@@ -295,16 +302,20 @@ def backoff_delay(attempt: int, retry_after: str | None, cap: float = BACKOFF_CA
 class _Failure(Exception):
     """One document's request failed: a Problem, and whether trying again may help."""
 
-    def __init__(self, problem: Problem, retry: bool = False, retry_after: str | None = None, status: int | None = None):
+    def __init__(self, problem: Problem, retry: bool = False, retry_after: str | None = None, status: int | None = None,
+                 detail: str = ""):
         super().__init__(str(problem))
         self.problem, self.retry, self.retry_after, self.status = problem, retry, retry_after, status
+        self.detail = detail  # the start of an error reply's body (what a server says it refused)
 
 
 class ReplyCache:
     """Replies of an endpoint on disk, one JSON file per request, so that a rerun asks only for what is missing.
 
     A reply is keyed by the endpoint URL (without any user:password), the model name, the sha256
-    of the prompt (system and user templates) and the sha256 of the document text. Files are
+    of everything else the request sends but the article (``prompt_sha256``: the prompt, the worked
+    examples, temperature, seed, max_tokens and any response_format) and the sha256 of the article
+    (``document_sha256``): whatever changes the request changes the key. Files are
     written atomically; the key is stored beside the reply (never the API key), with the sha256 of
     both (``digest``): an entry that does not match it (edited by hand, or written by an older
     version), that cannot be read or that is a folder is skipped with a warning and asked again.
@@ -381,18 +392,53 @@ class ReplyCache:
 
 
 class _Connections:
-    """Open HTTP connections of a run, closed at once on Ctrl-C so that no worker waits for its timeout."""
+    """The run's HTTP connections: one per worker thread, kept open from one request to its next
+    (keep-alive), and all shut at once on Ctrl-C so that no worker waits for its timeout.
 
-    def __init__(self):
+    A kept connection that is readable before a request (the server closed it meanwhile, or sent
+    something unasked) is replaced by a new one; one whose reply said it closes is not kept.
+    """
+
+    def __init__(self, url: str, timeout: float):
+        from urllib.parse import urlsplit
+
+        self.parts, self.timeout = urlsplit(url), timeout
+        self.local = threading.local()
         self.lock = threading.Lock()
         self.open: set = set()
         self.stopped = False
+        self.opened = 0
 
-    def add(self, conn) -> None:
+    def take(self):
+        """This thread's kept connection if still usable, else a new one (connected by the caller)."""
+        import http.client
+        import select
+        import ssl
+
+        conn = getattr(self.local, "conn", None)
+        self.local.conn = None
+        if conn is not None:
+            try:
+                closed = conn.sock is None or bool(select.select([conn.sock], [], [], 0)[0])
+            except (OSError, ValueError):
+                closed = True
+            if not closed:
+                return conn
+            self.discard(conn)
+        parts = self.parts
+        if parts.scheme == "https":
+            conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=self.timeout, context=ssl.create_default_context())
+        else:
+            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=self.timeout)
         with self.lock:
             if self.stopped:
                 raise KeyboardInterrupt
             self.open.add(conn)
+            self.opened += 1
+        return conn
+
+    def keep(self, conn) -> None:
+        self.local.conn = conn
 
     def discard(self, conn) -> None:
         with self.lock:
@@ -400,6 +446,7 @@ class _Connections:
         conn.close()
 
     def close_all(self) -> None:
+        """Ctrl-C: shut every socket, which ends whatever read a worker waits in."""
         import socket
 
         with self.lock:
@@ -413,27 +460,30 @@ class _Connections:
                 except OSError:
                     pass
 
+    def close(self) -> None:
+        """The run is over: close what is still open."""
+        with self.lock:
+            conns, self.open = list(self.open), set()
+        for conn in conns:
+            conn.close()
 
-def _post_with_deadline(url: str, body: bytes, headers: dict, timeout: float, max_bytes: int, shown: str,
-                        where: str, connections: _Connections) -> str:
+
+def _post_with_deadline(connections: _Connections, body: bytes, headers: dict, timeout: float, max_bytes: int, shown: str,
+                        where: str) -> str:
     """POST and read the whole reply within ``timeout`` seconds of wall-clock time and ``max_bytes``.
 
     The deadline covers the whole exchange: connecting, sending, the status line and headers (a
     server may drip them a byte at a time) and the body. A timer shuts the socket down when it
-    passes, which ends whatever read is waiting. ``url`` is checked already (``checked_url``).
+    passes, which ends whatever read is waiting. The connection comes from ``connections`` and goes
+    back to it when the reply was read whole and the server keeps it open.
     """
     import http.client
     import socket
-    import ssl
-    from urllib.parse import urlsplit
 
-    parts = urlsplit(url)
+    parts = connections.parts
     deadline = time.monotonic() + timeout
     target = parts.path + (f"?{parts.query}" if parts.query else "")
-    if parts.scheme == "https":
-        conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout, context=ssl.create_default_context())
-    else:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    conn = connections.take()
     name = f"endpoint {shown}"
     expected = f"a whole reply within {timeout:g} s (--timeout)"
     expired = threading.Event()
@@ -453,13 +503,16 @@ def _post_with_deadline(url: str, body: bytes, headers: dict, timeout: float, ma
 
     timer = threading.Timer(timeout, expire)
     timer.daemon = True
-    connections.add(conn)
     timer.start()
     size = 0
+    reusable = False
     try:
-        conn.connect()
-        if expired.is_set():  # the timer fired while connecting, before there was a socket to shut
-            raise too_late()
+        if conn.sock is None:
+            conn.connect()
+            if expired.is_set():  # the timer fired while connecting, before there was a socket to shut
+                raise too_late()
+        else:
+            conn.sock.settimeout(timeout)
         conn.request("POST", target, body=body, headers=headers)
         response = conn.getresponse()
         length = response.getheader("Content-Length")
@@ -482,11 +535,14 @@ def _post_with_deadline(url: str, body: bytes, headers: dict, timeout: float, ma
         if expired.is_set():  # the end of the body was the timer's shutdown, not the server's
             raise too_late(size)
         raw = b"".join(chunks)
+        reusable = not response.will_close
+        response.close()  # read to its end: the connection may carry the next request
         if response.status != 200:
             status = response.status
             raise _Failure(Problem(name, where, "", f"HTTP {status} {response.reason}", "HTTP 200"),
                            retry=status in RETRY_STATUSES or 500 <= status < 600,
-                           retry_after=response.getheader("Retry-After"), status=status)
+                           retry_after=response.getheader("Retry-After"), status=status,
+                           detail=raw[:300].decode("utf-8", "replace"))
     except _Failure:
         raise
     except (TimeoutError, OSError, http.client.HTTPException) as err:
@@ -506,25 +562,307 @@ def _post_with_deadline(url: str, body: bytes, headers: dict, timeout: float, ma
                                "a URL and headers of printable characters")) from None
     finally:
         timer.cancel()
-        connections.discard(conn)
+        if reusable and not expired.is_set():
+            connections.keep(conn)
+        else:
+            connections.discard(conn)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:
         raise _Failure(Problem(name, where, "", f"the byte 0x{raw[err.start]:02x} at byte {err.start} of the reply", "UTF-8 JSON")) from None
 
 
+# --- what a run asks ----------------------------------------------------------------------------------
+
+STRUCTURED_MODES = ("off", "auto", "on")
+REFUSAL_STATUSES = frozenset({400, 422})  # how OpenAI, vLLM and llama.cpp's server refuse a request field they do not take
+DEFAULT_WORKERS = 8  # see the --workers help: a served model batches concurrent requests
+DEFAULT_TEMPERATURE = 0.0
+DEFAULT_SEED = 0
+DEFAULT_MAX_TOKENS = 4096
+SHOTS_RULE = "the K documents after the scored one in doc_id order, wrapping around (never the scored one)"
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    """What every request of a run sends besides the article; all of it is in report.json and the cache key.
+
+    ``structured``: ``off`` sends no response_format (the prompt alone asks for JSON); ``auto`` sends
+    the answer schema (``chat_prompt.response_format``) with the first document, as the probe, and
+    keeps sending it if the server answers 200, else (HTTP 400 or 422) asks that document again and
+    every other without it; ``on`` refuses the run unless the probe's reply follows the schema. A
+    probe refused is kept in ``--cache`` as such, so a rerun sends no probe again.
+    """
+
+    prompt: Path | None = None  # None: the packaged default prompt
+    shots: int = 0
+    structured: str = "auto"
+    temperature: float = DEFAULT_TEMPERATURE
+    seed: int | None = DEFAULT_SEED
+    max_tokens: int | None = DEFAULT_MAX_TOKENS
+
+
+Examples = Mapping[str, tuple[str, Mapping[str, list]]]  # doc_id -> (text, gold records by layer), for the shots
+
+
+class Requests:
+    """The request body of each document: the prompt, its worked examples (the shots rule, in
+    ``chat_prompt``), the options and the article."""
+
+    def __init__(self, model: str, options: ChatOptions, doc_ids: list[str], examples: Examples | None):
+        from .chat_prompt import check_shots, load_prompt
+
+        if options.structured not in STRUCTURED_MODES:
+            raise InvalidInput([Problem("--structured", "", "", show(options.structured), " or ".join(STRUCTURED_MODES))])
+        self.model, self.options = model, options
+        self.prompt = load_prompt(options.prompt)
+        if options.shots:
+            check_shots(options.shots, len(doc_ids))
+            if examples is None:
+                raise InvalidInput([Problem("--shots", "", "", "no gold to draw examples from", "a run on gold documents")])
+        self.doc_ids, self.examples = doc_ids, examples
+
+    def shots_of(self, doc_id: str) -> list[str]:
+        from .chat_prompt import shot_documents
+
+        return shot_documents(self.doc_ids, doc_id, self.options.shots) if self.options.shots else []
+
+    def body(self, doc_id: str, text: str, structured: bool) -> tuple[dict, str]:
+        """The request for ``text`` (document ``doc_id`` or a part of it), and the sha256 of all of it but the article."""
+        from newsclaims.jsonio import dumps_canonical
+
+        from .chat_prompt import messages, response_format
+
+        examples = [self.examples[d] for d in self.shots_of(doc_id)]
+        body: dict = {"model": self.model, "messages": messages(self.prompt, text, examples), "temperature": self.options.temperature}
+        if self.options.seed is not None:
+            body["seed"] = self.options.seed
+        if self.options.max_tokens is not None:
+            body["max_tokens"] = self.options.max_tokens
+        if structured:
+            body["response_format"] = response_format()
+        unfilled = {**body, "messages": body["messages"][:-1] + [{"role": "user", "content": self.prompt.user}]}
+        return body, hashlib.sha256(dumps_canonical(unfilled).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass
+class Completion:
+    """One reply: its content, and what the server said of it (None where it said nothing)."""
+
+    content: str
+    cached: bool = False
+    model: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    finish_reason: str | None = None
+    seconds: float = 0.0
+
+
+class _Refused(Exception):
+    """The probe's response_format was refused (HTTP 400 or 422)."""
+
+    def __init__(self, failure: _Failure):
+        super().__init__(failure.problem.found)
+        self.failure = failure
+
+
+def _count(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+class ChatClient:
+    """Chat completions of one endpoint: the cache, authentication, retries and keep-alive connections
+    (see ``run_openai``); ``complete`` is one request, ``requests_sent`` counts what went out."""
+
+    def __init__(self, base_url: str, model: str, key_env: str, timeout: float, max_reply_bytes: int, retries: int,
+                 sleep: Callable[[float], None], cache: ReplyCache | None):
+        import base64
+        from urllib.parse import unquote, urlsplit
+
+        key = os.environ.get(key_env)
+        if key and not re.fullmatch(r"[\x21-\x7e]+", key.strip()):
+            raise InvalidInput([Problem(key_env, "", "", "a value with spaces, line breaks or non-ASCII characters (not shown)",
+                                        "an API key of printable ASCII characters")])
+        self.key = key.strip() if key else key
+        url = base_url.rstrip("/") + "/chat/completions"
+        self.shown = public_url(url)
+        self.name = f"endpoint {self.shown}"
+        parts = urlsplit(url)
+        self.auth = None
+        password = unquote(parts.password or "")
+        if self.key:
+            self.auth = f"Bearer {self.key}"
+        elif parts.username is not None or parts.password is not None:
+            userinfo = f"{unquote(parts.username or '')}:{password}"
+            self.auth = "Basic " + base64.b64encode(userinfo.encode()).decode()
+        self.redact = Redactor(self.key, password, self.auth, self.auth.split(" ", 1)[1] if self.auth else None)
+        netloc = parts.hostname or ""
+        if ":" in netloc:
+            netloc = f"[{netloc}]"
+        netloc += f":{parts.port}" if parts.port else ""
+        self.connections = _Connections(parts._replace(netloc=netloc).geturl(), timeout)
+        self.model, self.key_env, self.timeout, self.max_reply_bytes = model, key_env, timeout, max_reply_bytes
+        self.retries, self.sleep, self.cache = retries, sleep, cache
+        self.lock = threading.Lock()
+        self.requests_sent = 0
+        self.told_no_key = False
+
+    def _tell_no_key(self) -> None:
+        """Once, when the endpoint first answers a request sent with no Authorization (a 401 says it instead)."""
+        with self.lock:
+            if self.told_no_key:
+                return
+            self.told_no_key = True
+        state = "unset" if self.key_env not in os.environ else "empty"
+        print(f"{self.name}: warning: no API key sent ({self.key_env} is {state}); fine for a local server without auth, "
+              f"else set {self.key_env} or name another variable with --openai-api-key-env", file=sys.stderr)
+
+    def cache_key(self, prompt_sha256: str, article: str) -> dict:
+        return ReplyCache.key(self.shown, self.model, prompt_sha256, hashlib.sha256(article.encode("utf-8", "surrogatepass")).hexdigest())
+
+    def complete(self, body: dict, prompt_sha256: str, article: str, where: str, refusal_is_answer: bool = False) -> Completion:
+        """The reply to ``body`` (from the cache when it holds it). With ``refusal_is_answer``, an
+        HTTP 400 or 422 raises ``_Refused`` instead of failing the run."""
+        key = self.cache_key(prompt_sha256, article)
+        if self.cache is not None:
+            cached = self.cache.get(key)
+            if cached is not None:
+                return Completion(cached, cached=True)
+        data = json.dumps(body).encode()
+        headers = {"Content-Type": "application/json"}
+        if self.auth:
+            headers["Authorization"] = self.auth
+        started = time.perf_counter()
+        for attempt in range(self.retries + 1):
+            with self.lock:
+                self.requests_sent += 1
+            try:
+                raw = _post_with_deadline(self.connections, data, headers, self.timeout, self.max_reply_bytes, self.shown, where)
+                break
+            except _Failure as failure:
+                if failure.status == 401 and not self.key:
+                    state = "unset" if self.key_env not in os.environ else "empty"
+                    raise InvalidInput([Problem(self.name, where, "", f"HTTP 401 Unauthorized, and the variable {self.key_env} is {state}",
+                                                f"the API key in {self.key_env} (or name another variable with --openai-api-key-env)")]) from None
+                if refusal_is_answer and failure.status in REFUSAL_STATUSES:
+                    raise _Refused(failure) from None
+                if not failure.retry or attempt == self.retries:
+                    problem = failure.problem
+                    if failure.retry and self.retries:
+                        problem = Problem(problem.file, problem.where, problem.field, f"{problem.found} after {self.retries + 1} tries",
+                                          problem.expected)
+                    raise InvalidInput([problem]) from None
+                self.sleep(backoff_delay(attempt, failure.retry_after))
+                if self.connections.stopped:
+                    raise KeyboardInterrupt from None
+        seconds = time.perf_counter() - started
+        if not self.auth:
+            self._tell_no_key()
+        try:
+            completion = parse_strict(raw, self.name, where=where)
+            choice = completion["choices"][0]
+            content = choice["message"]["content"]
+            if not isinstance(content, str):
+                raise TypeError
+        except (InvalidInput, KeyError, IndexError, TypeError):
+            raise InvalidInput([Problem(self.name, where, "", f"a body that is not a chat completion: {show(self.redact(raw)[:80])}",
+                                        "JSON with choices[0].message.content")]) from None
+        content = self.redact(content)  # before it is kept anywhere: the cache, replies.jsonl, predictions.jsonl
+        if self.cache is not None:
+            self.cache.put(key, content)
+        usage = completion.get("usage") if isinstance(completion.get("usage"), dict) else {}
+        model = completion.get("model")
+        reason = choice.get("finish_reason") if isinstance(choice, dict) else None
+        return Completion(content, False, self.redact(model) if isinstance(model, str) else None, _count(usage.get("prompt_tokens")),
+                          _count(usage.get("completion_tokens")), reason if isinstance(reason, str) else None, seconds)
+
+
+def _probe(client: ChatClient, requests: Requests, doc_id: str, text: str, mode: str) -> tuple[dict, Completion | None]:
+    """Send the first document with response_format (``ChatOptions``): what the server did with it, and
+    its reply when that is the document's answer (None when the format was refused)."""
+    from .chat_prompt import follows_schema
+
+    where = f"document {doc_id}"
+    body, digest = requests.body(doc_id, text, structured=True)
+    verdict_key = {**client.cache_key(digest, text), "probe": "response_format"}
+    found = client.cache.get(verdict_key) if client.cache is not None else None
+    from_cache = found is not None
+    completion = None
+    if found is None:
+        try:
+            completion = client.complete(body, digest, text, where, refusal_is_answer=True)
+        except _Refused as refused:
+            detail = refused.failure.detail.strip()
+            found = client.redact(refused.failure.problem.found + (f": {detail}" if detail else ""))
+    if completion is None:
+        if mode == "on":
+            raise InvalidInput([Problem(client.name, where, "response_format", found[:200],
+                                        "a server that enforces a JSON Schema (--structured on; auto falls back to prompt-only JSON)")])
+        if client.cache is not None and not from_cache:
+            client.cache.put(verdict_key, found)
+        return {"doc_id": doc_id, "outcome": "refused", "found": found, "from_cache": from_cache}, None
+    followed = follows_schema(completion.content)
+    if not followed and mode == "on":
+        raise InvalidInput([Problem(client.name, where, "response_format", f"a reply that does not follow the JSON Schema: {show(completion.content[:60])}",
+                                    "a server that enforces a JSON Schema (--structured on; this one ignores response_format)")])
+    return {"doc_id": doc_id, "outcome": "followed" if followed else "ignored", "from_cache": completion.cached}, completion
+
+
+def _run_record(client: ChatClient, requests: Requests, structured: dict, completions: dict[str, list[Completion]]) -> dict:
+    """What report.json says of an endpoint run (its ``predictions`` entry): prompt, examples, options,
+    structured output, and the server's own account of each reply (model, tokens, latency)."""
+    from .chat_prompt import follows_schema
+
+    per_document = []
+    for doc_id, parts in completions.items():
+        asked = [c for c in parts if not c.cached]
+        tokens = {k: (sum(getattr(c, k) for c in asked) if asked and all(getattr(c, k) is not None for c in asked) else None)
+                  for k in ("prompt_tokens", "completion_tokens")}
+        per_document.append({"doc_id": doc_id, **tokens, "seconds": round(sum(c.seconds for c in asked), 3),
+                             "cached": not asked, "finish_reason": ",".join(sorted({c.finish_reason for c in parts if c.finish_reason})) or None})
+    asked_rows = [r for r in per_document if not r["cached"]]
+    totals = {k: (sum(r[k] for r in asked_rows) if asked_rows and all(r[k] is not None for r in asked_rows) else None)
+              for k in ("prompt_tokens", "completion_tokens")}
+    seconds = [r["seconds"] for r in asked_rows]
+    everything = [c for parts in completions.values() for c in parts]
+    if structured["sent"]:
+        structured = {**structured, "replies_following_schema": sum(follows_schema(c.content) for c in everything),
+                      "replies": len(everything)}
+    options = requests.options
+    return {
+        "model": client.model,
+        "models_reported": sorted({c.model for c in everything if c.model}),
+        "prompt": requests.prompt.describe(),
+        "shots": {"count": options.shots, "rule": SHOTS_RULE if options.shots else None,
+                  "by_document": {d: requests.shots_of(d) for d in completions} if options.shots else {}},
+        "request": {"temperature": options.temperature, "seed": options.seed, "max_tokens": options.max_tokens},
+        "structured": structured,
+        "usage": {**totals, "requests_sent": client.requests_sent, "connections_opened": client.connections.opened,
+                  "replies_from_cache": len(per_document) - len(asked_rows),
+                  "latency_seconds": {"total": round(sum(seconds), 3), "mean": round(sum(seconds) / len(seconds), 3) if seconds else None,
+                                      "max": max(seconds) if seconds else None}},
+        "per_document": per_document,
+    }
+
+
 def run_openai(base_url: str, model: str, texts: dict[str, str], workers: int = 1, timeout: float = 120.0,
                key_env: str = DEFAULT_KEY_ENV, *, cache_dir: Path | None = None,
                max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES, retries: int = DEFAULT_RETRIES,
-               sleep: Callable[[float], None] | None = None, max_chars: int = DEFAULT_MAX_CHARS) -> tuple[Predictions, dict]:
-    """Predictions from a chat endpoint, and each raw reply (kept beside the report).
+               sleep: Callable[[float], None] | None = None, options: ChatOptions = ChatOptions(),
+               examples: Examples | None = None, max_chars: int = DEFAULT_MAX_CHARS) -> tuple[Predictions, dict]:
+    """Predictions from a chat endpoint, and each raw reply (kept beside the report). The
+    predictions' ``source_details`` is the run's record for report.json (``_run_record``).
 
+    - Each request is ``Requests.body``: the prompt, ``options.shots`` worked examples drawn from
+      ``examples`` (the gold), temperature, seed, max_tokens and, by ``options.structured``, the
+      answer schema as response_format (``ChatOptions``: the first document is the probe).
     - 429, 5xx, connection resets and broken replies are retried up to ``retries`` times, waiting
       ``backoff_delay`` (Retry-After honoured, at most 30 s a wait); other failures are not retried.
     - ``timeout`` covers each whole request (connecting, headers, body) by the wall clock, and again
       the search for the JSON object in the reply; a reply longer than ``max_reply_bytes`` is refused.
+    - Each worker thread keeps its connection open between requests (``_Connections``).
     - With ``cache_dir`` every reply is stored as it arrives (see ``ReplyCache``) and reused, so a
-      rerun after a failure or Ctrl-C asks only for what is missing.
+      rerun after a failure or Ctrl-C asks only for what is missing, and a complete rerun sends nothing.
     - The first failed document stops the run (replies in flight are still kept); the one line
       names it and says how many documents were answered.
     - The API key is read from ``key_env`` only and is never shown; a user:password in the URL is
@@ -532,13 +870,11 @@ def run_openai(base_url: str, model: str, texts: dict[str, str], workers: int = 
       endpoint answers goes through ``Redactor`` (a reply echoing the key keeps none of it).
     - With no key and no user:password, no Authorization header is sent: said once, in a warning,
       when the endpoint first answers (a 401 says it as the error instead).
-    - A malformed base URL (``checked_url``) and an unusable cache folder are refused before any request.
+    - A malformed base URL (``checked_url``), an unusable cache folder, a bad prompt file and too
+      many shots are refused before any request.
     - A document longer than ``max_chars`` is asked in chunks (``chunks``); its replies are a list of
       ``{"characters": [start, end], "reply": ...}``.
     """
-    import base64
-    from urllib.parse import unquote, urlsplit
-
     sleep = sleep or SLEEP
     checked_url(base_url)  # a malformed URL is refused before anything else
     cache = ReplyCache(cache_dir) if cache_dir is not None else None
@@ -547,97 +883,57 @@ def run_openai(base_url: str, model: str, texts: dict[str, str], workers: int = 
 
         refuse_protected(cache_dir, "--cache")
         cache.check()
-    system = (PROMPTS / "system.txt").read_text("utf-8")
-    template = (PROMPTS / "user.txt").read_text("utf-8")
-    key = os.environ.get(key_env)
-    if key and not re.fullmatch(r"[\x21-\x7e]+", key.strip()):
-        raise InvalidInput([Problem(key_env, "", "", "a value with spaces, line breaks or non-ASCII characters (not shown)",
-                                    "an API key of printable ASCII characters")])
-    key = key.strip() if key else key
-    url = base_url.rstrip("/") + "/chat/completions"
-    shown = public_url(url)
-    name = f"endpoint {shown}"
-    parts = urlsplit(url)
-    auth = None
-    password = unquote(parts.password or "")
-    if key:
-        auth = f"Bearer {key}"
-    elif parts.username is not None or parts.password is not None:
-        userinfo = f"{unquote(parts.username or '')}:{password}"
-        auth = "Basic " + base64.b64encode(userinfo.encode()).decode()
-    redact = Redactor(key, password, auth, auth.split(" ", 1)[1] if auth else None)
-    netloc = parts.hostname or ""
-    if ":" in netloc:
-        netloc = f"[{netloc}]"
-    netloc += f":{parts.port}" if parts.port else ""
-    request_url = parts._replace(netloc=netloc).geturl()
-    prompt_sha = hashlib.sha256(f"{system}\0{template}".encode()).hexdigest()
-    connections = _Connections()
+    requests = Requests(model, options, list(texts), examples)
+    client = ChatClient(base_url, model, key_env, timeout, max_reply_bytes, retries, sleep, cache)
+    name = client.name
     replies: dict[str, str | list[dict]] = {}
+    completions: dict[str, list[Completion]] = {d: [] for d in texts}
     lock = threading.Lock()
-    told_no_key = threading.Event()
+    structured = {"mode": options.structured, "sent": options.structured != "off", "probe": None}
+    # The first request of the first document is the probe (ChatOptions); every other request waits for its outcome.
+    probe_doc = next(iter(texts), None)
+    probed = threading.Event()
+    probe_failure: list[BaseException] = []  # raised by every request that waited for it, so the run fails with it, whoever is first
+    if not structured["sent"]:
+        probed.set()
 
-    def tell_no_key() -> None:
-        """Once, when the endpoint first answers a request sent with no Authorization (a 401 says it instead)."""
-        with lock:
-            if told_no_key.is_set():
-                return
-            told_no_key.set()
-        state = "unset" if key_env not in os.environ else "empty"
-        print(f"{name}: warning: no API key sent ({key_env} is {state}); fine for a local server without auth, "
-              f"else set {key_env} or name another variable with --openai-api-key-env", file=sys.stderr)
-
-    def content_of(text: str, where: str) -> str:
-        cache_key = ReplyCache.key(shown, model, prompt_sha, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
-        if cache is not None:
-            cached = cache.get(cache_key)
-            if cached is not None:
-                return cached
-        body = json.dumps({"model": model, "temperature": 0, "messages": [
-            {"role": "system", "content": system},
-            {"role": "user", "content": template.replace("{text}", text)}]}).encode()
-        headers = {"Content-Type": "application/json"}
-        if auth:
-            headers["Authorization"] = auth
-        for attempt in range(retries + 1):
-            try:
-                raw = _post_with_deadline(request_url, body, headers, timeout, max_reply_bytes, shown, where, connections)
-                break
-            except _Failure as failure:
-                if failure.status == 401 and not key:
-                    state = "unset" if key_env not in os.environ else "empty"
-                    raise InvalidInput([Problem(name, where, "", f"HTTP 401 Unauthorized, and the variable {key_env} is {state}",
-                                                f"the API key in {key_env} (or name another variable with --openai-api-key-env)")]) from None
-                if not failure.retry or attempt == retries:
-                    problem = failure.problem
-                    if failure.retry and retries:
-                        problem = Problem(problem.file, problem.where, problem.field, f"{problem.found} after {retries + 1} tries",
-                                          problem.expected)
-                    raise InvalidInput([problem]) from None
-                sleep(backoff_delay(attempt, failure.retry_after))
-                if connections.stopped:
-                    raise KeyboardInterrupt from None
-        if not auth:
-            tell_no_key()
+    def probe(doc_id: str, text: str) -> Completion | None:
         try:
-            completion = parse_strict(raw, name, where=where)
-            content = completion["choices"][0]["message"]["content"]
-            if not isinstance(content, str):
-                raise TypeError
-        except (InvalidInput, KeyError, IndexError, TypeError):
-            raise InvalidInput([Problem(name, where, "", f"a body that is not a chat completion: {show(redact(raw)[:80])}",
-                                        "JSON with choices[0].message.content")]) from None
-        content = redact(content)  # before it is kept anywhere: the cache, replies.jsonl, predictions.jsonl
-        if cache is not None:
-            cache.put(cache_key, content)
-        return content
+            structured["probe"], reply = _probe(client, requests, doc_id, text, options.structured)
+            structured["sent"] = reply is not None
+            return reply
+        except BaseException as err:
+            probe_failure.append(err)
+            raise
+        finally:
+            probed.set()
+
+    def ask(doc_id: str, text: str, where: str) -> Completion:
+        """One request for ``text`` (the document ``doc_id``, or a part of it), recorded for the report."""
+        completion = None
+        if not probed.is_set():
+            if doc_id == probe_doc:
+                completion = probe(doc_id, text)
+            else:
+                probed.wait()
+        if probe_failure:
+            raise probe_failure[0]
+        if completion is None:
+            completion = client.complete(*requests.body(doc_id, text, structured["sent"]), text, where)
+        with lock:
+            completions[doc_id].append(completion)
+        return completion
 
     def one(doc_id: str):
-        return doc_id, ask_in_chunks(doc_id, texts[doc_id], max_chars, lambda text, chunk: answer(doc_id, text, chunk))
+        try:
+            return doc_id, ask_in_chunks(doc_id, texts[doc_id], max_chars, lambda text, chunk: answer(doc_id, text, chunk))
+        finally:
+            if doc_id == probe_doc:
+                probed.set()  # a first document that sent nothing releases the others (structured as asked, unprobed)
 
     def answer(doc_id: str, text: str, chunk: tuple[int, int] | None) -> dict:
         where = f"document {doc_id}" + (f", characters {chunk[0]}-{chunk[1]}" if chunk else "")
-        content = content_of(text, where)
+        content = ask(doc_id, text, where).content
         with lock:
             if chunk is None:
                 replies[doc_id] = content
@@ -655,12 +951,28 @@ def run_openai(base_url: str, model: str, texts: dict[str, str], workers: int = 
         return lenient_prediction(doc_id, reply)
 
     try:
-        answers = map_documents(one, list(texts), workers, model, on_interrupt=connections.close_all)
+        answers = map_documents(one, list(texts), workers, model, on_interrupt=client.connections.close_all)
     except InvalidInput as err:
-        answered = len(replies)
-        resume = (f"{answered} of {len(texts)} documents answered and kept in {cache_dir}; rerun the same command to resume"
-                  if cache is not None else f"{answered} of {len(texts)} documents answered; rerun with --cache DIR to resume")
-        first = err.problems[0]
-        problems = [Problem(first.file, first.where, first.field, first.found, f"{first.expected} ({resume})", first.line)]
-        raise InvalidInput([redact.problem(p) for p in problems + err.problems[1:]]) from None
-    return collect(name, texts, answers), replies
+        answered_count = len(replies)
+        resume = (f"{answered_count} of {len(texts)} documents answered and kept in {cache_dir}; rerun the same command to resume"
+                  if cache is not None else f"{answered_count} of {len(texts)} documents answered; rerun with --cache DIR to resume")
+        first_problem = err.problems[0]
+        problems = [Problem(first_problem.file, first_problem.where, first_problem.field, first_problem.found,
+                            f"{first_problem.expected} ({resume})", first_problem.line)]
+        raise InvalidInput([client.redact.problem(p) for p in problems + err.problems[1:]]) from None
+    finally:
+        client.connections.close()
+    predictions = collect(name, texts, answers)
+    predictions.source_details = _run_record(client, requests, structured, completions)
+    return predictions, replies
+
+
+def request_preview(model: str, texts: dict[str, str], doc_id: str, options: ChatOptions = ChatOptions(),
+                    examples: Examples | None = None) -> dict:
+    """The request body ``run_openai`` would send for ``doc_id`` (``--show-prompt``), sending nothing.
+    With ``--structured auto`` it is the probe's form, with response_format."""
+    requests = Requests(model, options, list(texts), examples)
+    if doc_id not in texts:
+        known = ", ".join(list(texts)[:3]) + (", ..." if len(texts) > 3 else "")
+        raise InvalidInput([Problem("--show-prompt", "", "", show(doc_id), f"a doc_id of the data ({known})")])
+    return requests.body(doc_id, texts[doc_id], options.structured != "off")[0]

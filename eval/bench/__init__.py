@@ -19,6 +19,8 @@ ships it.
 4. Cold start: ``newsclaims eval --predictions`` on the packaged gold, median of several new
    processes (after one run that writes Python's bytecode caches, as an installed package has
    them), beside a bare ``python -c pass``.
+5. ``--llm-throughput`` (alone): an endpoint run of 200 documents against a loopback server with a
+   200 ms reply delay at --workers 1, 4, 16 and 64, and a rerun from the cache (``bench/llm.py``).
 
 Every workload is generated from a fixed seed. Wall time is measured around the process; peak
 memory is the process's maximum resident set (``os.wait4``), and for newsclaims that plus what the
@@ -286,7 +288,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tool", choices=["nervaluate", "newsclaims"], help=argparse.SUPPRESS)
     parser.add_argument("--nervaluate-files", nargs=3, metavar=("GOLD", "PREDICTIONS", "DOCUMENTS"), help=argparse.SUPPRESS)
     parser.add_argument("--write-readme", action="store_true", help="replace the benchmark tables in README.md")
+    parser.add_argument("--llm-throughput", action="store_true",
+                        help="only the endpoint run at --workers 1/4/16/64 against a 200 ms loopback server (bench/llm.py)")
     args = parser.parse_args(argv)
+    if args.llm_throughput:
+        from .llm import llm_throughput, table as llm_table
+
+        text = llm_table(llm_throughput(), _machine())
+        print(text)
+        if args.write_readme:
+            _write_readme_block("bench-llm", text)
+        return 0
     if args.tool:
         print(json.dumps(run_tool(args.tool, args.docs, args.spans)))
         return 0
@@ -341,11 +353,16 @@ def main(argv: list[str] | None = None) -> int:
     ])
     print(table)
     if args.write_readme:
-        readme = Path(__file__).resolve().parents[2] / "README.md"  # eval/bench/ of a checkout
-        text = readme.read_text("utf-8")
-        new = re.sub(r"(<!-- bench -->\n).*?(<!-- /bench -->)", lambda m: m.group(1) + table + "\n" + m.group(2), text, flags=re.S)
-        readme.write_text(new, encoding="utf-8")
+        _write_readme_block("bench", table)
     return 0 if identical and e2e["identical"] else 1
+
+
+def _write_readme_block(name: str, table: str) -> None:
+    """Replace what README.md holds between <!-- NAME --> and <!-- /NAME --> by ``table``."""
+    readme = Path(__file__).resolve().parents[2] / "README.md"  # eval/bench/ of a checkout
+    text = readme.read_text("utf-8")
+    new = re.sub(rf"(<!-- {name} -->\n).*?(<!-- /{name} -->)", lambda m: m.group(1) + table + "\n" + m.group(2), text, flags=re.S)
+    readme.write_text(new, encoding="utf-8")
 
 
 def _machine() -> str:

@@ -286,14 +286,8 @@ def adjudication_markdown(entries: list[dict], corrections: list[dict], decision
 
 def load_passes(path_a, path_b, corpus):
     """Two annotation passes (``pass_provenance.load_named_set``: a pass may hold only some of the
-    documents, not none), refused in one line when they have no document in common; agreement is
-    measured on the documents both hold (``agreement``)."""
-    from .corpus import shown_path
+    documents, not none); ``agreement`` measures them on the documents both hold and refuses two
+    with none in common."""
     from .pass_provenance import load_named_set
-    from .problems import InvalidInput, Problem
 
-    sets = [load_named_set(path, corpus) for path in (path_a, path_b)]
-    if not set(sets[0].documents) & set(sets[1].documents):
-        raise InvalidInput([Problem(shown_path(path_b), "", "", f"no document in common with {shown_path(path_a)}",
-                                    "two passes over at least one same document")])
-    return sets
+    return [load_named_set(path, corpus) for path in (path_a, path_b)]

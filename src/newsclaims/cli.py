@@ -373,6 +373,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
         check_report_target(args.output)  # refused before any model runs; nothing touched
     source = _eval_source(args)
+    if args.show_prompt is not None:  # the request as it would be sent; nothing is sent, nothing scored
+        print(json.dumps(source.request(args.show_prompt, gold), indent=2, ensure_ascii=False))
+        return 0
     given = {name: getattr(args, name) for name in ("workers", "timeout") if getattr(args, name) is not None}
     run = evaluate(source, gold, layers, **given, resamples=args.resamples, seed=args.seed,
                    warn=_warn, started=started)
@@ -393,8 +396,12 @@ IDLE_OPTIONS = {
     "--workers": ("--model", "--command", "--openai-base-url"),
     "--timeout": ("--command", "--openai-base-url"),
     **{option: ("--openai-base-url",) for option in ("--openai-model", "--openai-api-key-env", "--cache", "--max-reply-bytes",
-                                                      "--retries", "--max-chars")},
+                                                      "--retries", "--max-chars", "--prompt", "--shots", "--structured", "--temperature",
+                                                      "--openai-seed", "--max-tokens", "--show-prompt")},
 }
+# ChatOptions' field of each endpoint option that shapes the requests (None: the option was not given).
+CHAT_OPTIONS = {"prompt": "prompt", "shots": "shots", "structured": "structured", "temperature": "temperature",
+                "openai_seed": "seed", "max_tokens": "max_tokens"}
 
 
 def _dest(option: str) -> str:
@@ -429,9 +436,12 @@ def _eval_source(args: argparse.Namespace):
     if args.command is not None:
         return pipeline.Command(args.command)
     if args.openai_base_url is not None:
+        from .eval.adapters.openai_client import ChatOptions
+
         options = {"key_env": args.openai_api_key_env, "cache_dir": args.cache, "max_reply_bytes": args.max_reply_bytes,
                    "retries": args.retries, "max_chars": args.max_chars}
-        return pipeline.OpenAIEndpoint(args.openai_base_url, args.openai_model,
+        chat = ChatOptions(**{field: getattr(args, dest) for dest, field in CHAT_OPTIONS.items() if getattr(args, dest) is not None})
+        return pipeline.OpenAIEndpoint(args.openai_base_url, args.openai_model, options=chat,
                                        **{name: value for name, value in options.items() if value is not None})
     if args.model is None:
         print(f"newsclaims eval: no predictions given; scoring the default baseline --model {pipeline.DEFAULT_MODEL}",
@@ -735,7 +745,10 @@ def build_parser() -> argparse.ArgumentParser:
     # Options that act on some sources only default to None here, so that one given for another source is
     # refused (IDLE_OPTIONS); the defaults the help names are those of pipeline.evaluate and OpenAIEndpoint.
     p.add_argument("--workers", type=worker_count, metavar="N",
-                   help="documents processed in parallel by a model, command or endpoint, at most N at a time (default 1)")
+                   help="documents processed in parallel by a model, command or endpoint, at most N at a time (default 1; "
+                        "8 for an endpoint: a served model answers concurrent requests in one batch, so a run takes about "
+                        "documents / workers x latency; vLLM, llama.cpp --parallel and Ollama batch 4 to 256 at once, and "
+                        "a hosted API's 429s are retried)")
     p.add_argument("--timeout", type=positive_seconds, metavar="S",
                    help="seconds per document for a command or endpoint, > 0 (default 60)")
     endpoint = p.add_argument_group("OpenAI-compatible endpoint runs")
@@ -753,6 +766,24 @@ def build_parser() -> argparse.ArgumentParser:
     endpoint.add_argument("--max-chars", type=_number_option(int, "a whole number of characters", MIN_MAX_CHARS), metavar="N",
                           help="ask about a document longer than N characters in chunks cut at paragraphs, else sentences "
                           "(default 12000); the answers are merged")
+    endpoint.add_argument("--prompt", type=Path, metavar="FILE", help='a prompt file {"id", "version", "system", "user"} '
+                          "(the user template holds {text}) instead of the packaged eval/prompts/extract.json")
+    endpoint.add_argument("--shots", type=_number_option(int, "a whole number of examples", 0), metavar="K",
+                          help="K worked examples before each article: the gold of the K documents after it in doc_id "
+                               "order, wrapping around, never the scored one (default 0)")
+    endpoint.add_argument("--structured", choices=["off", "auto", "on"],
+                          help="send the answer's JSON Schema as response_format: auto probes with the first document "
+                               "and falls back to prompt-only JSON if the server refuses it; on refuses such a server "
+                               "(default auto)")
+    endpoint.add_argument("--temperature", type=_number_option(float, "a finite temperature", 0), metavar="T",
+                          help="sampling temperature sent (default 0)")
+    endpoint.add_argument("--openai-seed", type=_number_option(int, "a whole number", 0), metavar="N",
+                          help="sampling seed sent, for servers that honour one (default 0)")
+    endpoint.add_argument("--max-tokens", type=_number_option(int, "a whole number of tokens", 1), metavar="N",
+                          help="max_tokens sent: the longest reply the server may generate (default 4096)")
+    endpoint.add_argument("--show-prompt", metavar="DOC",
+                          help="print the request that would be sent for document DOC (JSON: model, messages, options) "
+                               "and exit without sending it")
     p.add_argument("--json", action="store_true", help="print report.json instead of the table")
     p.add_argument("--resamples", type=_number_option(int, "a whole number of resamples", 1), default=1000, metavar="N", help="bootstrap resamples for the 95%% intervals (default 1000)")
     p.add_argument("--seed", type=_number_option(int, "a whole number", 0), default=0, metavar="N", help="bootstrap seed (default 0); recorded in report.json")
