@@ -12,7 +12,7 @@ from .corpus import AnnotationSet, Corpus, Document, load_annotation_set, load_c
 
 # The code version, kept equal to pyproject.toml's by tests/test_schema_paths.py. A constant, not
 # importlib.metadata: that import alone costs ~50 ms of every command's start-up.
-__version__ = "0.5.0"
+__version__ = "0.6.0"
 
 __all__ = ["AnnotationSet", "Corpus", "Document", "load_annotation_set", "load_corpus", "load_gold", "__version__"]
 
