@@ -172,10 +172,13 @@ def evaluate(source: Source, data: GoldData | Path | None = None, layers: tuple[
     soon as they are read, before scoring (the report lists them too). ``started``: the
     ``time.perf_counter()`` the report's elapsed_seconds counts from (default: now).
     """
+    from newsclaims.batches import track_memory
+
     from .gold import GoldData, load_gold_data
     from .report import build_report
     from .scoring import score
 
+    track_memory()  # report.json's memory: this process's tree, sampled
     started = time.perf_counter() if started is None else started
     gold = data if isinstance(data, GoldData) else load_gold_data(data)
     before = time.perf_counter()

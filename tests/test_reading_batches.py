@@ -261,17 +261,6 @@ def test_a_large_regular_file_uses_every_core_and_a_pipe_none(tmp_path, monkeypa
         assert batches.default_workers(handle) == 0
 
 
-def test_workers_report_their_memory(workload):
-    data, _ = workload
-    before = len(batches.WORKER_POOLS_KB)
-    gold_module.load_gold_data(data, workers=2)
-    assert len(batches.WORKER_POOLS_KB) == before + 1 and len(batches.WORKER_POOLS_KB[-1]) == 2
-    assert all(kb >= 0 for kb in batches.WORKER_POOLS_KB[-1])
-    memory = batches.peak_memory_mb()
-    assert memory["workers"] == 2  # workers of one read run together; reads do not overlap
-    assert memory["workers_peak_mb"] == round(max(sum(pool) for pool in batches.WORKER_POOLS_KB) / 1024)
-
-
 def test_the_table_holds_what_the_rows_said(workload):
     data, _ = workload
     g = gold_module.load_gold_data(data, workers=0)

@@ -146,17 +146,37 @@ def _user_env() -> dict:
 
 
 def _run_measured(argv: list[str]) -> dict:
-    """Like timed_process, with the peak memory of exactly this child (a fresh wrapper process each)."""
-    wrapper = ("import json, os, subprocess, sys, time\n"
-               "t = time.perf_counter(); p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
-               "_, status, usage = os.wait4(p.pid, 0); out = p.stdout.read().decode(); err = p.stderr.read().decode()\n"
-               "print(json.dumps({'seconds': time.perf_counter() - t, 'peak_mb': usage.ru_maxrss / 1024,"
-               " 'status': os.waitstatus_to_exitcode(status), 'stdout': out, 'stderr': err[-2000:]}))\n")
-    done = subprocess.run([sys.executable, "-c", wrapper, *argv], capture_output=True, text=True, check=True, env=_user_env())
+    """Run a command from a fresh wrapper process (``measure``): its wall time and its tree's peak memory."""
+    done = subprocess.run([sys.executable, "-m", "newsclaims.eval.bench", "--measure", *argv], capture_output=True, text=True,
+                          check=True, env=_user_env())
     result = json.loads(done.stdout)
     if result["status"] != 0:
         raise SystemExit(f"{' '.join(argv[:5])}...: exit {result['status']}: {result['stderr'].strip()[-600:]}")
     return result
+
+
+def measure(argv: list[str]) -> dict:
+    """Wall time of a command and the peak memory of its process tree (``newsclaims.batches.TreeMemory``:
+    sampled PSS of it and its workers, shared pages once, never below its own maximum resident set
+    from ``os.wait4``): the same measure for every tool. Its output is kept in files, so the pipes
+    cost it nothing."""
+    import tempfile
+
+    from newsclaims.batches import TreeMemory
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(argv, stdout=out, stderr=err)
+        tree = TreeMemory(child.pid).start()
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+        tree.stop()
+        out.seek(0)
+        err.seek(0)
+        memory = tree.peak_mb(usage.ru_maxrss)
+        return {"seconds": seconds, "peak_mb": memory["peak_mb"], "processes": memory["processes"], "samples": memory["samples"],
+                "status": child.returncode, "stdout": out.read().decode(), "stderr": err.read().decode()[-2000:]}
 
 
 def write_end_to_end_workload(folder: Path, docs: int, spans: int, seed: int = 17) -> tuple[Path, Path]:
@@ -217,7 +237,7 @@ def end_to_end(tmp: Path, docs: int, spans: int, pairs: int = 3) -> dict:
         out = tmp / f"run{k}"
         ours = _run_measured([sys.executable, "-m", "newsclaims.cli", "eval", "--data", str(data), "--predictions", str(predictions),
                               "--layers", "entities", "--output", str(out)])
-        report = _add_workers(ours, out)
+        report = _report(out)
         mine = _report_counts(report)
         runs.append((theirs, ours, mine == {k: v for k, v in json.loads(theirs["stdout"]).items() if k in mine}))
 
@@ -247,15 +267,10 @@ def large_documents(tmp: Path, per_doc: int = 200_000, seed: int = 5) -> dict:
     size_mb = path.stat().st_size / 1e6
     ours = _run_measured([sys.executable, "-m", "newsclaims.cli", "eval", "--predictions", str(path), "--layers", "entities",
                           "--output", str(tmp / "large-run")])
-    _add_workers(ours, tmp / "large-run")
     return {"ours": ours, "size_mb": size_mb, "spans": per_doc * len(gold.texts)}
 
 
-def _add_workers(measured: dict, run: Path) -> dict:
-    """Add the memory the reading workers added (report.json says it) to the process's peak."""
-    memory = json.loads((run / "report.json").read_text("utf-8"))["memory"]
-    measured["workers"] = memory["workers"]
-    measured["peak_mb"] += memory["workers_peak_mb"]
+def _report(run: Path) -> dict:
     return json.loads((run / "report.json").read_text("utf-8"))
 
 
@@ -287,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=9, help="new processes timed for the cold start")
     parser.add_argument("--tool", choices=["nervaluate", "newsclaims"], help=argparse.SUPPRESS)
     parser.add_argument("--nervaluate-files", nargs=3, metavar=("GOLD", "PREDICTIONS", "DOCUMENTS"), help=argparse.SUPPRESS)
+    parser.add_argument("--measure", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     parser.add_argument("--write-readme", action="store_true", help="replace the benchmark tables in README.md")
     parser.add_argument("--llm-throughput", action="store_true",
                         help="only the endpoint run at --workers 1/4/16/64 against a 200 ms loopback server (bench/llm.py)")
@@ -301,6 +317,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.tool:
         print(json.dumps(run_tool(args.tool, args.docs, args.spans)))
+        return 0
+    if args.measure:
+        print(json.dumps(measure(args.measure)))
         return 0
     if args.nervaluate_files:
         print(json.dumps(nervaluate_from_files(*args.nervaluate_files)))

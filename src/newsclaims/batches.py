@@ -12,6 +12,9 @@ most ``MAX_WORKERS``), forked after the context is built so they share it withou
 caller's process reads, hashes and keeps everything; the workers only compute, one chunk each
 ahead of the reader, so memory stays bounded. On any exit (an error, Ctrl-C, SIGTERM) the
 workers are ended before the caller goes on. On a terminal, a large file shows a progress bar.
+
+``track_memory`` and ``peak_memory_mb`` give a run's peak memory as it is: its process tree's,
+sampled, each page counted once however many processes share it (``TreeMemory``).
 """
 
 from __future__ import annotations
@@ -29,19 +32,116 @@ MAX_WORKERS = 4
 Check = Callable[[Any, bytes, int], Any]
 
 _TASK: tuple[Check, Any] | None = None  # what forked workers run, set before they are forked
-WORKER_POOLS_KB: list[list[int]] = []  # per set of workers that ended well: the memory each added
+
+
+class TreeMemory:
+    """The peak memory of a process tree (a process and its live descendants), sampled: each sample
+    sums the proportional set size (PSS, ``/proc/PID/smaps_rollup``) of every process of the tree, so
+    a page shared by several of them (a forked worker's inherited pages) is counted once in all. A
+    daemon thread samples every ``INTERVAL`` seconds, or more rarely when a sample takes long (the
+    kernel walks every page), so sampling takes at most a tenth of a core. The peak is also never
+    below the root's own maximum resident set (``getrusage``, exact), which is a floor of the tree's:
+    a peak between samples of the root alone is not missed. Without ``/proc`` (not Linux) only that
+    floor is known (``sampled`` stays 0)."""
+
+    INTERVAL = 0.05
+
+    def __init__(self, root: int | None = None):
+        import threading
+
+        self.root = os.getpid() if root is None else root
+        self.peak_kb = 0
+        self.processes = 0  # the most processes of the tree alive at one sample
+        self.samples = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="newsclaims-memory", daemon=True)
+
+    def start(self) -> "TreeMemory":
+        if os.path.exists(f"/proc/{self.root}/smaps_rollup"):
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        import time
+
+        while not self._stop.is_set():
+            began = time.thread_time()  # this thread's CPU time, the kernel's walk included (not its waits for the GIL)
+            if not self.sample():
+                return  # the root is gone
+            self._stop.wait(max(self.INTERVAL, 9 * (time.thread_time() - began)))
+
+    def sample(self) -> bool:
+        """Take one sample now; False when the root is gone."""
+        pids = _tree(self.root)
+        total = [kb for kb in map(_pss_kb, pids) if kb is not None]
+        if not total:
+            return False
+        with self._lock:
+            self.peak_kb = max(self.peak_kb, sum(total))
+            self.processes = max(self.processes, len(total))
+            self.samples += 1
+        return True
+
+    def peak_mb(self, floor_kb: int = 0) -> dict:
+        """report.json's ``memory``: the tree's peak (never below ``floor_kb``), the most processes
+        alive at once, the number of samples."""
+        with self._lock:
+            return {"peak_mb": round(max(self.peak_kb, floor_kb) / 1024), "processes": self.processes, "samples": self.samples}
+
+
+def _tree(root: int) -> list[int]:
+    """``root`` and its live descendants (``/proc/PID/task/TID/children``)."""
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        try:
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{tid}/children", "rb") as handle:
+                    todo += map(int, handle.read().split())
+        except OSError:  # gone meanwhile, or a kernel without the children file: its children are not seen
+            continue
+    return found
+
+
+def _pss_kb(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+_MEMORY: TreeMemory | None = None  # this process's tree, once track_memory started it
+
+
+def track_memory() -> None:
+    """Start sampling this process's tree (once; ``newsclaims eval`` does so first thing)."""
+    global _MEMORY
+    if _MEMORY is None:
+        _MEMORY = TreeMemory().start()
 
 
 def peak_memory_mb() -> dict:
-    """This process's peak resident memory, plus the most a set of its reading workers (which run
-    together, one set at a time) added beyond the pages they share with it: an estimate from above
-    of the run's peak (this process's own peak is counted whole, whenever it came)."""
+    """This run's peak memory so far, its worker processes included, shared pages once
+    (``TreeMemory``; a sample is taken now). Untracked (no ``track_memory``), this process's own
+    peak alone."""
     import resource
 
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    workers = max((sum(pool) for pool in WORKER_POOLS_KB), default=0) / 1024
-    return {"peak_mb": round(own + workers), "workers_peak_mb": round(workers),
-            "workers": max((len(pool) for pool in WORKER_POOLS_KB), default=0)}
+    own_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if _MEMORY is None:
+        return {"peak_mb": round(own_kb / 1024), "processes": 1, "samples": 0}
+    _MEMORY.sample()
+    return _MEMORY.peak_mb(own_kb)
 
 
 def available_cores() -> int:
@@ -120,7 +220,6 @@ def _serve(conn, inherited: list) -> None:
     It starts with Ctrl-C and SIGTERM blocked (the caller blocks them around the fork), ignores
     Ctrl-C (the caller's to handle) and dies of SIGTERM without a traceback. It closes the caller's
     ends of the pipes it inherited, so the caller's death is an end of file here."""
-    import resource
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -128,13 +227,11 @@ def _serve(conn, inherited: list) -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
     for other in inherited:
         other.close()
-    started_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # pages it shares with the caller
     check, context = _TASK
     while True:
         try:
             task = conn.recv()
-            if task is None:  # the caller is done: say how much memory this worker added, and end
-                conn.send(max(0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - started_kb))
+            if task is None:  # the caller is done
                 return
             first, chunk = task
             conn.send(_safely(check, context, chunk, first))
@@ -197,12 +294,12 @@ def _in_workers(chunks, check: Check, context: Any, workers: int) -> Iterator[tu
             result, gone = _receive(conns[worker]) if not broken else (None, True)
             broken = broken or gone
             yield first, chunk, result if not gone else _safely(check, context, chunk, first)
+        if _MEMORY is not None and not broken:
+            _MEMORY.sample()  # the workers at their fullest, however short their life
         if problem is not None:
             raise problem
-        if not broken and all(_send(conn, None) for conn in conns):
-            added = [kb for kb, gone in map(_receive, conns) if not gone]
-            if len(added) == workers:
-                WORKER_POOLS_KB.append(added)
+        for conn in conns:
+            _send(conn, None)
     finally:
         for conn in conns:
             conn.close()

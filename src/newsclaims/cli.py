@@ -361,11 +361,13 @@ def _review_in_label_studio(args: argparse.Namespace, corpus, gold_root: Path) -
 def _cmd_eval(args: argparse.Namespace) -> int:
     import time
 
+    from .batches import track_memory
     from .eval.gold import load_gold_data
     from .eval.pipeline import evaluate, parse_layers
     from .eval.report import format_terminal
 
     started = time.perf_counter()
+    track_memory()  # report.json's memory counts the whole run, the gold's reading too
     layers = parse_layers(args.layers)
     gold = load_gold_data(args.data or _benchmark(args).dataset)
     if args.output:
