@@ -156,7 +156,7 @@ class Evaluation:
         (``report.write_outputs``); returns the names of the user's entries kept beside them."""
         from .report import write_outputs
 
-        return write_outputs(folder, self.report, self.gold, self.predictions, self.layers, self.model_lines, self.files)
+        return write_outputs(folder, self.report, self.scores, self.gold.texts, self.model_lines, self.files)
 
 
 def evaluate(source: Source, data: GoldData | Path | None = None, layers: tuple[str, ...] = LAYERS, *, workers: int | None = None,

@@ -6,6 +6,8 @@ import html
 import json
 from pathlib import Path
 
+import numpy as np
+
 from newsclaims.labels import LAYER_SPECS, LAYERS
 
 from .metrics import FEW_DOCUMENTS, METRIC_INFO, few_documents_note
@@ -235,23 +237,27 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;tex
 """
 
 
-def _highlight(text: str, gold: list[tuple[int, int]], pred: list[tuple[int, int]]) -> str:
-    """The text with each character classed by whether gold and/or predicted spans cover it."""
-    cover = [0] * (len(text) + 1)
+def _highlight(text: str, gold, pred) -> str:
+    """The text with each character classed by whether gold and/or predicted spans cover it; ``gold``
+    and ``pred`` are (start, end) pairs (a list, or an array of two columns). Linear in the text and
+    the spans, whatever their number."""
+    n = len(text)
+    cover = np.zeros(n, dtype=np.int8)
     for spans, bit in ((gold, 1), (pred, 2)):
-        for start, end in spans:
-            for i in range(start, min(end, len(text))):
-                cover[i] |= bit
-    parts, i = [], 0
+        pairs = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+        ends = np.minimum(pairs[:, 1], n)
+        keep = pairs[:, 0] < ends
+        depth = np.cumsum(np.bincount(pairs[keep, 0], minlength=n + 1) - np.bincount(ends[keep], minlength=n + 1))[:n]
+        cover |= (depth > 0).astype(np.int8) * bit
+    cuts = [0, *(np.flatnonzero(cover[1:] != cover[:-1]) + 1).tolist(), n]
     classes = {0: None, 1: "gold", 2: "pred", 3: "both"}
-    while i < len(text):
-        j = i
-        while j < len(text) and cover[j] == cover[i]:
-            j += 1
+    parts = []
+    for i, j in zip(cuts, cuts[1:]):
+        if i == j:
+            continue
         chunk = html.escape(text[i:j])
-        cls = classes[cover[i]]
+        cls = classes[int(cover[i])]
         parts.append(f'<span class="{cls}">{chunk}</span>' if cls else chunk)
-        i = j
     return "".join(parts)
 
 
@@ -319,7 +325,9 @@ def _errors_html(report: dict) -> str:
     return "\n".join(out)
 
 
-def format_html(report: dict, texts: dict[str, str], gold_layers: dict, predicted: dict) -> str:
+def format_html(report: dict, texts: dict[str, str], drawn: dict[str, dict[str, tuple]]) -> str:
+    """report.html: the report, and the first MAX_HTML_DOCUMENTS documents by doc_id with their spans
+    drawn; ``drawn[doc_id][layer]`` is (gold, predicted), each (start, end) pairs (``drawn_spans``)."""
     e = html.escape
     out = ["<!doctype html><html><head><meta charset='utf-8'><title>newsclaims report</title>",
            f"<style>{CSS}</style></head><body>", f"<h1>newsclaims evaluation: {e(str(report['predictions'].get('name')))}</h1>",
@@ -341,33 +349,41 @@ def format_html(report: dict, texts: dict[str, str], gold_layers: dict, predicte
         for layer in LAYERS:
             if report["layers"].get(layer) in (None, NOT_PREDICTED):
                 continue
-            g = [(r["start"], r["end"]) for r in gold_layers[layer].get(doc_id, [])]
-            p = [(r["start"], r["end"]) for r in predicted.get(doc_id, {}).get(layer, [])]
+            g, p = drawn.get(doc_id, {}).get(layer, ((), ()))
             out.append(f"<h4>{e(layer)}</h4><pre class='doc'>{_highlight(text, g, p)}</pre>")
     out.append(_errors_html(report))
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
 
-def write_outputs(folder: Path, report: dict, gold, predictions, layers, prediction_lines: list[dict] | None,
+def drawn_spans(placed: dict, texts: dict[str, str]) -> dict[str, dict[str, tuple]]:
+    """The spans report.html draws, taken from the arrays scoring matched (``Scores.placed``: the
+    gold, and the predictions as placed and counted), for the first MAX_HTML_DOCUMENTS documents by
+    doc_id only: nothing is placed again, and no record is made a dict."""
+    shown = sorted(texts)[:MAX_HTML_DOCUMENTS]
+    drawn: dict[str, dict[str, tuple]] = {doc_id: {} for doc_id in shown}
+    for layer, sides in placed.items():
+        cuts = [np.searchsorted(side.doc, np.arange(len(shown) + 1)) for side in sides]  # canonical order: by document first
+        for d, doc_id in enumerate(shown):
+            drawn[doc_id][layer] = tuple(np.column_stack((side.start[c[d]:c[d + 1]], side.end[c[d]:c[d + 1]]))
+                                         for side, c in zip(sides, cuts))
+    return drawn
+
+
+def write_outputs(folder: Path, report: dict, scores, texts: dict[str, str], prediction_lines: list[dict] | None,
                   extra: dict[str, str] | None = None) -> list[str]:
     """Write the report files as one set: the folder is replaced whole (see newsclaims.safewrite), so
     nothing of an earlier run survives beside a new report. Returns the names of what a user added to
-    an earlier report folder, which is kept (``safewrite.write_report_folder``)."""
+    an earlier report folder, which is kept (``safewrite.write_report_folder``). Built from the report
+    and the scored arrays (``drawn_spans``), in time and memory bounded by what the files hold."""
     from newsclaims.jsonio import dumps_canonical, dumps_line
     from newsclaims.safewrite import write_report_folder
 
-    from .spans import align_document
-
-    drawn = sorted(gold.texts)[:MAX_HTML_DOCUMENTS]
-    predicted = {d: {layer: a.records for layer, a in align_document({k: v for k, v in predictions.by_doc[d].items() if k in layers},
-                                                                        gold.texts[d]).items()}
-                 for d in drawn if d in predictions.by_doc}
     files: dict[str, str] = {}
     if prediction_lines is not None:
         files["predictions.jsonl"] = "".join(dumps_line(line) for line in prediction_lines)
     files.update(extra or {})
     files["report.md"] = format_markdown(report)
-    files["report.html"] = format_html(report, gold.texts, gold.layers, predicted)
+    files["report.html"] = format_html(report, texts, drawn_spans(scores.placed, texts))
     files["report.json"] = dumps_canonical(report)
     return write_report_folder(folder, files)

@@ -145,6 +145,7 @@ class Scores:
     options: Options = field(default_factory=Options)
     warnings: list[str] = field(default_factory=list)  # found while placing (surplus copies), for the report
     placement: dict = field(default_factory=dict)  # how records were placed, per layer (``spans.placement_counts``)
+    placed: dict = field(default_factory=dict)  # layer -> (gold, placed predictions) as SpanArrays (doc: sorted doc_ids), drawn by report.html
 
     def main(self, layer: str) -> dict | str:
         result = self.layers.get(layer, NOT_PREDICTED)
@@ -531,23 +532,22 @@ def score(gold, predictions, layers=LAYERS, *, resamples: int = 1000, seed: int 
     aligned = {d: align_document({k: v for k, v in obj.items() if k in layers}, gold.texts[d]) for d, obj in objects.items()}
     options = Options(resamples, seed)
     judge = Judge(gold.kb, gold.layers["entities"])
-    out = {}
+    out, placed = {}, {}
     for layer in layers:
         tabled = layer == "entities" and bool(getattr(predictions, "tabled", None))
         if not tabled and not any(layer in doc for doc in aligned.values()):
             out[layer] = NOT_PREDICTED
             continue
         if layer == "entities":
-            out[layer] = score_entities(_entity_data(gold, predictions if tabled else None, aligned), options)
-            continue
-        data = layer_data(layer, gold.texts, gold.layers[layer], aligned, LAYER_SPECS[layer].label_field, LAYER_SPECS[layer].labels)
-        if layer == "quotes":
-            out[layer] = score_quotes(data, judge, options)
+            data = _entity_data(gold, predictions if tabled else None, aligned)
+            out[layer] = score_entities(data, options)
         else:
-            out[layer] = score_numeric_claims(data, judge, options)
+            data = layer_data(layer, gold.texts, gold.layers[layer], aligned, LAYER_SPECS[layer].label_field, LAYER_SPECS[layer].labels)
+            out[layer] = (score_quotes if layer == "quotes" else score_numeric_claims)(data, judge, options)
+        placed[layer] = (data.g, data.p)
     tabled = len(predictions.entities) if "entities" in layers and getattr(predictions, "tabled", None) else 0
     return Scores(out, options, surplus_warnings(aligned, layers, getattr(predictions, "path", None)),
-                  placement_counts(aligned, layers, tabled))
+                  placement_counts(aligned, layers, tabled), placed)
 
 
 def surplus_warnings(aligned: dict, layers, path: str | None = None) -> list[str]:

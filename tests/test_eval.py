@@ -275,8 +275,7 @@ def test_report_html_escapes_everything():
               "errors": {"entities": [{"class": "<u>spurious</u>", "doc_id": "d", "predicted": {"context": "<b>bold</b>"}},
                                       {"class": "unplaced", "doc_id": "d", "predicted": {"text": "<i>", "length": 3}, "reason": "&"}]},
               "error_summary": {"entities": {"counts": {"<u>spurious</u>": 1, "unplaced": 1}, "listed_per_class_at_most": 1000}}}
-    out = format_html(report, {"d": "a <script>alert(1)</script> b"}, {"entities": {"d": [{"start": 2, "end": 10}]}},
-                      {"d": {"entities": []}})
+    out = format_html(report, {"d": "a <script>alert(1)</script> b"}, {"d": {"entities": ([(2, 10)], [])}})
     assert "<script>" not in out and "<b>bold" not in out and "&lt;script&gt;" in out
 
 

@@ -218,7 +218,7 @@ def test_few_documents_are_flagged_in_terminal_markdown_and_html(rules_report):
     assert rules_report["main_scores"]["entities"]["ci95_note"] == FEW
     assert rules_report["bootstrap"]["unreliable_below_documents"] == 10
     terminal, markdown = format_terminal(rules_report), format_markdown(rules_report)
-    html = format_html(rules_report, {}, {}, {})
+    html = format_html(rules_report, {}, {})
     for text in (terminal, markdown, html):
         assert text.count(FEW) == 3  # the interval of each layer's main score
 
