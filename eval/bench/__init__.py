@@ -1,34 +1,38 @@
-"""Speed and memory of newsclaims against nervaluate 1.2.1, measured in one run, each tool in its own process.
+"""Speed and memory of newsclaims against its references, measured in one run, each tool in its own process.
 
-    python -m newsclaims.eval.bench                 # every table below
+    python -m newsclaims.eval.bench                 # every table below (20,000 documents; a few minutes)
+    python -m newsclaims.eval.bench --with-80k      # the growth check up to 80,000 documents too
     python -m newsclaims.eval.bench --write-readme  # also put the tables into README.md
 
 A developer tool, run in a checkout (pip install -e '.[test]': it imports nervaluate, a test
 extra): the package newsclaims.eval.bench is not listed in pyproject.toml's packages, so no wheel
 ships it.
 
-1. Core: the entity scorer on lists already in memory (20,000 documents x 50 gold and 50 predicted
-   spans, all four schemes overall and per label).
-2. End to end, as a user runs it: a dataset folder of 20,000 documents x 50 gold mentions and a
-   predictions file of about 45 mentions per document, both in newsclaims' own formats, on disk;
-   the two tools run in turn three times, and the ratio quoted is the median of the three pairs'.
-   nervaluate: read the two JSON Lines files with ``json``, make ends inclusive, evaluate.
-   newsclaims: ``newsclaims eval --data DIR --predictions FILE --layers entities --output OUT``.
-   Counts of the four schemes (overall and per label) must be identical.
+1. Every layer (issue 24), ``--docs`` documents each, workloads of ``workloads``: quotes + numeric
+   claims against orjson parsing the same files (the parse floor); entities given by text against
+   the same predictions given by offsets (counts must be equal); entities by offsets against the
+   parse floor and against nervaluate (read both JSON Lines files with ``json``, make ends
+   inclusive, evaluate; counts of the four schemes, overall and per label, must be identical).
+   newsclaims runs ``newsclaims eval --data DIR --predictions FILE --layers ... --output OUT``. The
+   tools of a workload run in turn ``--pairs`` times, each run just after reading its inputs once
+   (this machine's page cache drops files untouched for a minute); the table gives medians and the
+   median of the rounds' ratios, with the load average at the start and the end.
+2. Growth: newsclaims on each workload at 1,000, 5,000 and 20,000 documents (80,000 with
+   ``--with-80k``): time and memory per document, and per document added.
 3. Large documents: 200,000 predicted spans per document x the 5 packaged documents, end to end.
 4. Cold start: ``newsclaims eval --predictions`` on the packaged gold, median of several new
    processes (after one run that writes Python's bytecode caches, as an installed package has
    them), beside a bare ``python -c pass``.
-5. ``--llm-throughput`` (alone): an endpoint run of 200 documents against a loopback server with a
+5. Core: the entity scorer on lists already in memory (all four schemes overall and per label).
+6. ``--llm-throughput`` (alone): an endpoint run of 200 documents against a loopback server with a
    200 ms reply delay at --workers 1, 4, 16 and 64, and a rerun from the cache (``bench/llm.py``).
 
 Every workload is generated from a fixed seed. Wall time is measured around the process; peak
-memory is the process's maximum resident set (``os.wait4``), and for newsclaims that plus what the
-worker processes that check a large file's chunks on the other cores added beyond the pages they
-share with it (``newsclaims.batches``; report.json's ``memory``), summed over the workers that run
-together: an estimate from above, as the process's own peak is counted whole. Gold spans sit in separate slots and
-each prediction stays in its slot, so greedy and optimal matching must agree and identical numbers
-are expected.
+memory is its process tree's, sampled (``newsclaims.batches.TreeMemory``: the PSS of the process
+and its workers summed, shared pages once, never below the process's own maximum resident set),
+the same measure for every tool (``measure``). Gold spans of the entity workload sit in separate
+slots and each prediction stays in its slot, so greedy and optimal matching must agree and
+identical numbers are expected.
 """
 
 from __future__ import annotations
@@ -39,44 +43,15 @@ import os
 import random
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-LABELS = ["PERSON", "ORG", "GPE", "DATE", "NORP"]
-SLOT = 20
-
-
-def corpus(docs: int, spans: int, seed: int = 13):
-    """Gold and predictions, end exclusive, one list per document."""
-    rnd = random.Random(seed)
-    gold_docs, pred_docs = [], []
-    for _ in range(docs):
-        gold, pred = [], []
-        for slot in range(spans):
-            start = slot * SLOT + rnd.randint(0, 3)
-            g = {"start": start, "end": start + rnd.randint(1, 8), "label": rnd.choice(LABELS)}
-            gold.append(g)
-            roll = rnd.random()
-            if roll < 0.70:
-                pred.append(dict(g))
-            elif roll < 0.78:
-                pred.append({**g, "label": rnd.choice(LABELS)})
-            elif roll < 0.86:
-                pred.append({**g, "end": g["end"] + 1})
-            elif roll < 0.93:
-                pred.append({"start": slot * SLOT + 14, "end": slot * SLOT + 18, "label": rnd.choice(LABELS)})
-        while len(pred) < spans:  # fill up with spurious spans in free slots' gaps
-            slot = rnd.randrange(spans)
-            spurious = {"start": slot * SLOT + 14, "end": slot * SLOT + 18, "label": rnd.choice(LABELS)}
-            if spurious not in pred:
-                pred.append(spurious)
-        pred.sort(key=lambda s: s["start"])
-        gold_docs.append(gold)
-        pred_docs.append(pred)
-    return gold_docs, pred_docs
+from .workloads import (LABELS, corpus, data_files, write_end_to_end_workload, write_entities_by_text_workload,
+                        write_quotes_claims_workload)
 
 
 def _peak_mb() -> float:
@@ -179,41 +154,6 @@ def measure(argv: list[str]) -> dict:
                 "status": child.returncode, "stdout": out.read().decode(), "stderr": err.read().decode()[-2000:]}
 
 
-def write_end_to_end_workload(folder: Path, docs: int, spans: int, seed: int = 17) -> tuple[Path, Path]:
-    """A dataset folder (as newsclaims build writes one, entities only) and a predictions file."""
-    import hashlib
-
-    gold_docs, pred_docs = corpus(docs, spans, seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    data = folder / "dataset"
-    for config in ("documents", "entities", "quotes", "numeric_claims", "kb"):
-        (data / config).mkdir(parents=True, exist_ok=True)
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    rnd = random.Random(seed)
-    with open(data / "documents" / "test.jsonl", "w", encoding="utf-8") as documents, \
-            open(data / "entities" / "test.jsonl", "w", encoding="utf-8") as entities, \
-            open(folder / "predictions.jsonl", "w", encoding="utf-8") as predictions:
-        for d, (gold, pred) in enumerate(zip(gold_docs, pred_docs)):
-            doc_id = f"doc{d:06d}"
-            text = "".join(rnd.choice(letters) for _ in range(spans * SLOT))
-            documents.write(json.dumps({"doc_id": doc_id, "cluster_id": "bench", "fold": d, "file": f"{doc_id}.txt",
-                                        "sha256": hashlib.sha256(text.encode()).hexdigest(), "text": text}) + "\n")
-            for k, g in enumerate(gold):
-                entities.write(json.dumps({"doc_id": doc_id, "fold": d, "id": f"e{k + 1}", "start": g["start"], "end": g["end"],
-                                           "text": text[g["start"]:g["end"]], "label": g["label"],
-                                           "entity_id": None if g["label"] == "DATE" else f"x{k}"}) + "\n")
-            kept = [p for p in pred if rnd.random() < 0.9]  # about 45 of 50 per document
-            predictions.write(json.dumps({"doc_id": doc_id, "entities": kept}) + "\n")
-    for config in ("quotes", "numeric_claims", "kb"):
-        (data / config / "test.jsonl").write_text("", encoding="utf-8")
-    files = {f"{c}/test.jsonl": hashlib.sha256((data / c / "test.jsonl").read_bytes()).hexdigest()
-             for c in ("documents", "entities", "quotes", "numeric_claims", "kb")}
-    (data / "build_info.json").write_text(json.dumps({"data_version": "bench", "gold_sha256": "0" * 64, "split": "test", "files": files}))
-    return data, folder / "predictions.jsonl"
-
-
-
-
 def _report_counts(report: dict) -> dict:
     counts = {}
     for scheme, data in report["layers"]["entities"]["schemes"].items():
@@ -225,28 +165,124 @@ def _report_counts(report: dict) -> dict:
     return counts
 
 
-def end_to_end(tmp: Path, docs: int, spans: int, pairs: int = 3) -> dict:
-    """Both tools on the same files, in turn (nervaluate, newsclaims, nervaluate, ...): the median of
-    each one's wall times, the median of the pairs' ratios (a pair shares the machine's speed of the
-    moment), and each one's largest peak."""
-    data, predictions = write_end_to_end_workload(tmp, docs, spans)
-    runs = []
+def _warm(files) -> None:
+    """Read each input once, just before a timed run: this machine's page cache drops files untouched
+    for a minute, and neither tool should pay a cold disk the other does not."""
+    for path in files:
+        with open(path, "rb") as handle:
+            while handle.read(1 << 24):
+                pass
+
+
+def _eval(data: Path, predictions: Path, layers: str, out: Path) -> list[str]:
+    return [sys.executable, "-m", "newsclaims.cli", "eval", "--data", str(data), "--predictions", str(predictions),
+            "--layers", layers, "--output", str(out)]
+
+
+def _parse_floor(files) -> list[str]:
+    return [sys.executable, "-m", "newsclaims.eval.bench", "--parse-floor", *map(str, files)]
+
+
+def parse_floor(paths: list[str]) -> dict:
+    """The floor of reading: every line of the files parsed by orjson, nothing kept or checked."""
+    import orjson
+
+    lines = 0
+    for path in paths:
+        with open(path, "rb") as handle:
+            for line in handle:
+                orjson.loads(line)
+                lines += 1
+    return {"lines": lines}
+
+
+def _median(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def in_turn(sides: dict[str, callable], files, pairs: int) -> dict[str, list[dict]]:
+    """Each side's command (``sides[name](k)`` for round k) run in turn, ``pairs`` rounds, each after
+    reading the inputs once (``_warm``): every side's runs, in order."""
+    runs: dict[str, list[dict]] = {name: [] for name in sides}
     for k in range(pairs):
-        theirs = _run_measured([sys.executable, "-m", "newsclaims.eval.bench", "--nervaluate-files",
-                                str(data / "entities" / "test.jsonl"), str(predictions), str(data / "documents" / "test.jsonl")])
-        out = tmp / f"run{k}"
-        ours = _run_measured([sys.executable, "-m", "newsclaims.cli", "eval", "--data", str(data), "--predictions", str(predictions),
-                              "--layers", "entities", "--output", str(out)])
-        report = _report(out)
-        mine = _report_counts(report)
-        runs.append((theirs, ours, mine == {k: v for k, v in json.loads(theirs["stdout"]).items() if k in mine}))
+        for name, argv in sides.items():
+            _warm(files)
+            runs[name].append(_run_measured(argv(k)))
+    return runs
 
-    def summary(side: int) -> dict:
-        return {"seconds": statistics.median(r[side]["seconds"] for r in runs), "peak_mb": max(r[side]["peak_mb"] for r in runs)}
 
-    return {"theirs": summary(0), "ours": summary(1), "identical": all(r[2] for r in runs), "pairs": pairs,
-            "ratio": statistics.median(r[0]["seconds"] / r[1]["seconds"] for r in runs),
-            "ratios": [round(r[0]["seconds"] / r[1]["seconds"], 2) for r in runs]}
+def _ratio(runs: dict[str, list[dict]], top: str, bottom: str, key: str = "seconds") -> tuple[float, list[float]]:
+    """The median of the rounds' ratios top / bottom (a round's runs share the machine's speed of the moment)."""
+    ratios = [a[key] / b[key] for a, b in zip(runs[top], runs[bottom])]
+    return statistics.median(ratios), ratios
+
+
+def quotes_claims_run(tmp: Path, docs: int, pairs: int) -> dict:
+    """quotes + numeric claims, ``eval --data --predictions --layers quotes,numeric_claims``, against
+    orjson parsing the same files."""
+    data, predictions = write_quotes_claims_workload(tmp, docs)
+    files = [*data_files(data), predictions]
+    runs = in_turn({"floor": lambda k: _parse_floor(files),
+                    "ours": lambda k: _eval(data, predictions, "quotes,numeric_claims", tmp / f"run{k}")}, files, pairs)
+    return {"runs": runs, "ratio": _ratio(runs, "ours", "floor")}
+
+
+def entities_by_text_run(tmp: Path, docs: int, pairs: int) -> dict:
+    """Entities given by text against the same predictions given by offsets: time, memory, counts."""
+    data, by_text, by_offsets = write_entities_by_text_workload(tmp, docs)
+    files = [*data_files(data), by_text, by_offsets]
+    runs = in_turn({"offsets": lambda k: _eval(data, by_offsets, "entities", tmp / f"offsets{k}"),
+                    "ours": lambda k: _eval(data, by_text, "entities", tmp / f"text{k}")}, files, pairs)
+    equal = all(_report(tmp / f"offsets{k}")["layers"] == _report(tmp / f"text{k}")["layers"] for k in range(pairs))
+    return {"runs": runs, "ratio": _ratio(runs, "ours", "offsets"), "memory_ratio": _ratio(runs, "ours", "offsets", "peak_mb"),
+            "equal": equal}
+
+
+def end_to_end(tmp: Path, docs: int, spans: int, pairs: int = 3) -> dict:
+    """Entities by offsets: nervaluate, orjson parsing the same files, newsclaims, in turn: the median of
+    each one's wall times and peaks, the median of the rounds' ratios."""
+    data, predictions = write_end_to_end_workload(tmp, docs, spans)
+    files = [data / "documents" / "test.jsonl", data / "entities" / "test.jsonl", predictions]
+    runs = in_turn({"nervaluate": lambda k: [sys.executable, "-m", "newsclaims.eval.bench", "--nervaluate-files",
+                                             str(files[1]), str(predictions), str(files[0])],
+                    "floor": lambda k: _parse_floor(files),
+                    "ours": lambda k: _eval(data, predictions, "entities", tmp / f"run{k}")}, files, pairs)
+    identical = True
+    for k, theirs in enumerate(runs["nervaluate"]):
+        mine = _report_counts(_report(tmp / f"run{k}"))
+        identical &= mine == {key: v for key, v in json.loads(theirs["stdout"]).items() if key in mine}
+    faster, ratios = _ratio(runs, "nervaluate", "ours")
+
+    def summary(side: str) -> dict:
+        return {"seconds": _median(runs[side], "seconds"), "peak_mb": _median(runs[side], "peak_mb")}
+
+    return {"theirs": summary("nervaluate"), "ours": summary("ours"), "floor": summary("floor"), "identical": identical,
+            "pairs": pairs, "ratio": faster, "ratios": [round(r, 2) for r in ratios], "floor_ratio": _ratio(runs, "ours", "floor")}
+
+
+GROWTH_SIZES = (1_000, 5_000, 20_000)
+WORKLOADS = {  # name -> (writer of (data, predictions) at a size, layers)
+    "quotes + numeric claims": (lambda tmp, docs: write_quotes_claims_workload(tmp, docs), "quotes,numeric_claims"),
+    "entities by text": (lambda tmp, docs: write_entities_by_text_workload(tmp, docs)[:2], "entities"),
+    "entities by offsets": (lambda tmp, docs: write_end_to_end_workload(tmp, docs, 50), "entities"),
+}
+
+
+def growth(tmp: Path, sizes, measured: dict[str, dict[int, dict]]) -> dict[str, dict[int, dict]]:
+    """newsclaims on each workload at each size (one run each; a size ``measured`` already has is reused)."""
+    out: dict[str, dict[int, dict]] = {}
+    for name, (write, layers) in WORKLOADS.items():
+        out[name] = {}
+        for docs in sizes:
+            if docs in measured.get(name, {}):
+                out[name][docs] = measured[name][docs]
+                continue
+            folder = tmp / f"{name.replace(' ', '_')}_{docs}"
+            data, predictions = write(folder, docs)
+            _warm([*data_files(data), predictions])
+            out[name][docs] = _run_measured(_eval(data, predictions, layers, folder / "run"))
+            shutil.rmtree(folder)  # the disk holds one size at a time
+    return out
 
 
 def large_documents(tmp: Path, per_doc: int = 200_000, seed: int = 5) -> dict:
@@ -294,14 +330,72 @@ def cold_start(tmp: Path, repeats: int = 9) -> dict:
     return {"median": statistics.median(ours), "python_median": statistics.median(bare), "repeats": repeats}
 
 
+def _s(run: dict) -> str:
+    return f"{run['seconds']:.2f} s, {run['peak_mb']:.0f} MB"
+
+
+def _side(runs: list[dict]) -> dict:
+    return {"seconds": _median(runs, "seconds"), "peak_mb": _median(runs, "peak_mb")}
+
+
+def _ratios(ratio: tuple[float, list[float]]) -> str:
+    return f"{ratio[0]:.2f}x ({', '.join(f'{r:.2f}' for r in ratio[1])})"
+
+
+def workloads_table(docs: int, qc: dict, text: dict, e2e: dict, load: tuple) -> str:
+    """The issue-24 table: each workload against its reference, measured in turn in this run."""
+    q_ours, q_floor = _side(qc["runs"]["ours"]), _side(qc["runs"]["floor"])
+    t_ours, t_offsets = _side(text["runs"]["ours"]), _side(text["runs"]["offsets"])
+    rows = [
+        f"**Every layer** ({docs:,} documents, each tool in its own process, run in turn {len(qc['runs']['ours'])} times after "
+        "reading its inputs once; medians, and the median of the rounds' ratios with each round's in brackets; "
+        f"load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} at the start, {load[3]:.2f} / {load[4]:.2f} / {load[5]:.2f} "
+        "at the end, over 1 / 5 / 15 minutes):",
+        "",
+        "| workload | newsclaims | reference in the same run | ratio | target |",
+        "|---|---|---|---|---|",
+        f"| quotes + numeric claims: 5 quotes (speaker and cue spans, speaker_id, group) + 3 claims (source span) per document, "
+        f"`eval --data --layers quotes,numeric_claims` | {_s(q_ours)} | orjson parsing the same files: {_s(q_floor)} | "
+        f"{_ratios(qc['ratio'])} the parse floor | 5x |",
+        f"| entities given by text (LLM style, no offsets), `eval --data --layers entities` | {_s(t_ours)} | "
+        f"the same predictions given by offsets: {_s(t_offsets)} | time {_ratios(text['ratio'])}, memory "
+        f"{_ratios(text['memory_ratio'])}; counts {'equal' if text['equal'] else 'NOT EQUAL'} | 1.5x |",
+        f"| entities by offsets, end to end | {_s(e2e['ours'])} | orjson parsing the same files: {_s(e2e['floor'])} | "
+        f"{_ratios(e2e['floor_ratio'])} the parse floor | 2x |",
+        f"| entities by offsets, end to end | {_s(e2e['ours'])} | nervaluate read + evaluate: {_s(e2e['theirs'])} | "
+        f"{e2e['ratio']:.1f}x faster ({', '.join(f'{r:.1f}' for r in e2e['ratios'])}) | 10x faster |",
+    ]
+    return "\n".join(rows)
+
+
+def growth_table(grown: dict[str, dict[int, dict]]) -> str:
+    rows = ["**Growth** (newsclaims, one run a size; the step columns are the cost of each document added since the "
+            "size before, which stays flat when growth is linear):", "",
+            "| workload | documents | wall time | peak memory | per document | step per document |", "|---|---|---|---|---|---|"]
+    for name, sizes in grown.items():
+        before = None
+        for docs, run in sorted(sizes.items()):
+            step = "" if before is None else (f"{(run['seconds'] - before[1]['seconds']) / (docs - before[0]) * 1e6:.0f} µs, "
+                                              f"{(run['peak_mb'] - before[1]['peak_mb']) * 1024 / (docs - before[0]):.1f} KB")
+            rows.append(f"| {name} | {docs:,} | {run['seconds']:.2f} s | {run['peak_mb']:.0f} MB | "
+                        f"{run['seconds'] / docs * 1e6:.0f} µs, {run['peak_mb'] * 1024 / docs:.1f} KB | {step} |")
+            before = (docs, run)
+    return "\n".join(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m newsclaims.eval.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=int, default=20000)
     parser.add_argument("--spans", type=int, default=50)
+    parser.add_argument("--pairs", type=int, default=3, help="rounds of the tools run in turn")
+    parser.add_argument("--growth", type=int, nargs="*", default=list(GROWTH_SIZES), metavar="DOCS",
+                        help=f"sizes of the growth check (default: {' '.join(map(str, GROWTH_SIZES))}; none: skipped)")
+    parser.add_argument("--with-80k", action="store_true", help="add 80,000 documents to the growth check (minutes, a few GB of disk)")
     parser.add_argument("--large-spans", type=int, default=200_000, help="predicted spans per document of the large run")
     parser.add_argument("--repeats", type=int, default=9, help="new processes timed for the cold start")
     parser.add_argument("--tool", choices=["nervaluate", "newsclaims"], help=argparse.SUPPRESS)
     parser.add_argument("--nervaluate-files", nargs=3, metavar=("GOLD", "PREDICTIONS", "DOCUMENTS"), help=argparse.SUPPRESS)
+    parser.add_argument("--parse-floor", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--measure", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     parser.add_argument("--write-readme", action="store_true", help="replace the benchmark tables in README.md")
     parser.add_argument("--llm-throughput", action="store_true",
@@ -321,29 +415,45 @@ def main(argv: list[str] | None = None) -> int:
     if args.measure:
         print(json.dumps(measure(args.measure)))
         return 0
+    if args.parse_floor:
+        print(json.dumps(parse_floor(args.parse_floor)))
+        return 0
     if args.nervaluate_files:
         print(json.dumps(nervaluate_from_files(*args.nervaluate_files)))
         return 0
     import tempfile
 
+    load = os.getloadavg()
     size = ["--docs", str(args.docs), "--spans", str(args.spans)]
     ours = _in_new_process("--tool", "newsclaims", *size)
     theirs = _in_new_process("--tool", "nervaluate", *size)
     identical = ours["counts"] == theirs["counts"]
     with tempfile.TemporaryDirectory() as tmp:
         cold = cold_start(Path(tmp) / "cold", args.repeats)  # first: its warm-up run writes the bytecode caches
-        e2e = end_to_end(Path(tmp) / "e2e", args.docs, args.spans)
+        e2e = end_to_end(Path(tmp) / "e2e", args.docs, args.spans, args.pairs)
+        qc = quotes_claims_run(Path(tmp) / "qc", args.docs, args.pairs)
+        text = entities_by_text_run(Path(tmp) / "text", args.docs, args.pairs)
+        measured = {"quotes + numeric claims": {args.docs: _side(qc["runs"]["ours"])},
+                    "entities by text": {args.docs: _side(text["runs"]["ours"])},
+                    "entities by offsets": {args.docs: e2e["ours"]}} if args.spans == 50 else {}
+        for done in ("e2e", "qc", "text"):  # the disk holds one workload at a time
+            shutil.rmtree(Path(tmp) / done)
+        sizes = sorted(set(args.growth) | ({80_000} if args.with_80k else set()) | ({args.docs} if args.growth else set()))
+        grown = growth(Path(tmp) / "growth", sizes, measured) if sizes else {}
         large = large_documents(Path(tmp) / "large", args.large_spans)
+    load = (*load, *os.getloadavg())
     t, o = e2e["theirs"], e2e["ours"]
     lo = large["ours"]
     table = "\n".join([
+        workloads_table(args.docs, qc, text, e2e, load),
+        "",
+        *([growth_table(grown), ""] if grown else []),
         f"**End to end**, as a user runs it: a dataset folder of {args.docs:,} synthetic documents x {args.spans} gold mentions and "
         "a predictions file of about 45 mentions per document, each tool in its own process "
         "(nervaluate: read both JSON Lines files with `json`, make ends inclusive, evaluate; newsclaims: "
-        "`newsclaims eval --data DIR --predictions FILE --layers entities --output OUT`, its file reading on every core; "
-        "its peak memory adds what its reading workers added beyond the pages they share with it). "
-        f"The tools ran in turn, {e2e['pairs']} times each: median wall times, the median of the {e2e['pairs']} pairs' ratios "
-        f"({', '.join(f'{r:.1f}' for r in e2e['ratios'])}), the largest peaks:",
+        "`newsclaims eval --data DIR --predictions FILE --layers entities --output OUT`, its file reading on every core). "
+        f"The tools ran in turn, {e2e['pairs']} times each: median wall times and peaks, the median of the {e2e['pairs']} rounds' "
+        f"ratios ({', '.join(f'{r:.1f}' for r in e2e['ratios'])}):",
         "",
         "| tool | wall time | peak memory | counts, four schemes and per label |",
         "|---|---|---|---|",
@@ -368,12 +478,13 @@ def main(argv: list[str] | None = None) -> int:
         f"| ratio | {theirs['seconds'] / ours['seconds']:.1f}x faster | {ours['peak_mb'] / theirs['peak_mb']:.2f} of nervaluate's | "
         f"{(ours['peak_mb'] - ours['data_mb']) / max(1.0, theirs['peak_mb'] - theirs['data_mb']):.2f} of nervaluate's | |",
         "",
-        f"Measured by `python -m newsclaims.eval.bench` in one run on {_machine()}.",
+        f"Peak memory is each process tree's, sampled (`newsclaims.batches.TreeMemory`: PSS of the process and its workers, "
+        f"shared pages once). Measured by `python -m newsclaims.eval.bench` in one run on {_machine()}.",
     ])
     print(table)
     if args.write_readme:
         _write_readme_block("bench", table)
-    return 0 if identical and e2e["identical"] else 1
+    return 0 if identical and e2e["identical"] and text["equal"] else 1
 
 
 def _write_readme_block(name: str, table: str) -> None:
@@ -389,4 +500,3 @@ def _machine() -> str:
     import platform
 
     return f"{os.cpu_count()} cores, Python {platform.python_version()}"
-
