@@ -113,9 +113,15 @@ class LayerData:
             unpaired[paired] = False
             for q in np.flatnonzero(unpaired).tolist():
                 spare.setdefault(int(group[q]), []).append(q)
+        out: list[Sequence[int]] = [()] * len(p_idx)
         if not spare:
-            return [()] * len(p_idx)
-        return [[q for q in spare.get(int(group[p]), ()) if q != p] for p in p_idx.tolist()]
+            return out
+        with_spare = np.zeros(int(group[-1]) + 1, dtype=bool)
+        with_spare[list(spare)] = True
+        for k in np.flatnonzero(with_spare[group[p_idx]]).tolist():  # only predictions of a hedged span look further
+            p = int(p_idx[k])
+            out[k] = [q for q in spare[int(group[p])] if q != p]
+        return out
 
     def judged(self, pairs: Sequence[tuple[int, int]], checks: Callable[[str, dict], Sequence["Check"]],
                paired: np.ndarray | None = None) -> list[dict]:
