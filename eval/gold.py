@@ -18,6 +18,20 @@ The entities file, the one that grows with a dataset, is checked a chunk of line
 column at a time (``_check_mentions``; on every core for a large file, ``newsclaims.batches``), and
 its mentions are kept as columns (``records.EntityTable``); a chunk those checks cannot vouch for is
 checked line by line, which names the first problem.
+
+What a built folder's digest vouches for (``_trusted_mentions``). When build_info.json records a
+sha256 for entities/test.jsonl, the file is first read trusting what ``newsclaims build`` proved of
+every row it wrote before recording that digest: the row's shape (its schema: fields, types, the
+label list, the id patterns) and that its surface ``text`` is ``text[start:end]`` of its document.
+Those two checks (about half the reading's CPU) are skipped. Everything else is still checked on
+every row: each line is strict JSON (``parse_chunk``), names a document of documents/test.jsonl,
+and has integer offsets with ``start < end <= len(text)``, so nothing downstream can index outside
+a text. The digest of the bytes read is then compared with the recorded one; if they differ, the
+file is read again with every check (the first row problem, if any, is named as before, else the
+checksum refusal), so an edited file is never trusted. Why this is safe: equal digests mean the
+very bytes the build checked. What it does not protect against: a build_info.json edited by hand to
+record the digest of an edited file (the digest guards against edits and accidents, not forgery);
+such a file's unchecked rows can only give wrong labels or surfaces, never an out-of-range span.
 """
 
 from __future__ import annotations
@@ -158,11 +172,41 @@ def _check_mentions(documents: DocumentIndex, chunk: bytes, first: int) -> Menti
     return None if spans is None else mention_batch(doc, *spans, columns["label"], columns["entity_id"])
 
 
+def _trusted_mentions(documents: DocumentIndex, chunk: bytes, first: int) -> MentionBatch | None:
+    """``_check_mentions`` less what a matching digest vouches for (the module docstring says what):
+    each row parsed strictly, naming a known document, with integer offsets inside its text."""
+    rows = parse_chunk(chunk, first)
+    if not rows:
+        return None
+    doc = np.fromiter(map(documents.index.__getitem__, (r["doc_id"] for r in rows)), dtype=np.int64, count=len(rows))
+    starts, ends = [r["start"] for r in rows], [r["end"] for r in rows]
+    if not {type(x) for x in starts} | {type(x) for x in ends} <= {int} or min(starts) < 0:
+        return None
+    spans = documents.fitted_spans(doc, starts, ends)
+    return None if spans is None else mention_batch(doc, *spans, [r["label"] for r in rows], [r["entity_id"] for r in rows])
+
+
+ENTITIES_FILE = f"entities/{SPLIT_FILE}"
+
+
 def _read_mentions(reads: _Reads, texts: dict[str, str], workers: int | None) -> EntityTable:
+    """The entities file's mentions; trusting a built folder's checks while its digest is to be
+    compared (``_trusted_mentions``), read again with every check when it then differs."""
+    if type(reads.info["files"].get(ENTITIES_FILE)) is str:
+        try:
+            table = _read_mentions_with(reads, texts, workers, _trusted_mentions)
+        except InvalidInput:  # a problem the trusted read found: the full read names the first one
+            table = None
+        if table is not None and reads.digests[ENTITIES_FILE] == reads.info["files"][ENTITIES_FILE]:
+            return table
+    return _read_mentions_with(reads, texts, workers, _check_mentions)
+
+
+def _read_mentions_with(reads: _Reads, texts: dict[str, str], workers: int | None, check) -> EntityTable:
     documents = DocumentIndex(texts)
     mentions = EntityTableBuilder()
     with reads.open("entities") as (label, handle):
-        for first, chunk, batch in checked_chunks(handle, label, _check_mentions, documents, workers):
+        for first, chunk, batch in checked_chunks(handle, label, check, documents, workers):
             if batch is not None:
                 mentions.add_coded(batch)
                 continue

@@ -44,6 +44,7 @@ def _set_mode(monkeypatch, mode: str) -> int:
     """Switch the batch checks off (every chunk read line by line) or on; the workers to use."""
     if mode == "line by line":
         monkeypatch.setattr(gold_module, "_check_mentions", lambda *args: None)
+        monkeypatch.setattr(gold_module, "_trusted_mentions", lambda *args: None)
         monkeypatch.setattr(predictions_module, "_check_lines", lambda *args: None)
     return 2 if mode == "in two workers" else 0
 
@@ -329,11 +330,13 @@ import os, sys, time
 from newsclaims import jsonio
 from newsclaims.eval import gold
 jsonio.BATCH_BYTES = 2048
-real = gold._check_mentions
-def slow(*args):
-    time.sleep(0.5)
-    return real(*args)
-gold._check_mentions = slow
+def slowed(real):
+    def slow(*args):
+        time.sleep(0.5)
+        return real(*args)
+    return slow
+gold._check_mentions = slowed(gold._check_mentions)
+gold._trusted_mentions = slowed(gold._trusted_mentions)
 gold.load_gold_data(sys.argv[1], workers=2)
 """
 
