@@ -27,7 +27,7 @@ import os
 import re
 import threading
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from newsclaims.labels import ENTITY_LABELS, UNLINKED_ENTITY_LABELS
@@ -58,7 +58,7 @@ def predictor(argument: str = "") -> Callable[[dict], dict]:
     return predict
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_pipeline(name: str, given_by: str = "--model spacy", field: str = ""):
     """The pipeline ``name`` (installed or a folder), loaded once; one Problem naming ``name`` if it cannot be."""
     from newsclaims.extras import require

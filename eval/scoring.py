@@ -116,15 +116,15 @@ import numpy as np
 
 from newsclaims.counts import PRF, Accuracy, macro_f1, total
 from newsclaims.labels import APPROX_VALUES, ENTITY_LABELS, LAYER_SPECS, LAYERS, QUOTE_TYPES
-from newsclaims.normalise import same_unit, same_value
 from newsclaims.matching import best_matching, match, match_overlap, overlapping_pairs, pair_facts
+from newsclaims.normalise import same_unit, same_value
 from newsclaims.tokens import tokenize
 
 from .attribution import UNPLACED, Judge
+from .entity_columns import concat, table_of
 from .errors import ErrorList, leftover_pairs
 from .layers import LayerData, entity_layer_data, layer_data, worst_clustering
 from .metrics import bcubed, bootstrap_f1, ceaf_e, coreference_scores
-from .entity_columns import concat, table_of
 from .schemes import CATEGORIES, SCHEMES, Scheme, SchemeCounts, match_scheme
 from .spans import align_document
 

@@ -19,7 +19,6 @@ from ..predictions import Predictions
 from .answers import collect, parse_strict
 from .pool import map_documents
 
-
 # The watchdog of a run's children: a small process reading "+PID" / "-PID" lines (a child's process group
 # started / ended). When its standard input ends without "done" (newsclaims died, even by SIGKILL), it kills
 # every group still listed, so no command outlives the run that started it.

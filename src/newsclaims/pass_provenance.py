@@ -33,10 +33,10 @@ class Provenance:
         return asdict(self)
 
     @classmethod
-    def of(cls, entry: dict) -> "Provenance":
+    def of(cls, entry: dict) -> Provenance:
         return cls(**{name: entry.get(name) for name in cls.__dataclass_fields__})
 
-    def same_project(self, other: "Provenance") -> bool:
+    def same_project(self, other: Provenance) -> bool:
         """One project: the same project id, on the same server where both name it."""
         servers = {self.server, other.server} - {None}
         return self.project == other.project and len(servers) <= 1

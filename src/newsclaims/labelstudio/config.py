@@ -176,7 +176,7 @@ class Registry:
     claim_units: dict[str, set] = field(default_factory=dict)  # claim group -> the folded units its claims use
 
     @classmethod
-    def of(cls, *sets: AnnotationSet | None) -> "Registry":
+    def of(cls, *sets: AnnotationSet | None) -> Registry:
         from ..normalise import fold_unit
 
         registry = cls()

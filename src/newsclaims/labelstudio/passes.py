@@ -25,11 +25,10 @@ from pathlib import Path
 from ..corpus import CLAIM_GROUPS_FILE, GOLD_DIR, KB_FILE, QUOTE_GROUPS_FILE, AnnotationSet, Corpus, load_annotation_set, shown_path
 from ..jsonio import dumps_canonical
 from ..labels import AUTHOR
+from ..pass_provenance import PROVENANCE_FILE, Provenance, document_provenance, read_provenance, timestamp
 from ..problems import InvalidInput, Problem
 from ..safewrite import RESERVED_PASS_NAMES, is_pass_folder, recover_all, write_tree_atomically
-from ..pass_provenance import PROVENANCE_FILE, Provenance, document_provenance, read_provenance, timestamp
 from .config import NewEntries, Registry
-
 
 PASS_WHAT = "an annotation pass (a folder with gold/ and entities.json)"
 # A pass is staged beside its folder as ".NAME.build-XXXXXXXX" (16 bytes more than NAME); 255 is the

@@ -16,11 +16,10 @@ import re
 from pathlib import Path
 
 from ..corpus import AnnotationSet, Corpus, check_span
-from ..labels import LAYER_SPECS, APPROX_VALUES, AUTHOR, ENTITY_LABELS, QUOTE_TYPES, UNLINKED_ENTITY_LABELS
-from ..problems import InvalidInput, Problem, show
-from .config import (NAME_LABELS, NEW, NONE, NUMBER_FIELDS, QUOTE_FIELDS, RELATIONS, SPAN_LABELS, TEXT, NewEntries,
-                     Registry)
+from ..labels import APPROX_VALUES, AUTHOR, ENTITY_LABELS, LAYER_SPECS, QUOTE_TYPES, UNLINKED_ENTITY_LABELS
 from ..pass_provenance import Provenance
+from ..problems import InvalidInput, Problem, show
+from .config import NAME_LABELS, NEW, NONE, NUMBER_FIELDS, QUOTE_FIELDS, RELATIONS, SPAN_LABELS, TEXT, NewEntries, Registry
 from .passes import ImportPlan, existing_pass, pass_name_problem, recover_passes, refuse, vanished_task_notes
 
 

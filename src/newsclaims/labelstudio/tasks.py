@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 from ..corpus import Corpus
-from ..labels import LAYER_SPECS, AUTHOR, UNLINKED_ENTITY_LABELS
+from ..labels import AUTHOR, LAYER_SPECS, UNLINKED_ENTITY_LABELS
 from .config import ATTRIBUTE_PREFIX, LISTS, NAME_LABELS, NONE, NUMBER_FIELDS, QUOTE_FIELDS, TEXT, Registry, choice_lists
+
 
 def _region(region_id: str, control: str, record: dict, label: str) -> dict:
     return {"id": region_id, "from_name": control, "to_name": TEXT, "type": "labels",

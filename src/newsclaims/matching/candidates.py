@@ -68,13 +68,13 @@ class SpanArrays:
     label: np.ndarray  # label codes; -1 for no label
 
     @classmethod
-    def of(cls, doc, start, end, label) -> "SpanArrays":
+    def of(cls, doc, start, end, label) -> SpanArrays:
         return cls(*(np.asarray(a, dtype=np.int64) for a in (doc, start, end, label)))
 
     def __len__(self) -> int:
         return len(self.doc)
 
-    def take(self, index: np.ndarray) -> "SpanArrays":
+    def take(self, index: np.ndarray) -> SpanArrays:
         """The spans at ``index`` (indices or a boolean mask), in its order."""
         return SpanArrays(self.doc[index], self.start[index], self.end[index], self.label[index])
 
