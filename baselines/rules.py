@@ -261,6 +261,7 @@ def parse_value(expression: str) -> float | None:
     if m and m.group(1) in SMALL_NUMBERS:
         return SMALL_NUMBERS[m.group(1)] + 0.5
     parts = low.split()
+    value: float | None
     try:
         value = float(parts[0])
     except ValueError:
@@ -320,7 +321,7 @@ def predict(document: dict, families=FAMILIES) -> dict:
     quotes: list[dict] = []
     if "direct_quotes" in families:
         for start, end in quoted_spans(text):
-            quote = {"start": start, "end": end, "type": "direct"}
+            quote: dict = {"start": start, "end": end, "type": "direct"}
             if "speakers" in families:
                 speaker, cue = _speaker_near(text, start - 1, min(len(text), end + 1), persons)
                 if speaker:

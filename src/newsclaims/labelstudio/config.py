@@ -286,7 +286,9 @@ def instructions_html(guidelines: str) -> str:
             out.append("<ul>" + "".join(f"<li>{inline(item)}</li>" for item in items) + "</ul>")
         if rows:
             out.append("<table>" + "".join(rows) + "</table>")
-        paragraph.clear(), items.clear(), rows.clear()
+        paragraph.clear()
+        items.clear()
+        rows.clear()
 
     for line in sections + [""]:
         stripped = line.strip()

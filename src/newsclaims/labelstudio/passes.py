@@ -131,7 +131,9 @@ def replacement_problems(plan: ImportPlan, passes_dir: Path | None, corpus: Corp
     the pass's document came from another project, from a newer change of the annotation (a stale
     export), or not from Label Studio at all. A replacement that changes nothing is no problem. Each
     problem names both annotations and what would be lost."""
-    problems = []
+    problems: list[Problem] = []
+    if passes_dir is None:  # no passes yet: nothing to replace
+        return problems
     for annotator, documents in plan.sets.items():
         existing = existing_pass(passes_dir, annotator, corpus)
         if existing is None:
