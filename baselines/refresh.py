@@ -56,6 +56,7 @@ def run_all(folder: Path = BASELINES_DIR) -> tuple[dict, dict[str, float]]:
         except InvalidInput as err:
             results["baselines"][name] = {"spec": spec, "not_run": "; ".join(str(p) for p in err.problems)}
             continue
+        assert run.model_lines is not None  # a model's run keeps what it answered
         atomic_write_text(folder / "predictions" / file_name(name), "".join(dumps_line(line) for line in run.model_lines))
         results["baselines"][name] = {"spec": spec, "main_scores": main_scores(run.scores)}
         seconds[name] = run.predict_seconds

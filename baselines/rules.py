@@ -200,14 +200,16 @@ def _link(text: str, entities: list[dict]) -> None:
 def _speaker_near(text: str, q_start: int, q_end: int, persons: list[dict]) -> tuple[dict | None, dict | None]:
     """(speaker span, cue span) next to a quote: after it ("..., X said") or before it ("X said, ...")."""
     after = text[q_end:q_end + 80]
-    m = re.match(rf"[”\"’,.]*\s*(?:(?P<cue1>{CUES})\s+(?P<name1>{WORD}(?:\s{WORD})*)|(?P<name2>(?:[Hh]e|[Ss]he|[Tt]hey|{WORD}(?:\s{WORD})*))\s+(?P<cue2>{CUES}))", after)
+    m = re.match(rf"[”\"’,.]*\s*(?:(?P<cue1>{CUES})\s+(?P<name1>{WORD}(?:\s{WORD})*)"
+                 rf"|(?P<name2>(?:[Hh]e|[Ss]he|[Tt]hey|{WORD}(?:\s{WORD})*))\s+(?P<cue2>{CUES}))", after)
     if m:
         name_group = "name1" if m.group("name1") else "name2"
         cue_group = "cue1" if m.group("cue1") else "cue2"
         return _span(text, q_end + m.start(name_group), q_end + m.end(name_group), persons), \
             {"start": q_end + m.start(cue_group), "end": q_end + m.end(cue_group)}
     before = text[max(0, q_start - 120):q_start]
-    m = re.search(rf"(?P<name>(?:[Hh]e|[Ss]he|[Tt]hey|{WORD}(?:\s{WORD})*))\s+(?:(?:also|then)\s)?(?P<cue>{CUES})(?:\s\w+){{0,3}}[,:]?\s*[“\"]?$", before)
+    m = re.search(rf"(?P<name>(?:[Hh]e|[Ss]he|[Tt]hey|{WORD}(?:\s{WORD})*))\s+(?:(?:also|then)\s)?"
+                  rf"(?P<cue>{CUES})(?:\s\w+){{0,3}}[,:]?\s*[“\"]?$", before)
     if m:
         offset = q_start - len(before)
         return _span(text, offset + m.start("name"), offset + m.end("name"), persons), \
@@ -241,7 +243,7 @@ def _indirect(text: str, persons: list[dict], taken: list[tuple[int, int]]) -> l
         speaker = _span(text, m.start("name"), m.end("name"), persons)
         out.append({"start": start, "end": end, "type": "indirect", "speaker": speaker,
                     "cue": {"start": m.start("cue"), "end": m.end("cue")}})
-    for m in re.finditer(rf"[Aa]ccording to (?P<name>(?:the |a |an )?[\w.’' ]+?),\s(?P<rest>[^\n]+)", text):
+    for m in re.finditer(r"[Aa]ccording to (?P<name>(?:the |a |an )?[\w.’' ]+?),\s(?P<rest>[^\n]+)", text):
         start = m.start("rest")
         end_match = sentence_end.search(text, start)
         end = end_match.start() if end_match else len(text)
@@ -259,6 +261,7 @@ def parse_value(expression: str) -> float | None:
     if m and m.group(1) in SMALL_NUMBERS:
         return SMALL_NUMBERS[m.group(1)] + 0.5
     parts = low.split()
+    value: float | None
     try:
         value = float(parts[0])
     except ValueError:
@@ -318,7 +321,7 @@ def predict(document: dict, families=FAMILIES) -> dict:
     quotes: list[dict] = []
     if "direct_quotes" in families:
         for start, end in quoted_spans(text):
-            quote = {"start": start, "end": end, "type": "direct"}
+            quote: dict = {"start": start, "end": end, "type": "direct"}
             if "speakers" in families:
                 speaker, cue = _speaker_near(text, start - 1, min(len(text), end + 1), persons)
                 if speaker:

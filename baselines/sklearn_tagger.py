@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import threading
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from newsclaims.tokens import bio_tags, spans_from_bio, tokenize
 
@@ -133,7 +133,7 @@ def _packaged_gold():
     return load_gold_data()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _fold_tagger(held_out: str | None) -> Tagger:
     """The model trained on every packaged document but ``held_out`` (None: on all of them)."""
     return Tagger(training_set(_packaged_gold(), held_out))

@@ -27,8 +27,9 @@ import os
 import re
 import threading
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
+from typing import Protocol, cast
 
 from newsclaims.labels import ENTITY_LABELS, UNLINKED_ENTITY_LABELS
 from newsclaims.problems import InvalidInput, Problem
@@ -40,6 +41,14 @@ DEFAULT_PIPELINE = "en_core_web_sm"
 PIPELINE_ENV = "NEWSCLAIMS_SPACY_MODEL"  # deprecated: --model spacy:NAME
 ENTITY_FACTORIES = ("ner", "beam_ner", "entity_ruler")  # the components whose labels reach doc.ents
 _LOCK = threading.Lock()  # a pipeline is not thread-safe: documents go through it one at a time
+
+
+class DescribedPredictor(Protocol):
+    """A ``--model`` callable that names what it runs (``eval.adapters.callables`` reads ``source_details``)."""
+
+    source_details: dict
+
+    def __call__(self, document: dict) -> dict: ...
 
 
 def predictor(argument: str = "") -> Callable[[dict], dict]:
@@ -54,11 +63,12 @@ def predictor(argument: str = "") -> Callable[[dict], dict]:
             doc = nlp(document["text"])
         return from_doc(doc, document["doc_id"])
 
-    predict.source_details = {"pipeline": describe_pipeline(nlp)}
-    return predict
+    described = cast(DescribedPredictor, predict)  # a function with an attribute, which mypy cannot express
+    described.source_details = {"pipeline": describe_pipeline(nlp)}
+    return described
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_pipeline(name: str, given_by: str = "--model spacy", field: str = ""):
     """The pipeline ``name`` (installed or a folder), loaded once; one Problem naming ``name`` if it cannot be."""
     from newsclaims.extras import require

@@ -34,7 +34,7 @@ def read_report(path: Path | str) -> dict:
     """A report.json written by ``newsclaims eval --output``, refused (one line) when it is not one."""
     from newsclaims.jsonio import expect_object, read_json
 
-    report = expect_object(read_json(path, str(path)), str(path))
+    report = expect_object(read_json(Path(path), str(path)), str(path))
     _required(report, str(path))
     return report
 

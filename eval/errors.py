@@ -19,6 +19,8 @@ Each class explains one number, and ``error_summary.explains`` says which:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from newsclaims.matching import match_overlap
@@ -53,7 +55,7 @@ def _error(data: LayerData, kind: str, g: int | None = None, p: int | None = Non
     d = data.g.doc[g] if g is not None else data.p.doc[p]
     doc_id = data.doc_ids[int(d)]
     text = data.texts[doc_id]
-    entry = {"class": kind, "doc_id": doc_id}
+    entry: dict[str, Any] = {"class": kind, "doc_id": doc_id}
     if g is not None:
         entry["gold"] = _span_entry(text, data.gold[g], data.layer)
     if p is not None:
@@ -67,7 +69,9 @@ class ErrorList:
     """Every error of a layer counted by class; at most MAX_LISTED of each class listed in context."""
 
     def __init__(self, data: LayerData):
-        self.data, self.entries, self.counts = data, [], {}
+        self.data = data
+        self.entries: list[dict] = []
+        self.counts: dict[str, int] = {}
 
     def add(self, kind: str, g: int | None = None, p: int | None = None, detail: dict | None = None) -> None:
         n = self.counts.get(kind, 0)
@@ -105,7 +109,7 @@ class ErrorList:
             "listed_per_class_at_most": MAX_LISTED}}
 
 
-def leftover_pairs(data: LayerData, g_done: np.ndarray, p_done: np.ndarray) -> tuple[list, list, list]:
+def leftover_pairs(data: LayerData, g_done: np.ndarray, p_done: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray]:
     """Of the gold and predictions a main score left unmatched: overlap-matched (gold, prediction)
     pairs (wrong in some attribute or boundary), the gold missed and the predictions spurious."""
     free_g = np.ones(len(data.g), dtype=bool)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Mapping
+from typing import Any
 
 from newsclaims.counts import f1_score, harmonic_f1, ratio
 
@@ -145,7 +146,7 @@ def coreference_scores(gold: Mapping[Hashable, Hashable | None], predicted: Mapp
     """
     gold_c = {m: c for m, c in gold.items() if c is not None}
     pred_c = {m: c for m, c in predicted.items() if c is not None}
-    out = {"computed_over": COREFERENCE_CONVENTION}
+    out: dict[str, Any] = {"computed_over": COREFERENCE_CONVENTION}
     for name, fn in (("muc", muc), ("bcubed", bcubed), ("ceafe", ceaf_e)):
         s = fn(gold_c, pred_c)
         out.update({f"{name}_precision": s["precision"], f"{name}_recall": s["recall"], f"{name}_f1": s["f1"]})
@@ -375,9 +376,9 @@ def null_calibration(n_documents: int, datasets: int = 2000, alphas=(0.05, 0.01)
         a, b = ({f"d{i:03d}": tuple(c) for i, c in enumerate(counts[s])} for s in (0, 1))
         run = paired_permutation_test if test == "permutation" else paired_bootstrap
         ps.append(run(a, b, resamples, seed + 1 + k)["p_value"])
-    ps = np.asarray(ps, dtype=float)
+    p_values = np.asarray(ps, dtype=float)
     return {"n_documents": n_documents, "datasets": datasets, "test": test,
-            "rejections": {a: float(np.mean(ps <= a)) for a in alphas},
+            "rejections": {a: float(np.mean(p_values <= a)) for a in alphas},
             "standard_error": {a: float(np.sqrt(a * (1 - a) / datasets)) for a in alphas}}
 
 
@@ -393,6 +394,7 @@ def bootstrap_coverage(n_documents: int, datasets: int = 2000, resamples: int = 
     for k in range(datasets):
         counts = simulate_documents(rng, n_documents, scenario)[0]
         low, high = bootstrap_f1([tuple(c) for c in counts], resamples, seed + 1 + k)
+        assert low is not None and high is not None, "the simulated documents always have gold"
         hits += low <= truth <= high
         widths.append(high - low)
     coverage = hits / datasets

@@ -17,9 +17,9 @@ matched, as nervaluate does.
 
 Matching (``Scheme.rank_columns``): the pairs chosen maximise, in this order and as an ordering (see
 ``newsclaims.matching``), the total credit, then the number of pairs, then the shared characters, then
-the closeness of the boundaries (``newsclaims.matching.overlap_rank_columns``). So the counts equal nervaluate's wherever its greedy matching is optimal, and give more
-credit where it is not; no reordering of records changes them. Offsets are half-open (``end``
-exclusive); nervaluate's are inclusive.
+the closeness of the boundaries (``newsclaims.matching.overlap_rank_columns``). So the counts equal
+nervaluate's wherever its greedy matching is optimal, and give more credit where it is not; no reordering
+of records changes them. Offsets are half-open (``end`` exclusive); nervaluate's are inclusive.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ class SchemeCounts:
     missed: int = 0
     spurious: int = 0
 
-    def __add__(self, other: "SchemeCounts") -> "SchemeCounts":
+    def __add__(self, other: SchemeCounts) -> SchemeCounts:
         return SchemeCounts(*(a + b for a, b in zip(self.astuple(), other.astuple())))
 
     def astuple(self) -> tuple[int, int, int, int, int]:

@@ -110,21 +110,23 @@ What is reported
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
+from typing import Any, cast
 
 import numpy as np
 
 from newsclaims.counts import PRF, Accuracy, macro_f1, total
 from newsclaims.labels import APPROX_VALUES, ENTITY_LABELS, LAYER_SPECS, LAYERS, QUOTE_TYPES
-from newsclaims.normalise import same_unit, same_value
 from newsclaims.matching import best_matching, match, match_overlap, overlapping_pairs, pair_facts
+from newsclaims.normalise import same_unit, same_value
 from newsclaims.tokens import tokenize
 
 from .attribution import UNPLACED, Judge
+from .entity_columns import EntityTable, concat, table_of
 from .errors import ErrorList, leftover_pairs
-from .layers import LayerData, entity_layer_data, layer_data, worst_clustering
+from .layers import LayerData, TableRecords, entity_layer_data, layer_data, worst_clustering
 from .metrics import bcubed, bootstrap_f1, ceaf_e, coreference_scores
-from .entity_columns import concat, table_of
 from .schemes import CATEGORIES, SCHEMES, Scheme, SchemeCounts, match_scheme
 from .spans import align_document, placement_counts
 
@@ -248,7 +250,7 @@ def label_view(scheme: Scheme, data: LayerData, names, labelled: bool) -> tuple[
 def scheme_table(data: LayerData, results: dict[str, SchemeResult], labelled: bool, names) -> dict:
     """Micro counts of every scheme (from its result); per label and macro F1 of the schemes that
     judge the type (the rule "Per label and macro F1" above), "not predicted" when no label is given."""
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for name, result in results.items():
         out[name] = {"micro": counts_per_doc(result, data).total().as_dict()}
         if result.scheme.label_must_match:
@@ -266,7 +268,8 @@ def _per_document(doc_ids: list[str], table: CountTable) -> list[dict]:
 
 def main_score(data: LayerData, per_doc: list[PRF], options: Options) -> dict:
     overall = total(per_doc)
-    rows = [{"doc_id": d, "tp": c.tp, "predicted": c.predicted, "gold": c.gold} for d, c in zip(data.doc_ids, per_doc)]  # sorted
+    rows: list[dict[str, Any]] = [{"doc_id": d, "tp": c.tp, "predicted": c.predicted, "gold": c.gold}
+                                  for d, c in zip(data.doc_ids, per_doc)]  # sorted
     low, high = bootstrap_f1([(r["tp"], r["predicted"], r["gold"]) for r in rows], options.resamples, options.seed)
     return {"value": overall.f1, "precision": overall.precision, "recall": overall.recall,
             "tp": overall.tp, "predicted": overall.predicted, "gold": overall.gold, "ci95": [low, high],
@@ -290,6 +293,11 @@ def _group_bcubed(data: LayerData, pairs: list[tuple[int, int]], field: str, alt
 
 # --- Entities --------------------------------------------------------------------------------------
 
+def _entity_tables(data: LayerData) -> tuple[EntityTable, EntityTable]:
+    """The entity layer's gold and predictions as columns (``entity_layer_data`` holds them as ``TableRecords``)."""
+    return cast(TableRecords, data.gold).table, cast(TableRecords, data.pred).table
+
+
 def _linking_matched_mentions(data: LayerData) -> dict:
     """Linking over the gold mentions with an entity_id that a prediction gives with exactly the same
     boundaries (spaCy's ``score_links``), B-cubed and CEAF-e; a hedge (other predictions of the
@@ -297,7 +305,8 @@ def _linking_matched_mentions(data: LayerData) -> dict:
     same_bounds, _ = pair_facts(data.g, data.p, data.cand_g, data.cand_p)
     g_idx, p_idx = match(data.cand_g[same_bounds], data.cand_p[same_bounds],
                          lambda g, p: [np.ones(len(g), dtype=np.int64), (data.g.label[g] == data.p.label[p]).astype(np.int64)])
-    gold_entity, pred_entity = data.gold.table.entity, data.pred.table.entity  # codes; -1: no entity_id
+    gold_table, pred_table = _entity_tables(data)
+    gold_entity, pred_entity = gold_table.entity, pred_table.entity  # codes; -1: no entity_id
     linked_pair = gold_entity[g_idx] >= 0
     alternatives = [a for a, linked in zip(data.alternatives(p_idx), linked_pair.tolist()) if linked]
     g_idx, p_idx = g_idx[linked_pair], p_idx[linked_pair]
@@ -316,9 +325,10 @@ def _coreference_all_mentions(data: LayerData) -> dict:
     the same label); other predictions, unplaced ones included, have no twin. A span predicted with
     two or more entity_ids (a hedge) has no twin at all: its predictions are all twinless, so a
     contradicting answer never raises a number and no id string decides which answer counts."""
-    gold_entity, pred_entity = data.gold.table.entity, data.pred.table.entity
+    gold_table, pred_table = _entity_tables(data)
+    gold_entity, pred_entity = gold_table.entity, pred_table.entity
     group = data.span_group  # predictions of one document and span share a group
-    ids_per_group = np.zeros(int(group.max()) + 1 if len(group) else 0, dtype=np.int64)
+    ids_per_group: np.ndarray = np.zeros(int(group.max()) + 1 if len(group) else 0, dtype=np.int64)
     if len(group):
         distinct = np.unique(np.stack([group, pred_entity])[:, pred_entity >= 0], axis=1)
         ids_per_group = np.bincount(distinct[0], minlength=len(ids_per_group))
@@ -329,9 +339,10 @@ def _coreference_all_mentions(data: LayerData) -> dict:
     g_idx, p_idx = match(data.cand_g[both], data.cand_p[both],
                          lambda g, p: [np.ones(len(g), dtype=np.int64), (data.g.label[g] == data.p.label[p]).astype(np.int64)])
     twin = dict(zip(p_idx.tolist(), g_idx.tolist()))
-    names = data.pred.table.entity_ids.values  # predicted clusters by entity_id, placed or not
-    gold_c = {("mention", g): e for g, e in enumerate(gold_entity.tolist()) if e >= 0}
-    pred_c = {(("mention", twin[p]) if p in twin else ("predicted", p)): names[e] for p, e in enumerate(pred_entity.tolist()) if e >= 0}
+    names = pred_table.entity_ids.values  # predicted clusters by entity_id, placed or not
+    gold_c: dict[Hashable, Hashable] = {("mention", g): e for g, e in enumerate(gold_entity.tolist()) if e >= 0}
+    pred_c: dict[Hashable, Hashable] = {(("mention", twin[p]) if p in twin else ("predicted", p)): names[e]
+                                        for p, e in enumerate(pred_entity.tolist()) if e >= 0}
     pred_c.update({("unplaced", k): r["entity_id"] for k, (_, r) in enumerate(data.unplaced) if r.get("entity_id") is not None})
     return coreference_scores(gold_c, pred_c)
 
@@ -532,7 +543,8 @@ def score(gold, predictions, layers=LAYERS, *, resamples: int = 1000, seed: int 
     aligned = {d: align_document({k: v for k, v in obj.items() if k in layers}, gold.texts[d]) for d, obj in objects.items()}
     options = Options(resamples, seed)
     judge = Judge(gold.kb, gold.layers["entities"])
-    out, placed = {}, {}
+    out: dict[str, dict | str] = {}
+    placed: dict = {}
     for layer in layers:
         tabled = layer == "entities" and bool(getattr(predictions, "tabled", None))
         if not tabled and not any(layer in doc for doc in aligned.values()):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from newsclaims.problems import InvalidInput, Problem, show
 
 from ..predictions import Predictions, check_prediction, missing_documents
@@ -28,11 +30,12 @@ def collect(name: str, texts: dict[str, str], answers: list[tuple[str, object]])
         if isinstance(answer, dict) and "doc_id" not in answer:
             answer = {"doc_id": doc_id, **answer}
         found = check_prediction(answer, texts, label, None, seen)
-        if not found and answer["doc_id"] != doc_id:
-            found = [Problem(label, "", "doc_id", show(answer["doc_id"]), f"{doc_id!r}, the document it was given")]
+        record = cast(dict, answer)  # read only where check_prediction found it a prediction object
+        if not found and record["doc_id"] != doc_id:
+            found = [Problem(label, "", "doc_id", show(record["doc_id"]), f"{doc_id!r}, the document it was given")]
         problems += found
         if not found:
-            result.objects[doc_id] = answer
+            result.objects[doc_id] = record
             seen[doc_id] = 0
     if problems:
         raise InvalidInput(problems[:20])

@@ -19,7 +19,6 @@ from ..predictions import Predictions
 from .answers import collect, parse_strict
 from .pool import map_documents
 
-
 # The watchdog of a run's children: a small process reading "+PID" / "-PID" lines (a child's process group
 # started / ended). When its standard input ends without "done" (newsclaims died, even by SIGKILL), it kills
 # every group still listed, so no command outlives the run that started it.
@@ -46,7 +45,7 @@ class _Children:
     newsclaims itself dies without ending them (SIGKILL, a crash): the pipe to it closes.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.lock = threading.Lock()
         self.procs: set[subprocess.Popen] = set()
         self.stopped = False
@@ -60,11 +59,13 @@ class _Children:
                                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
             else:
                 return
+        stdin = self.watchdog.stdin
+        assert stdin is not None  # started with stdin=PIPE
         try:
-            self.watchdog.stdin.write(f"{line}\n".encode())
-            self.watchdog.stdin.flush()
+            stdin.write(f"{line}\n".encode())
+            stdin.flush()
             if line == "done":
-                self.watchdog.stdin.close()
+                stdin.close()
                 self.watchdog.wait(timeout=5)
                 self.watchdog = None
         except (OSError, ValueError, subprocess.TimeoutExpired):  # a watchdog that died: the run goes on without it

@@ -15,7 +15,7 @@ judges predictions by (``newsclaims.normalise``: relative 1e-6, units folded for
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .corpus import AnnotationSet
 from .counts import f1_score
@@ -41,7 +41,7 @@ class LayerAgreement:
     count_b: int = 0
     strict: int = 0
     overlap: int = 0
-    attr_same: dict = None
+    attr_same: dict[str, int] = field(default_factory=dict)
     attr_total: int = 0
 
     def as_dict(self) -> dict:
@@ -183,6 +183,7 @@ def _verdict(layer: str, kind: str, attr: str | None, rec_a: dict | None, rec_b:
         gold = next((g for g in gold_records if overlap(span(rec_a), span(g))), None)
     if gold is None:
         return "neither"
+    assert attr is not None and rec_a is not None and rec_b is not None  # an attribute differs on a matched pair
     return ("a" if _same(layer, attr, gold[attr], rec_a[attr]) else "b" if _same(layer, attr, gold[attr], rec_b[attr])
             else "neither")
 
@@ -202,6 +203,7 @@ def disagreements(a: AnnotationSet, b: AnnotationSet, gold: AnnotationSet | None
             _, pairs = match_layer(layer, ra, rb)
             matched_a = {i for i, _ in pairs}
             matched_b = {j for _, j in pairs}
+            items: list[tuple[int, str, dict | None, dict | None, str | None]]
             items = [(rec["start"], "only_a", rec, None, None) for i, rec in enumerate(ra) if i not in matched_a]
             items += [(rec["start"], "only_b", None, rec, None) for j, rec in enumerate(rb) if j not in matched_b]
             for i, j in pairs:
@@ -212,6 +214,7 @@ def disagreements(a: AnnotationSet, b: AnnotationSet, gold: AnnotationSet | None
             for _, kind, rec_a, rec_b, attr in sorted(items, key=lambda t: (t[0], t[1])):
                 entry = {"doc_id": doc_id, "layer": layer, "kind": kind, "a": _summary(layer, rec_a), "b": _summary(layer, rec_b)}
                 if attr:
+                    assert rec_a is not None and rec_b is not None  # an attribute differs on a matched pair
                     entry["a_value"] = _attr_text(attr, rec_a[attr])
                     entry["b_value"] = _attr_text(attr, rec_b[attr])
                 if gold is not None:

@@ -47,11 +47,11 @@ class PRF:
     fn: float = 0
 
     @classmethod
-    def of(cls, tp: float, predicted: float, gold: float) -> "PRF":
+    def of(cls, tp: float, predicted: float, gold: float) -> PRF:
         """From the number right, the number predicted and the number in the gold."""
         return cls(tp, predicted - tp, gold - tp)
 
-    def __add__(self, other: "PRF") -> "PRF":
+    def __add__(self, other: PRF) -> PRF:
         return PRF(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
 
     @property
@@ -92,7 +92,7 @@ class Accuracy:
     right: int = 0
     total: int = 0
 
-    def __add__(self, other: "Accuracy") -> "Accuracy":
+    def __add__(self, other: Accuracy) -> Accuracy:
         return Accuracy(self.right + other.right, self.total + other.total)
 
     @property

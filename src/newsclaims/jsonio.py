@@ -29,6 +29,7 @@ import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import IO, Any
 
 from .problems import InvalidInput, Problem, show
@@ -148,6 +149,7 @@ def check_value(value: Any, label: str, line: int | None = None) -> Any:
     return value
 
 
+_orjson: ModuleType | None
 try:  # a compiled parser for the valid path; the standard library's explains every refusal
     import orjson as _orjson
 except ImportError:  # pragma: no cover - orjson is a dependency; without it, only slower
@@ -413,7 +415,7 @@ def parse_chunk(chunk: bytes, first: int) -> list | None:
     if _orjson is None or first == 1 and chunk.startswith(BOM):
         return None
     lines = chunk_lines(chunk)
-    special = set()
+    special: set[int] = set()
     if b"\\" in chunk:
         special.update(i for i, line in enumerate(lines) if b"\\" in line)
     if _DIGIT_RUN in chunk.translate(_DIGITS):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from .corpus import shown_path
 from .problems import InvalidInput, Problem, show
@@ -33,10 +34,11 @@ class Provenance:
         return asdict(self)
 
     @classmethod
-    def of(cls, entry: dict) -> "Provenance":
-        return cls(**{name: entry.get(name) for name in cls.__dataclass_fields__})
+    def of(cls, entry: dict) -> Provenance:
+        fields: dict[str, Any] = {name: entry.get(name) for name in cls.__dataclass_fields__}
+        return cls(**fields)
 
-    def same_project(self, other: "Provenance") -> bool:
+    def same_project(self, other: Provenance) -> bool:
         """One project: the same project id, on the same server where both name it."""
         servers = {self.server, other.server} - {None}
         return self.project == other.project and len(servers) <= 1

@@ -84,9 +84,8 @@ def readme_blocks(repo: Path) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     from .build import fill_blocks
-    from .safewrite import atomic_write_text
     from .problems import InvalidInput
-    from .safewrite import find_checkout
+    from .safewrite import atomic_write_text, find_checkout
 
     parser = argparse.ArgumentParser(prog="python -m newsclaims.readme", description="Fill README.md's generated blocks.")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 when README.md is out of date")

@@ -550,7 +550,7 @@ def describe(schema: Any) -> str:
             parts = [describe(sub) for sub in schema[key]]
             return " or ".join(dict.fromkeys(parts))
     if "type" in schema:
-        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        types: list[str] = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         words = {"integer": "an integer", "number": "a number", "string": "a string", "object": "an object",
                  "array": "a list", "boolean": "true or false", "null": "null"}
         return " or ".join(words.get(t, t) for t in types)

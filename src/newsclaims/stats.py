@@ -11,7 +11,7 @@ from .labels import LAYER_SPECS, LAYERS
 def annotation_stats(corpus: Corpus, ann: AnnotationSet) -> dict:
     """Counts as plain data: per document and layer, per layer and label, registry sizes."""
     per_document = {}
-    per_label = {layer: Counter() for layer in LAYERS}
+    per_label: dict[str, Counter[str]] = {layer: Counter() for layer in LAYERS}
     for doc_id in sorted(ann.documents, key=lambda d: corpus.documents[d].fold):
         doc = ann.documents[doc_id]
         per_document[doc_id] = {"chars": len(corpus.documents[doc_id].text), **{layer: len(doc[layer]) for layer in LAYERS}}

@@ -176,7 +176,7 @@ class Registry:
     claim_units: dict[str, set] = field(default_factory=dict)  # claim group -> the folded units its claims use
 
     @classmethod
-    def of(cls, *sets: AnnotationSet | None) -> "Registry":
+    def of(cls, *sets: AnnotationSet | None) -> Registry:
         from ..normalise import fold_unit
 
         registry = cls()
@@ -286,7 +286,9 @@ def instructions_html(guidelines: str) -> str:
             out.append("<ul>" + "".join(f"<li>{inline(item)}</li>" for item in items) + "</ul>")
         if rows:
             out.append("<table>" + "".join(rows) + "</table>")
-        paragraph.clear(), items.clear(), rows.clear()
+        paragraph.clear()
+        items.clear()
+        rows.clear()
 
     for line in sections + [""]:
         stripped = line.strip()

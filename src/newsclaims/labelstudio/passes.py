@@ -25,11 +25,10 @@ from pathlib import Path
 from ..corpus import CLAIM_GROUPS_FILE, GOLD_DIR, KB_FILE, QUOTE_GROUPS_FILE, AnnotationSet, Corpus, load_annotation_set, shown_path
 from ..jsonio import dumps_canonical
 from ..labels import AUTHOR
+from ..pass_provenance import PROVENANCE_FILE, Provenance, document_provenance, read_provenance, timestamp
 from ..problems import InvalidInput, Problem
 from ..safewrite import RESERVED_PASS_NAMES, is_pass_folder, recover_all, write_tree_atomically
-from ..pass_provenance import PROVENANCE_FILE, Provenance, document_provenance, read_provenance, timestamp
 from .config import NewEntries, Registry
-
 
 PASS_WHAT = "an annotation pass (a folder with gold/ and entities.json)"
 # A pass is staged beside its folder as ".NAME.build-XXXXXXXX" (16 bytes more than NAME); 255 is the
@@ -132,7 +131,9 @@ def replacement_problems(plan: ImportPlan, passes_dir: Path | None, corpus: Corp
     the pass's document came from another project, from a newer change of the annotation (a stale
     export), or not from Label Studio at all. A replacement that changes nothing is no problem. Each
     problem names both annotations and what would be lost."""
-    problems = []
+    problems: list[Problem] = []
+    if passes_dir is None:  # no passes yet: nothing to replace
+        return problems
     for annotator, documents in plan.sets.items():
         existing = existing_pass(passes_dir, annotator, corpus)
         if existing is None:

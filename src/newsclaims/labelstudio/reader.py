@@ -16,11 +16,10 @@ import re
 from pathlib import Path
 
 from ..corpus import AnnotationSet, Corpus, check_span
-from ..labels import LAYER_SPECS, APPROX_VALUES, AUTHOR, ENTITY_LABELS, QUOTE_TYPES, UNLINKED_ENTITY_LABELS
-from ..problems import InvalidInput, Problem, show
-from .config import (NAME_LABELS, NEW, NONE, NUMBER_FIELDS, QUOTE_FIELDS, RELATIONS, SPAN_LABELS, TEXT, NewEntries,
-                     Registry)
+from ..labels import APPROX_VALUES, AUTHOR, ENTITY_LABELS, LAYER_SPECS, QUOTE_TYPES, UNLINKED_ENTITY_LABELS
 from ..pass_provenance import Provenance
+from ..problems import InvalidInput, Problem, show
+from .config import NAME_LABELS, NEW, NONE, NUMBER_FIELDS, QUOTE_FIELDS, RELATIONS, SPAN_LABELS, TEXT, NewEntries, Registry
 from .passes import ImportPlan, existing_pass, pass_name_problem, recover_passes, refuse, vanished_task_notes
 
 
@@ -139,7 +138,8 @@ class _Reader:
                 relations.append(item)
                 continue
             rid = str(item.get("id"))
-            value = item.get("value") if isinstance(item.get("value"), dict) else {}
+            raw_value = item.get("value")
+            value = raw_value if isinstance(raw_value, dict) else {}
             if kind == "labels":
                 control, labels = item.get("from_name"), value.get("labels") or []
                 allowed = ENTITY_LABELS if control in ("entity", "time") else SPAN_LABELS if control == "span" else ()
@@ -295,7 +295,7 @@ class _Reader:
                 self.problem(rid, name, "nothing", f"an answer (the field is required{hint})")
 
     def _records(self, regions: dict, attributes: dict, links: dict) -> dict:
-        doc = {"entities": [], "quotes": [], "numeric_claims": []}
+        doc: dict[str, list[dict]] = {"entities": [], "quotes": [], "numeric_claims": []}
         for rid, reg in regions.items():
             attrs = attributes.get(rid, {})
             span = {"start": reg["start"], "end": reg["end"], "text": reg["text"]}
@@ -313,7 +313,7 @@ class _Reader:
                 else:
                     self.missing(rid, attrs, ["entity_id"])
                     entity_id = self.kb_id(rid, attrs, "entity_id", reg)
-                    known = self.registry.kb.get(entity_id) or self.new.kb.get(entity_id)
+                    known = None if entity_id is None else self.registry.kb.get(entity_id) or self.new.kb.get(entity_id)
                     if known and known["type"] != reg["label"]:
                         self.problem(rid, "label", show(reg["label"]), f"{known['type']}, the type of {entity_id} in the knowledge base")
                 record = {"id": _record_id(rid, LAYER_SPECS["entities"].label_studio_prefix), **span, "label": reg["label"], "entity_id": entity_id}
@@ -387,7 +387,8 @@ def read_export(path: Path, corpus: Corpus, gold: AnnotationSet | None = None, p
             problems.append(Problem(label, at, "data.text", f"a text with sha256 {str(digest)[:12]}...",
                                     f"the seed's text (sha256 {document.sha256[:12]}...): this export is of an older task set"))
             continue
-        pulled = task.get(PULLED_FROM) if isinstance(task.get(PULLED_FROM), dict) else {}
+        raw_pulled = task.get(PULLED_FROM)
+        pulled = raw_pulled if isinstance(raw_pulled, dict) else {}
         for annotation in task.get("annotations") or []:
             if not isinstance(annotation, dict):
                 problems.append(Problem(label, at, "annotations", show(annotation), "annotation objects"))

@@ -185,7 +185,8 @@ def check_export(export, corpus: Corpus, label: str) -> None:
     foreign = [t for t in export if not ours(t)]
     if foreign:
         first = foreign[0] if isinstance(foreign[0], dict) else {}
-        data = first.get("data") if isinstance(first.get("data"), dict) else {}
+        raw_data = first.get("data")
+        data = raw_data if isinstance(raw_data, dict) else {}
         raise InvalidInput([Problem(label, "", "", f"{len(foreign)} of {len(export)} tasks are no newsclaims task of these seeds "
                                     f"(task {first.get('id')}: doc_id {show(data.get('doc_id'))})",
                                     "an export of a project that newsclaims ls push made from these seeds (see --title, --seeds)")])

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from ..corpus import Corpus
-from ..labels import LAYER_SPECS, AUTHOR, UNLINKED_ENTITY_LABELS
+from ..labels import AUTHOR, LAYER_SPECS, UNLINKED_ENTITY_LABELS
 from .config import ATTRIBUTE_PREFIX, LISTS, NAME_LABELS, NONE, NUMBER_FIELDS, QUOTE_FIELDS, TEXT, Registry, choice_lists
+
 
 def _region(region_id: str, control: str, record: dict, label: str) -> dict:
     return {"id": region_id, "from_name": control, "to_name": TEXT, "type": "labels",
@@ -63,10 +65,11 @@ def document_result(doc: dict, registry: Registry | None = None) -> list[dict]:
         key = (span["start"], span["end"])
         target = by_span.get(key) if part != "cue" else None
         role = "cue" if part == "cue" else "who"  # a speaker that is also a source: one region
+        slot = (role, *key)
         if target is None:
-            target = parts.get((role, *key))
+            target = parts.get(slot)
         if target is None:
-            target = parts[(role, *key)] = ATTRIBUTE_PREFIX[part] + record_id
+            target = parts[slot] = ATTRIBUTE_PREFIX[part] + record_id
             out.append(_region(target, "span", span, part.upper()))
         out.append(_relation(owner, target))
 
@@ -159,7 +162,7 @@ def tasks(corpus: Corpus, documents: dict[str, dict] | None, model_version: str,
     lists = choice_lists(registry)
     out = []
     for doc_id, document in sorted(corpus.documents.items(), key=lambda kv: kv[1].fold):
-        task = {"data": {"doc_id": doc_id, TEXT: document.text, "text_sha256": document.sha256, **lists, "todo": ""}}
+        task: dict[str, Any] = {"data": {"doc_id": doc_id, TEXT: document.text, "text_sha256": document.sha256, **lists, "todo": ""}}
         if documents is not None and doc_id in documents:
             doc = _with_text(documents[doc_id], document.text)
             result = document_result({**doc, **completed(doc, registry)}, registry)

@@ -7,8 +7,18 @@ any ranked candidate pairs). Scoring (``newsclaims.eval``) and inter-annotator a
 """
 
 from .assignment import Rank, best_matching, match, prune
-from .candidates import (EMPTY, MIN_TOKEN_F1, SpanArrays, candidates, match_overlap, overlap, overlap_rank, overlap_rank_columns,
-                         overlapping_pairs, pair_facts)
+from .candidates import (
+    EMPTY,
+    MIN_TOKEN_F1,
+    SpanArrays,
+    candidates,
+    match_overlap,
+    overlap,
+    overlap_rank,
+    overlap_rank_columns,
+    overlapping_pairs,
+    pair_facts,
+)
 
 __all__ = ["EMPTY", "MIN_TOKEN_F1", "Rank", "SpanArrays", "best_matching", "candidates", "match", "match_overlap", "overlap", "overlap_rank",
            "overlap_rank_columns", "overlapping_pairs", "pair_facts", "prune"]

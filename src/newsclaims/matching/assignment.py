@@ -44,7 +44,8 @@ def _hungarian(weights: list[list[int]]) -> list[tuple[int, int]]:
         used = [False] * (m + 1)
         while True:
             used[j0] = True
-            i0, delta, j1 = owner[j0], None, 0
+            i0, j1 = owner[j0], 0
+            delta: int | None = None
             for j in range(1, m + 1):
                 if not used[j]:
                     cur = cost[i0 - 1][j - 1] - u[i0] - v[j]
@@ -52,6 +53,7 @@ def _hungarian(weights: list[list[int]]) -> list[tuple[int, int]]:
                         minv[j], way[j] = cur, j0
                     if delta is None or minv[j] < delta:
                         delta, j1 = minv[j], j
+            assert delta is not None  # m >= n: some column is always unused
             for j in range(m + 1):
                 if used[j]:
                     u[owner[j]] += delta
@@ -97,7 +99,7 @@ def _neighbours(own: np.ndarray, other: np.ndarray) -> np.ndarray:
         order = np.argsort(other[shared], kind="stable")
         partners, owners = other[shared][order], own[shared][order]
         starts = np.flatnonzero(np.r_[True, partners[1:] != partners[:-1]])
-        pairs = set()
+        pairs: set[tuple[int, int]] = set()
         for a, b in zip(starts.tolist(), np.r_[starts[1:], len(partners)].tolist()):
             group = owners[a:b].tolist()
             pairs.update((x, y) for x in group for y in group if x != y)
@@ -178,9 +180,9 @@ def best_matching(candidates: Iterable[tuple[int, int]], rank: Rank) -> list[tup
         return []
     pairs = sorted(ranks)
     level = {r: i for i, r in enumerate(sorted(set(ranks.values())))}  # the ranks' order, as integers for ``prune``
-    g, p, _ = prune(np.array([g for g, _ in pairs], dtype=np.int64), np.array([p for _, p in pairs], dtype=np.int64),
-                    [np.array([level[ranks[pair]] for pair in pairs], dtype=np.int64)])
-    return _assign({pair: ranks[pair] for pair in zip(g.tolist(), p.tolist())})
+    kept_gold, kept_pred, _ = prune(np.array([g for g, _ in pairs], dtype=np.int64), np.array([p for _, p in pairs], dtype=np.int64),
+                                    [np.array([level[ranks[pair]] for pair in pairs], dtype=np.int64)])
+    return _assign({pair: ranks[pair] for pair in zip(kept_gold.tolist(), kept_pred.tolist())})
 
 
 def match(cand_g: np.ndarray, cand_p: np.ndarray, rank_columns: RankColumns) -> tuple[np.ndarray, np.ndarray]:

@@ -41,7 +41,8 @@ def overlap_rank_columns(gold_start, gold_end, pred_start, pred_end) -> list:
 
 def overlap_rank(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int, int]:
     """``overlap_rank_columns`` of one pair of spans."""
-    return tuple(int(column[0]) for column in overlap_rank_columns(*([x] for x in (a[0], a[1], b[0], b[1]))))
+    count, shared, tightness = (int(column[0]) for column in overlap_rank_columns(*([x] for x in (a[0], a[1], b[0], b[1]))))
+    return count, shared, tightness
 
 
 def overlapping_pairs(gold: Sequence[tuple[int, int]], pred: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -68,13 +69,13 @@ class SpanArrays:
     label: np.ndarray  # label codes; -1 for no label
 
     @classmethod
-    def of(cls, doc, start, end, label) -> "SpanArrays":
+    def of(cls, doc, start, end, label) -> SpanArrays:
         return cls(*(np.asarray(a, dtype=np.int64) for a in (doc, start, end, label)))
 
     def __len__(self) -> int:
         return len(self.doc)
 
-    def take(self, index: np.ndarray) -> "SpanArrays":
+    def take(self, index: np.ndarray) -> SpanArrays:
         """The spans at ``index`` (indices or a boolean mask), in its order."""
         return SpanArrays(self.doc[index], self.start[index], self.end[index], self.label[index])
 
