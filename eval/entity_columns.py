@@ -5,7 +5,8 @@ records are never held as one dict each. From the moment a batch of rows is read
 mention is a row of an ``EntityTable``: ``doc`` (the index of its document in the reader's document
 order), ``start`` and ``end`` (end exclusive), and ``label`` and ``entity_id`` as integer
 codes into short lists of distinct strings (``Vocabulary``; -1: not given). A million mentions take 40 MB this way,
-instead of about 600 MB as dicts. (A record's ``id`` is checked when read and not kept: no score reads it.) ``record(i)`` gives one mention as a dict where a dict is wanted
+instead of about 600 MB as dicts. (A record's ``id`` is checked when read and not kept: no score reads it.)
+``record(i)`` gives one mention as a dict where a dict is wanted
 (an error entry, a report, a baseline's training set).
 
 Quotes and numeric claims stay dicts: their speakers, cues and sources are nested spans placed per
@@ -39,7 +40,7 @@ class Vocabulary:
             self.values.append(value)
         return np.fromiter(map(codes.__getitem__, column), dtype=np.int64, count=len(column))
 
-    def copy(self) -> "Vocabulary":
+    def copy(self) -> Vocabulary:
         other = Vocabulary()
         other.codes, other.values = dict(self.codes), list(self.values)
         return other
@@ -78,7 +79,7 @@ class EntityTable:
         return {"start": int(self.start[i]), "end": int(self.end[i]), "label": self.labels.decode(int(self.label[i])),
                 "entity_id": self.entity_ids.decode(int(self.entity[i]))}
 
-    def take(self, index: np.ndarray) -> "EntityTable":
+    def take(self, index: np.ndarray) -> EntityTable:
         return EntityTable(*(a[index] for a in (self.doc, self.start, self.end, self.label, self.entity)),
                            self.labels, self.entity_ids)
 
@@ -147,7 +148,7 @@ class EntityTableBuilder:
         self.parts.append((np.asarray(doc, dtype=np.int64), np.asarray(start, dtype=np.int64), np.asarray(end, dtype=np.int64),
                            self.labels.encode(label), self.entity_ids.encode(entity_id)))
 
-    def add_coded(self, batch: "MentionBatch") -> None:
+    def add_coded(self, batch: MentionBatch) -> None:
         """A batch coded with its own vocabularies (``mention_batch``), re-coded into this builder's."""
         self.parts.append((batch.doc, batch.start, batch.end, self.labels.recode(*batch.label),
                            self.entity_ids.recode(*batch.entity)))

@@ -43,17 +43,15 @@ from pathlib import Path
 
 import numpy as np
 
-from newsclaims.corpus import check_span
 from newsclaims.batches import checked_chunks
+from newsclaims.corpus import check_span
 from newsclaims.hf import BUILD_INFO, checksum_problem
-from newsclaims.jsonio import (HashingReader, exact_lines, expect_object, iter_jsonl_batches, no_cycle_collection, open_input,
-                               parse_chunk, read_json)
+from newsclaims.jsonio import HashingReader, exact_lines, expect_object, iter_jsonl_batches, no_cycle_collection, open_input, parse_chunk, read_json
 from newsclaims.labels import LAYER_SPECS
 from newsclaims.problems import InvalidInput, Problem, show
 from newsclaims.schema import all_valid, schema_problems, valid_columns
 
-from .entity_columns import (ENTITY_FIELDS, DocumentIndex, EntityTable, EntityTableBuilder, MentionBatch, MentionsByDocument,
-                      mention_batch)
+from .entity_columns import ENTITY_FIELDS, DocumentIndex, EntityTable, EntityTableBuilder, MentionBatch, MentionsByDocument, mention_batch
 
 SPLIT_FILE = "test.jsonl"
 SCORED_ENTITY_FIELDS = ENTITY_FIELDS

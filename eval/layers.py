@@ -123,7 +123,7 @@ class LayerData:
             out[k] = [q for q in spare[int(group[p])] if q != p]
         return out
 
-    def judged(self, pairs: Sequence[tuple[int, int]], checks: Callable[[str, dict], Sequence["Check"]],
+    def judged(self, pairs: Sequence[tuple[int, int]], checks: Callable[[str, dict], Sequence[Check]],
                paired: np.ndarray | None = None) -> list[dict]:
         """For each (gold, prediction) pair, the prediction as judged: with its alternatives among the
         predictions left unpaired (``paired``: those paired; default: the pairs'), its worst alternative

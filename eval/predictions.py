@@ -64,8 +64,8 @@ from pathlib import Path
 
 import numpy as np
 
-from newsclaims.corpus import check_span
 from newsclaims.batches import checked_chunks
+from newsclaims.corpus import check_span
 from newsclaims.jsonio import HashingReader, empty_file, exact_lines, no_cycle_collection, open_input, parse_chunk, value_problems
 from newsclaims.labels import LAYER_SPECS, LAYERS
 from newsclaims.problems import InvalidInput, Problem, show
@@ -97,7 +97,7 @@ class Predictions:
     source_details: dict = field(default_factory=dict)  # what a model says of itself for the report (a spaCy pipeline's name)
 
     @property
-    def by_doc(self) -> "LinesView":
+    def by_doc(self) -> LinesView:
         if getattr(self, "_view", None) is None or self._view.size != len(self.objects):
             self._view = LinesView(self)
         return self._view
@@ -238,7 +238,7 @@ class _Keeper:
                 return
         self.result.objects[doc_id] = obj
 
-    def keep_batch(self, batch: "LineBatch") -> bool:
+    def keep_batch(self, batch: LineBatch) -> bool:
         """A chunk's lines checked by ``_check_lines``; False (nothing kept) when one names a document
         an earlier line named, which only the line-by-line path reports."""
         seen = self.result.lines

@@ -10,9 +10,9 @@ import numpy as np
 
 from newsclaims.labels import LAYER_SPECS, LAYERS
 
+from .errors import MAIN_SCORE, UNPAIRED
 from .metrics import FEW_DOCUMENTS, METRIC_INFO, few_documents_note
 from .schemes import DEFINITIONS
-from .errors import MAIN_SCORE, UNPAIRED
 from .scoring import NOT_PREDICTED
 
 REPORT_VERSION = 3
@@ -332,7 +332,8 @@ def format_html(report: dict, texts: dict[str, str], drawn: dict[str, dict[str, 
     out = ["<!doctype html><html><head><meta charset='utf-8'><title>newsclaims report</title>",
            f"<style>{CSS}</style></head><body>", f"<h1>newsclaims evaluation: {e(str(report['predictions'].get('name')))}</h1>",
            f"<p>data {e(str(report['dataset']['data_version']))} · {report['dataset']['documents']} documents · "
-           f"newsclaims {e(report['newsclaims_version'])}</p>", "<h2>Main scores</h2><table><tr><th>layer</th><th>score</th><th>value</th><th>95% CI</th></tr>"]
+           f"newsclaims {e(report['newsclaims_version'])}</p>",
+           "<h2>Main scores</h2><table><tr><th>layer</th><th>score</th><th>value</th><th>95% CI</th></tr>"]
     for layer, m in report["main_scores"].items():
         out.append(f"<tr><td>{e(layer)}</td><td>{e(m['name'])}</td><td>{e(_fmt(m['value']))}</td>"
                    f"<td>{e(_ci(m['ci95'], m.get('n_documents')))}</td></tr>")

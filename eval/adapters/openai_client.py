@@ -803,7 +803,8 @@ def _probe(client: ChatClient, requests: Requests, doc_id: str, text: str, mode:
         return {"doc_id": doc_id, "outcome": "refused", "found": found, "from_cache": from_cache}, None
     followed = follows_schema(completion.content)
     if not followed and mode == "on":
-        raise InvalidInput([Problem(client.name, where, "response_format", f"a reply that does not follow the JSON Schema: {show(completion.content[:60])}",
+        raise InvalidInput([Problem(client.name, where, "response_format",
+                                    f"a reply that does not follow the JSON Schema: {show(completion.content[:60])}",
                                     "a server that enforces a JSON Schema (--structured on; this one ignores response_format)")])
     return {"doc_id": doc_id, "outcome": "followed" if followed else "ignored", "from_cache": completion.cached}, completion
 

@@ -50,8 +50,7 @@ import sys
 import time
 from pathlib import Path
 
-from .workloads import (LABELS, corpus, data_files, write_end_to_end_workload, write_entities_by_text_workload,
-                        write_quotes_claims_workload)
+from .workloads import LABELS, corpus, data_files, write_end_to_end_workload, write_entities_by_text_workload, write_quotes_claims_workload
 
 
 def _peak_mb() -> float:
@@ -402,7 +401,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="only the endpoint run at --workers 1/4/16/64 against a 200 ms loopback server (bench/llm.py)")
     args = parser.parse_args(argv)
     if args.llm_throughput:
-        from .llm import llm_throughput, table as llm_table
+        from .llm import llm_throughput
+        from .llm import table as llm_table
 
         text = llm_table(llm_throughput(), _machine())
         print(text)

@@ -114,7 +114,7 @@ class FakeChat:
     def requests(self) -> int:
         return len(self.bodies)
 
-    def __enter__(self) -> "FakeChat":
+    def __enter__(self) -> FakeChat:
         self.thread.start()
         return self
 

@@ -46,7 +46,8 @@ def llm_throughput(docs: int = 200, delay: float = 0.2, workers=WORKERS) -> dict
         first, _ = run(64, "cached1", "--cache", cache)
         second, _ = run(64, "cached2", "--cache", cache)
     fixed = second["seconds"]
-    return {"docs": docs, "delay": delay, "rows": rows, "load_average": load, "fixed_seconds": fixed, "first_cached_run": first, "second_cached_run": second}
+    return {"docs": docs, "delay": delay, "rows": rows, "load_average": load, "fixed_seconds": fixed,
+            "first_cached_run": first, "second_cached_run": second}
 
 
 def table(result: dict, machine: str) -> str:

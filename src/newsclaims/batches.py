@@ -57,7 +57,7 @@ class TreeMemory:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="newsclaims-memory", daemon=True)
 
-    def start(self) -> "TreeMemory":
+    def start(self) -> TreeMemory:
         if os.path.exists(f"/proc/{self.root}/smaps_rollup"):
             self._thread.start()
         return self

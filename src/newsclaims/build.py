@@ -462,9 +462,8 @@ BLOCKS = ("counts", "conflicts", "agreement")
 def generated_blocks(corpus: Corpus, ann: AnnotationSet) -> dict[str, str]:
     """Markdown of the numbers the documentation states: counts, cross-article claims, agreement."""
     from .agreement import agreement, load_passes
-    from .stats import agreement_summary_markdown, conflicts_markdown, counts_markdown
-
     from .safewrite import is_pass_folder
+    from .stats import agreement_summary_markdown, conflicts_markdown, counts_markdown
 
     card = card_text(ann.root)
     named = card.get("agreement_passes")

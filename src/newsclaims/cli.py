@@ -274,12 +274,10 @@ def _cmd_agree(args: argparse.Namespace) -> int:
 
 
 def _cmd_adjudicate(args: argparse.Namespace) -> int:
-    from .corpus import load_annotation_set, load_corpus
     from .agreement import adjudication_markdown, agreed_corrections, disagreements
+    from .corpus import load_annotation_set, load_corpus
     from .jsonio import expect_object, read_json
-    from .safewrite import atomic_write_text
-
-    from .safewrite import require_source_checkout
+    from .safewrite import atomic_write_text, require_source_checkout
 
     # ADJUDICATION.md goes beside the gold it explains: --gold, else the benchmark's (--root, or the one
     # holding the current folder; never the installed package).
@@ -706,7 +704,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("validate", "Check seeds, annotation sets, gold files, registries or predictions files; exit 2 on any problem.",
             "  newsclaims validate\n  newsclaims validate annotations/passes/a annotations/gold/000_956b89daf0f4f269.json\n"
             "  newsclaims validate predictions.jsonl\n")
-    p.add_argument("paths", nargs="*", type=Path, help="files or annotation-set folders (default: the packaged gold); - reads a predictions file from standard input")
+    p.add_argument("paths", nargs="*", type=Path,
+                   help="files or annotation-set folders (default: the packaged gold); - reads a predictions file from standard input")
     p.add_argument("--kind", choices=["set", "gold", "registry", "predictions"], help="what the paths are (default: guessed from the name)")
     p.add_argument("--annotations", type=Path, help="annotation set checked when no path is given (default: the packaged gold)")
     p.set_defaults(run=_cmd_validate)
@@ -787,15 +786,19 @@ def build_parser() -> argparse.ArgumentParser:
                           help="print the request that would be sent for document DOC (JSON: model, messages, options) "
                                "and exit without sending it")
     p.add_argument("--json", action="store_true", help="print report.json instead of the table")
-    p.add_argument("--resamples", type=_number_option(int, "a whole number of resamples", 1), default=1000, metavar="N", help="bootstrap resamples for the 95%% intervals (default 1000)")
-    p.add_argument("--seed", type=_number_option(int, "a whole number", 0), default=0, metavar="N", help="bootstrap seed (default 0); recorded in report.json")
+    p.add_argument("--resamples", type=_number_option(int, "a whole number of resamples", 1), default=1000, metavar="N",
+                   help="bootstrap resamples for the 95%% intervals (default 1000)")
+    p.add_argument("--seed", type=_number_option(int, "a whole number", 0), default=0, metavar="N",
+                   help="bootstrap seed (default 0); recorded in report.json")
     p.set_defaults(run=_cmd_eval)
 
     p = add("compare", "One leaderboard per layer, ranked by its main score, with paired permutation tests between systems.",
             "  newsclaims compare runs/rules/report.json runs/sklearn/report.json\n", seeds=False)
     p.add_argument("reports", nargs="+", type=Path, help="report.json files written by newsclaims eval --output")
-    p.add_argument("--resamples", type=_number_option(int, "a whole number of resamples", 1), default=1000, metavar="N", help="paired bootstrap resamples for the 95%% interval of a difference (default 1000)")
-    p.add_argument("--seed", type=_number_option(int, "a whole number", 0), default=0, metavar="N", help="seed of the bootstrap and of a Monte Carlo permutation test (default 0)")
+    p.add_argument("--resamples", type=_number_option(int, "a whole number of resamples", 1), default=1000, metavar="N",
+                   help="paired bootstrap resamples for the 95%% interval of a difference (default 1000)")
+    p.add_argument("--seed", type=_number_option(int, "a whole number", 0), default=0, metavar="N",
+                   help="seed of the bootstrap and of a Monte Carlo permutation test (default 0)")
     p.set_defaults(run=_cmd_compare)
 
     p = add("ls", "Label Studio: the labeling config, tasks with pre-annotations, push, pull, status and a validated import.",

@@ -178,7 +178,8 @@ def _check_kb(kb: dict[str, dict], label: str, problems: list[Problem], warn: Wa
 def _check_groups(groups: dict[str, dict], key: str, label: str, clusters: dict, problems: list[Problem]) -> None:
     for index, (group_id, group) in enumerate(groups.items()):
         if group["cluster_id"] not in clusters:
-            problems.append(Problem(label, f"{key}[{index}] (id {group_id})", "cluster_id", show(group["cluster_id"]), "a cluster id from seeds/MANIFEST.json"))
+            problems.append(Problem(label, f"{key}[{index}] (id {group_id})", "cluster_id", show(group["cluster_id"]),
+                                    "a cluster id from seeds/MANIFEST.json"))
 
 
 def check_span(span: dict, text: str, label: str, where: str, name: str, problems: list[Problem], *,
@@ -251,14 +252,16 @@ def check_gold_document(doc: dict, document: Document, ann: AnnotationSet, label
             at = RecordAt(layer, index, record["id"])
             where, first = str(at), len(problems)
             if record["id"] in seen_ids:
-                problems.append(Problem(label, where, "id", show(record["id"]), f"an id unique in the document (also used at {seen_ids[record['id']]})"))
+                problems.append(Problem(label, where, "id", show(record["id"]),
+                                        f"an id unique in the document (also used at {seen_ids[record['id']]})"))
             seen_ids.setdefault(record["id"], where)
             if check_span(record, text, label, where, "", problems, gold=True):
                 if layer == "entities":
                     well_placed_entities.append((index, record))
                 key = (record["start"], record["end"])
                 if key in spans_seen:
-                    problems.append(Problem(label, where, "start", f"the span [{key[0]}:{key[1]}] again", f"one record per span in {layer} (also {spans_seen[key]})"))
+                    problems.append(Problem(label, where, "start", f"the span [{key[0]}:{key[1]}] again",
+                                            f"one record per span in {layer} (also {spans_seen[key]})"))
                 spans_seen.setdefault(key, where)
             for name in LAYER_SPECS[layer].span_fields:
                 span = record[name]
@@ -284,7 +287,8 @@ def _check_references(layer: str, record: dict, ann: AnnotationSet, label: str, 
         elif entity_id not in ann.kb:
             problems.append(Problem(label, where, "entity_id", show(entity_id), "an id from entities.json"))
         elif ann.kb[entity_id]["type"] != record["label"]:
-            problems.append(Problem(label, where, "label", show(record["label"]), f"{ann.kb[entity_id]['type']}, the type of {entity_id} in entities.json"))
+            problems.append(Problem(label, where, "label", show(record["label"]),
+                                    f"{ann.kb[entity_id]['type']}, the type of {entity_id} in entities.json"))
     elif layer == "quotes":
         speaker_id = record["speaker_id"]
         if speaker_id is not None and speaker_id not in ann.kb:
