@@ -298,13 +298,22 @@ def _entity_tables(data: LayerData) -> tuple[EntityTable, EntityTable]:
     return cast(TableRecords, data.gold).table, cast(TableRecords, data.pred).table
 
 
+def _same_span_pairs(data: LayerData, keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One-to-one pairs of gold and predicted entity mentions with exactly the same boundaries (among the
+    candidates ``keep`` allows), the pairing preferring the same label: the mentions both entity_id
+    conventions are computed on."""
+    same_bounds, _ = pair_facts(data.g, data.p, data.cand_g, data.cand_p)
+    if keep is not None:
+        same_bounds = same_bounds & keep
+    return match(data.cand_g[same_bounds], data.cand_p[same_bounds],
+                 lambda g, p: [np.ones(len(g), dtype=np.int64), (data.g.label[g] == data.p.label[p]).astype(np.int64)])
+
+
 def _linking_matched_mentions(data: LayerData) -> dict:
     """Linking over the gold mentions with an entity_id that a prediction gives with exactly the same
     boundaries (spaCy's ``score_links``), B-cubed and CEAF-e; a hedge (other predictions of the
     matched span) counts as its worst alternative (``layers.worst_clustering``)."""
-    same_bounds, _ = pair_facts(data.g, data.p, data.cand_g, data.cand_p)
-    g_idx, p_idx = match(data.cand_g[same_bounds], data.cand_p[same_bounds],
-                         lambda g, p: [np.ones(len(g), dtype=np.int64), (data.g.label[g] == data.p.label[p]).astype(np.int64)])
+    g_idx, p_idx = _same_span_pairs(data)
     gold_table, pred_table = _entity_tables(data)
     gold_entity, pred_entity = gold_table.entity, pred_table.entity  # codes; -1: no entity_id
     linked_pair = gold_entity[g_idx] >= 0
@@ -332,12 +341,10 @@ def _coreference_all_mentions(data: LayerData) -> dict:
     if len(group):
         distinct = np.unique(np.stack([group, pred_entity])[:, pred_entity >= 0], axis=1)
         ids_per_group = np.bincount(distinct[0], minlength=len(ids_per_group))
-    same_bounds, _ = pair_facts(data.g, data.p, data.cand_g, data.cand_p)
-    both = same_bounds & (gold_entity[data.cand_g] >= 0) & (pred_entity[data.cand_p] >= 0)
+    linked = (gold_entity[data.cand_g] >= 0) & (pred_entity[data.cand_p] >= 0)
     if len(group):
-        both &= ids_per_group[group[data.cand_p]] <= 1
-    g_idx, p_idx = match(data.cand_g[both], data.cand_p[both],
-                         lambda g, p: [np.ones(len(g), dtype=np.int64), (data.g.label[g] == data.p.label[p]).astype(np.int64)])
+        linked &= ids_per_group[group[data.cand_p]] <= 1
+    g_idx, p_idx = _same_span_pairs(data, linked)
     twin = dict(zip(p_idx.tolist(), g_idx.tolist()))
     names = pred_table.entity_ids.values  # predicted clusters by entity_id, placed or not
     gold_c: dict[Hashable, Hashable] = {("mention", g): e for g, e in enumerate(gold_entity.tolist()) if e >= 0}
